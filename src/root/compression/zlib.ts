@@ -1,0 +1,9 @@
+/** "ZL": a zlib stream (deflate with its 2-byte header and Adler-32), through node:zlib. */
+import { inflateSync } from 'node:zlib';
+import { registerCodec } from './registry.ts';
+
+registerCodec({
+  magic: 'ZL',
+  algorithm: 'ZLIB',
+  decompress: (payload) => inflateSync(payload),
+});

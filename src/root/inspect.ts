@@ -1,0 +1,84 @@
+/**
+ * inspectFile: what a ROOT file holds, as the stable JSON contract of `physlite inspect --json`:
+ * the file (path, size, version, compression), every key, and for the highest cycle of each
+ * TTree its entries and every branch (type, bytes, baskets, readable or the reason it is not).
+ */
+import { RootFile } from './file.ts';
+import { interpret } from './interpret/registry.ts';
+import { loadTree } from './tree/load.ts';
+
+export interface BranchReport {
+  name: string;
+  typeName: string;
+  compressedBytes: number;
+  uncompressedBytes: number;
+  baskets: number;
+  readable: boolean;
+  reason?: string;
+}
+
+export interface TreeReport {
+  name: string;
+  cycle: number;
+  kind: 'TTree';
+  entries: number;
+  branches: BranchReport[];
+}
+
+export interface InspectReport {
+  file: { path: string; size: number; version: number; compression: { setting: number; algorithm: string; level: number } };
+  keys: { name: string; cycle: number; className: string }[];
+  trees: TreeReport[];
+}
+
+const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
+
+export async function inspectFile(path: string): Promise<InspectReport> {
+  const file = await RootFile.open(path);
+  try {
+    return await inspectRootFile(file);
+  } finally {
+    await file.close();
+  }
+}
+
+export async function inspectRootFile(file: RootFile): Promise<InspectReport> {
+  const all = await file.allKeys();
+  const keys = all.map(({ path, key }) => ({ name: path ? `${path}/${key.name}` : key.name, cycle: key.cycle, className: key.className }));
+  const highest = new Map<string, { name: string; cycle: number }>();
+  for (const k of keys) {
+    if (!TREE_CLASSES.has(k.className)) continue;
+    const prev = highest.get(k.name);
+    if (!prev || k.cycle > prev.cycle) highest.set(k.name, k);
+  }
+  const streamers = await file.streamers();
+  const trees: TreeReport[] = [];
+  for (const k of keys) {
+    if (highest.get(k.name) !== k) continue;
+    const tree = await loadTree(file, `${k.name};${k.cycle}`);
+    trees.push({
+      name: tree.name,
+      cycle: tree.cycle,
+      kind: 'TTree',
+      entries: tree.entries,
+      branches: tree.all.map((b) => {
+        const r = interpret(b, { streamers });
+        const report: BranchReport = {
+          name: b.name,
+          typeName: b.typeName,
+          compressedBytes: b.zipBytes,
+          uncompressedBytes: b.totBytes,
+          baskets: b.baskets.length + b.embeddedBaskets,
+          readable: r.readable,
+        };
+        if (!r.readable) report.reason = r.reason;
+        return report;
+      }),
+    });
+  }
+  return {
+    file: { path: file.name, size: file.source.size, version: file.header.version, compression: file.compression() },
+    keys,
+    trees,
+  };
+}

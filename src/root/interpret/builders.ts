@@ -1,0 +1,284 @@
+/**
+ * Column builders: growable typed buffers that decoders append to, basket after basket, and
+ * that finish into Apache Arrow Data without further copies.
+ * Primitive values are appended as the raw big-endian bytes ROOT stores; `finish` swaps them to
+ * the machine's byte order in one pass over the whole column (a tight typed-array loop).
+ */
+import {
+  Bool,
+  type DataType,
+  Field,
+  Float32,
+  Float64,
+  Int16,
+  Int32,
+  Int64,
+  Int8,
+  List,
+  Struct,
+  Uint16,
+  Uint32,
+  Uint64,
+  Uint8,
+  Utf8,
+  makeData,
+  type Data,
+  FixedSizeList,
+} from 'apache-arrow';
+
+export type Prim = 'bool' | 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64';
+
+export const PRIM_WIDTH: Record<Prim, number> = { bool: 1, i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f32: 4, f64: 8 };
+
+export function arrowTypeOf(p: Prim): DataType {
+  switch (p) {
+    case 'bool':
+      return new Bool();
+    case 'i8':
+      return new Int8();
+    case 'u8':
+      return new Uint8();
+    case 'i16':
+      return new Int16();
+    case 'u16':
+      return new Uint16();
+    case 'i32':
+      return new Int32();
+    case 'u32':
+      return new Uint32();
+    case 'i64':
+      return new Int64();
+    case 'u64':
+      return new Uint64();
+    case 'f32':
+      return new Float32();
+    case 'f64':
+      return new Float64();
+  }
+}
+
+export interface Builder {
+  readonly type: DataType;
+  /** Number of values appended at this level. */
+  readonly length: number;
+  finish(): Data;
+}
+
+function grow(buf: Uint8Array, need: number): Uint8Array {
+  let cap = Math.max(buf.length * 2, 64);
+  while (cap < need) cap *= 2;
+  const next = new Uint8Array(cap);
+  next.set(buf);
+  return next;
+}
+
+function growI32(buf: Int32Array, need: number): Int32Array {
+  let cap = Math.max(buf.length * 2, 16);
+  while (cap < need) cap *= 2;
+  const next = new Int32Array(cap);
+  next.set(buf);
+  return next;
+}
+
+/** In-place byte swap of `n` values of `width` bytes at the start of an 8-byte aligned buffer. */
+export function swapInPlace(bytes: Uint8Array, width: number, n: number): void {
+  if (width === 1 || n === 0) return;
+  if (width === 4) {
+    const u = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const x = u[i]!;
+      u[i] = ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
+    }
+  } else if (width === 8) {
+    const u = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 2);
+    for (let i = 0; i < 2 * n; i += 2) {
+      const a = u[i]!;
+      const b = u[i + 1]!;
+      u[i] = ((b & 0xff) << 24) | ((b & 0xff00) << 8) | ((b >>> 8) & 0xff00) | (b >>> 24);
+      u[i + 1] = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24);
+    }
+  } else if (width === 2) {
+    const u = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
+    for (let i = 0; i < n; i++) {
+      const x = u[i]!;
+      u[i] = ((x & 0xff) << 8) | (x >>> 8);
+    }
+  }
+}
+
+export class PrimBuilder implements Builder {
+  readonly prim: Prim;
+  readonly width: number;
+  readonly type: DataType;
+  bytes: Uint8Array;
+  nbytes = 0;
+
+  constructor(prim: Prim, capacityBytes = 1024) {
+    this.prim = prim;
+    this.width = PRIM_WIDTH[prim];
+    this.type = arrowTypeOf(prim);
+    this.bytes = new Uint8Array(Math.max(64, capacityBytes));
+  }
+
+  get length(): number {
+    return this.nbytes / this.width;
+  }
+
+  /** Append `count` big-endian values starting at src[pos]. */
+  appendBE(src: Uint8Array, pos: number, count: number): void {
+    const n = count * this.width;
+    const at = this.nbytes;
+    if (at + n > this.bytes.length) this.bytes = grow(this.bytes, at + n);
+    const dst = this.bytes;
+    if (n <= 32) {
+      for (let i = 0; i < n; i++) dst[at + i] = src[pos + i]!;
+    } else {
+      dst.set(src.subarray(pos, pos + n), at);
+    }
+    this.nbytes = at + n;
+  }
+
+  finish(): Data {
+    const n = this.length;
+    const bytes = this.bytes;
+    swapInPlace(bytes, this.width, n);
+    const buf = bytes.buffer;
+    let data: ArrayBufferView;
+    switch (this.prim) {
+      case 'bool': {
+        const bits = new Uint8Array((n + 7) >> 3);
+        for (let i = 0; i < n; i++) if (bytes[i]) bits[i >> 3]! |= 1 << (i & 7);
+        return makeData({ type: new Bool(), data: bits, length: n, nullCount: 0 });
+      }
+      case 'i8':
+        data = new Int8Array(buf, 0, n);
+        break;
+      case 'u8':
+        data = new Uint8Array(buf, 0, n);
+        break;
+      case 'i16':
+        data = new Int16Array(buf, 0, n);
+        break;
+      case 'u16':
+        data = new Uint16Array(buf, 0, n);
+        break;
+      case 'i32':
+        data = new Int32Array(buf, 0, n);
+        break;
+      case 'u32':
+        data = new Uint32Array(buf, 0, n);
+        break;
+      case 'i64':
+        data = new BigInt64Array(buf, 0, n);
+        break;
+      case 'u64':
+        data = new BigUint64Array(buf, 0, n);
+        break;
+      case 'f32':
+        data = new Float32Array(buf, 0, n);
+        break;
+      case 'f64':
+        data = new Float64Array(buf, 0, n);
+        break;
+    }
+    // eslint-disable-next-line @typescript-eslint/no-explicit-any
+    return makeData({ type: this.type as any, data: data as any, length: n, nullCount: 0 });
+  }
+}
+
+/** Offsets shared by list and string builders: offsets[0] = 0, one more per item. */
+class Offsets {
+  values: Int32Array;
+  length = 0;
+  constructor(capacity = 256) {
+    this.values = new Int32Array(Math.max(16, capacity + 1));
+  }
+  push(end: number): void {
+    if (this.length + 2 > this.values.length) this.values = growI32(this.values, this.length + 2);
+    this.values[++this.length] = end;
+  }
+  finish(): Int32Array {
+    return this.values.subarray(0, this.length + 1);
+  }
+}
+
+export class ListBuilder<C extends Builder = Builder> implements Builder {
+  readonly child: C;
+  readonly type: DataType;
+  private readonly offsets: Offsets;
+
+  constructor(child: C, capacity = 256) {
+    this.child = child;
+    this.type = new List(new Field('item', child.type, false));
+    this.offsets = new Offsets(capacity);
+  }
+  get length(): number {
+    return this.offsets.length;
+  }
+  /** Close the current list after its items were appended to the child. */
+  close(): void {
+    this.offsets.push(this.child.length);
+  }
+  finish(): Data {
+    const child = this.child.finish();
+    return makeData({ type: this.type as List, valueOffsets: this.offsets.finish(), child, length: this.offsets.length, nullCount: 0 });
+  }
+}
+
+export class FixedListBuilder<C extends Builder = Builder> implements Builder {
+  readonly child: C;
+  readonly size: number;
+  readonly type: DataType;
+  constructor(child: C, size: number) {
+    this.child = child;
+    this.size = size;
+    this.type = new FixedSizeList(size, new Field('item', child.type, false));
+  }
+  get length(): number {
+    return this.child.length / this.size;
+  }
+  finish(): Data {
+    const child = this.child.finish();
+    return makeData({ type: this.type as FixedSizeList, child, length: this.length, nullCount: 0 });
+  }
+}
+
+export class StringBuilder implements Builder {
+  readonly type: DataType = new Utf8();
+  private readonly offsets: Offsets;
+  private bytes: Uint8Array;
+  private nbytes = 0;
+
+  constructor(capacityBytes = 1024, capacityItems = 64) {
+    this.bytes = new Uint8Array(Math.max(64, capacityBytes));
+    this.offsets = new Offsets(capacityItems);
+  }
+  get length(): number {
+    return this.offsets.length;
+  }
+  append(src: Uint8Array, pos: number, n: number): void {
+    if (this.nbytes + n > this.bytes.length) this.bytes = grow(this.bytes, this.nbytes + n);
+    this.bytes.set(src.subarray(pos, pos + n), this.nbytes);
+    this.nbytes += n;
+    this.offsets.push(this.nbytes);
+  }
+  finish(): Data {
+    return makeData({ type: new Utf8(), valueOffsets: this.offsets.finish(), data: this.bytes.subarray(0, this.nbytes), length: this.offsets.length, nullCount: 0 });
+  }
+}
+
+export class StructBuilder implements Builder {
+  readonly type: DataType;
+  readonly children: Builder[];
+  readonly names: string[];
+  length = 0;
+  constructor(names: string[], children: Builder[]) {
+    this.names = names;
+    this.children = children;
+    this.type = new Struct(names.map((n, i) => new Field(n, children[i]!.type, false)));
+  }
+  finish(): Data {
+    const children = this.children.map((c) => c.finish());
+    return makeData({ type: this.type as Struct, children, length: this.length, nullCount: 0 });
+  }
+}

@@ -1,0 +1,513 @@
+/**
+ * Basket decoders: each turns the entries [lo, hi) of one decompressed basket into values
+ * appended to a column builder. No I/O, no per-entry objects: loops over the basket bytes with
+ * a DataView and copy big-endian value runs into the builders. Every entry is checked against its
+ * entry-offset span, so corrupt bytes end in a DeserializationError naming entry and offset.
+ */
+import { DeserializationError, type ErrorContext } from '../../errors.ts';
+import type { Basket } from '../tree/basket.ts';
+import {
+  type Builder,
+  FixedListBuilder,
+  ListBuilder,
+  PRIM_WIDTH,
+  PrimBuilder,
+  type Prim,
+  StringBuilder,
+  StructBuilder,
+} from './builders.ts';
+import type { TypeNode } from './typename.ts';
+
+const kByteCountMask = 0x40000000;
+const kMemberWise = 0x4000;
+
+export interface DecodeArgs {
+  basket: Basket;
+  /** Entry range inside the basket (0-based within the basket). */
+  lo: number;
+  hi: number;
+  /** Per-entry element counts for entries lo..hi (from the count branch), when the decoder needs them. */
+  counts?: Int32Array;
+  context: ErrorContext;
+}
+
+export interface BasketDecoder {
+  /** Human-readable name of the layout, e.g. "vector<float> (unsplit STL)". */
+  readonly description: string;
+  /** Whether decode() needs per-entry counts from the count (parent) branch. */
+  readonly needsCounts: boolean;
+  newBuilder(capacityBytes: number): Builder;
+  decode(args: DecodeArgs, builder: Builder): void;
+}
+
+/** Mutable read position over one basket's data, for the nested-content readers. */
+interface State {
+  buf: Uint8Array;
+  view: DataView;
+  pos: number;
+  end: number;
+  base: number;
+  context: ErrorContext;
+  entry: number;
+}
+
+function fail(s: State, message: string): never {
+  throw new DeserializationError(message, { ...s.context, entry: s.entry, offset: s.base + s.pos });
+}
+
+function entryFail(args: DecodeArgs, i: number, at: number, message: string): never {
+  throw new DeserializationError(message, { ...args.context, entry: args.basket.location.entryStart + i, offset: dataOffset(args.basket) + at });
+}
+
+/** File offset of the basket data, for messages (the data is decompressed, so this is the key's start plus keylen). */
+function dataOffset(b: Basket): number {
+  return b.location.seek + b.header.keylen;
+}
+
+function requireOffsets(args: DecodeArgs, what: string): Int32Array {
+  const off = args.basket.offsets;
+  if (!off) throw new DeserializationError(`${what} basket has no entry-offset tail`, { ...args.context, offset: args.basket.location.seek });
+  return off;
+}
+
+// ---- fixed-size entries: scalar leaves, leaf arrays, basic members of split objects ----------
+
+export class FixedDecoder implements BasketDecoder {
+  readonly description: string;
+  readonly needsCounts = false;
+  readonly prim: Prim;
+  readonly perEntry: number;
+  constructor(prim: Prim, perEntry: number, description: string) {
+    this.prim = prim;
+    this.perEntry = perEntry;
+    this.description = description;
+  }
+  newBuilder(capacityBytes: number): Builder {
+    const values = new PrimBuilder(this.prim, capacityBytes);
+    return this.perEntry === 1 ? values : new FixedListBuilder(values, this.perEntry);
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const values = (this.perEntry === 1 ? builder : (builder as FixedListBuilder<PrimBuilder>).child) as PrimBuilder;
+    const size = PRIM_WIDTH[this.prim] * this.perEntry;
+    const { basket, lo, hi } = args;
+    const off = basket.offsets;
+    if (off) {
+      for (let i = lo; i < hi; i++) {
+        if (off[i + 1]! - off[i]! !== size) entryFail(args, i, off[i]!, `entry has ${off[i + 1]! - off[i]!} bytes, expected ${size}`);
+      }
+      values.appendBE(basket.data, off[lo]!, (hi - lo) * this.perEntry);
+      return;
+    }
+    if (basket.data.length !== basket.header.nevbuf * size) {
+      entryFail(args, 0, 0, `basket data has ${basket.data.length} bytes, expected ${basket.header.nevbuf} entries of ${size}`);
+    }
+    values.appendBE(basket.data, lo * size, (hi - lo) * this.perEntry);
+  }
+}
+
+// ---- count-indexed leaf arrays: Float_t[NJet] --------------------------------------------------
+
+export class JaggedLeafDecoder implements BasketDecoder {
+  readonly description: string;
+  readonly needsCounts = false;
+  readonly prim: Prim;
+  constructor(prim: Prim, description: string) {
+    this.prim = prim;
+    this.description = description;
+  }
+  newBuilder(capacityBytes: number): Builder {
+    return new ListBuilder(new PrimBuilder(this.prim, capacityBytes));
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const list = builder as ListBuilder<PrimBuilder>;
+    const off = requireOffsets(args, 'count-indexed leaf');
+    const w = PRIM_WIDTH[this.prim];
+    const data = args.basket.data;
+    for (let i = args.lo; i < args.hi; i++) {
+      const a = off[i]!;
+      const span = off[i + 1]! - a;
+      if (span % w !== 0) entryFail(args, i, a, `entry of ${span} bytes is not a whole number of ${w}-byte values`);
+      list.child.appendBE(data, a, span / w);
+      list.close();
+    }
+  }
+}
+
+// ---- TLeafC strings -----------------------------------------------------------------------------
+
+export class LeafStringDecoder implements BasketDecoder {
+  readonly description = 'TLeafC string';
+  readonly needsCounts = false;
+  newBuilder(capacityBytes: number): Builder {
+    return new StringBuilder(capacityBytes);
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const sb = builder as StringBuilder;
+    const off = requireOffsets(args, 'string leaf');
+    const data = args.basket.data;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    for (let i = args.lo; i < args.hi; i++) {
+      let p = off[i]!;
+      const end = off[i + 1]!;
+      if (end === p) {
+        sb.append(data, p, 0);
+        continue;
+      }
+      let n = data[p++]!;
+      if (n === 255) {
+        if (p + 4 > end) entryFail(args, i, p, 'string length runs past the entry');
+        n = view.getInt32(p);
+        p += 4;
+      }
+      if (p + n > end) entryFail(args, i, p, `string of ${n} bytes runs past the entry (${end - p} left)`);
+      sb.append(data, p, n);
+    }
+  }
+}
+
+// ---- nested STL content (vector<T>, vector<vector<T>>, vector<string>, vector<set<T>>, ElementLink) ----
+
+interface Content {
+  newBuilder(capacityBytes: number): Builder;
+  read(s: State, b: Builder): void;
+}
+
+function u32(s: State): number {
+  if (s.pos + 4 > s.end) fail(s, 'collection size runs past the entry');
+  const v = s.view.getUint32(s.pos);
+  s.pos += 4;
+  return v;
+}
+
+function primContent(prim: Prim): Content {
+  const w = PRIM_WIDTH[prim];
+  return {
+    newBuilder: (cap) => new PrimBuilder(prim, cap),
+    read(s, b) {
+      if (s.pos + w > s.end) fail(s, 'value runs past the entry');
+      (b as PrimBuilder).appendBE(s.buf, s.pos, 1);
+      s.pos += w;
+    },
+  };
+}
+
+function stringContent(): Content {
+  return {
+    newBuilder: (cap) => new StringBuilder(cap),
+    read(s, b) {
+      if (s.pos + 1 > s.end) fail(s, 'string runs past the entry');
+      let n = s.buf[s.pos++]!;
+      if (n === 255) n = u32(s);
+      if (s.pos + n > s.end) fail(s, `string of ${n} bytes runs past the entry`);
+      (b as StringBuilder).append(s.buf, s.pos, n);
+      s.pos += n;
+    },
+  };
+}
+
+/** Version header of a streamed object: byte count (required here), version, checksum when version is 0. */
+function objectHeader(s: State, what: string): { end: number; version: number } {
+  if (s.pos + 6 > s.end) fail(s, `${what} header runs past the entry`);
+  const bc = s.view.getUint32(s.pos);
+  if (!(bc & kByteCountMask)) fail(s, `${what} has no byte count (0x${bc.toString(16)})`);
+  const end = s.pos + 4 + (bc & ~kByteCountMask);
+  if (end > s.end) fail(s, `${what} byte count ${bc & ~kByteCountMask} runs past the entry`);
+  s.pos += 4;
+  const version = s.view.getUint16(s.pos);
+  s.pos += 2;
+  if (version === 0) s.pos += 4; // class checksum
+  return { end, version };
+}
+
+export const ELEMENT_LINK_FIELDS = ['m_persKey', 'm_persIndex'];
+
+function newLinkBuilder(cap: number): StructBuilder {
+  return new StructBuilder(ELEMENT_LINK_FIELDS, [new PrimBuilder('u32', cap), new PrimBuilder('u32', cap)]);
+}
+
+/** ElementLink<T> streamed object-wise: its header, ElementLinkBase's header, then key and index. */
+function elementLinkContent(): Content {
+  return {
+    newBuilder: (cap) => newLinkBuilder(cap),
+    read(s, b) {
+      const outer = objectHeader(s, 'ElementLink');
+      const inner = objectHeader(s, 'ElementLinkBase');
+      if (inner.end !== outer.end || s.pos + 8 !== inner.end) fail(s, 'ElementLink record has an unexpected layout');
+      const sb = b as StructBuilder;
+      (sb.children[0] as PrimBuilder).appendBE(s.buf, s.pos, 1);
+      (sb.children[1] as PrimBuilder).appendBE(s.buf, s.pos + 4, 1);
+      sb.length++;
+      s.pos = outer.end;
+    },
+  };
+}
+
+function vectorContent(inner: Content, innerPrim: Prim | undefined): Content {
+  if (innerPrim) {
+    const w = PRIM_WIDTH[innerPrim];
+    return {
+      newBuilder: (cap) => new ListBuilder(new PrimBuilder(innerPrim, cap)),
+      read(s, b) {
+        const n = u32(s);
+        const nb = n * w;
+        if (s.pos + nb > s.end) fail(s, `vector of ${n} values runs past the entry`);
+        const lb = b as ListBuilder<PrimBuilder>;
+        lb.child.appendBE(s.buf, s.pos, n);
+        s.pos += nb;
+        lb.close();
+      },
+    };
+  }
+  return {
+    newBuilder: (cap) => new ListBuilder(inner.newBuilder(cap)),
+    read(s, b) {
+      const n = u32(s);
+      if (n > s.end - s.pos) fail(s, `vector of ${n} items cannot fit the entry`);
+      const lb = b as ListBuilder;
+      for (let k = 0; k < n; k++) inner.read(s, lb.child);
+      lb.close();
+    },
+  };
+}
+
+/** Content reader for a type node, or a reason it is not supported. */
+export function contentFor(node: TypeNode): Content | string {
+  switch (node.kind) {
+    case 'prim':
+      return primContent(node.prim);
+    case 'string':
+      return stringContent();
+    case 'elementlink':
+      return elementLinkContent();
+    case 'vector': {
+      const inner = contentFor(node.inner);
+      if (typeof inner === 'string') return inner;
+      return vectorContent(inner, node.inner.kind === 'prim' ? node.inner.prim : undefined);
+    }
+    default:
+      return `${node.name} inside a collection is streamed from its StreamerInfo (not decoded yet)`;
+  }
+}
+
+/**
+ * An STL collection streamed as one object per entry (unsplit top-level branches, and
+ * collection members of split objects): byte count and version, then the content.
+ * Member-wise streamed vectors of ElementLinks (version bit 0x4000) are decoded too.
+ */
+export class StlObjectDecoder implements BasketDecoder {
+  readonly description: string;
+  readonly needsCounts = false;
+  private readonly content: Content;
+  private readonly fastPrim: Prim | undefined;
+  private readonly memberwiseLinks: boolean;
+
+  constructor(node: TypeNode & { kind: 'vector' }, content: Content, description: string) {
+    this.description = description;
+    this.content = content;
+    this.fastPrim = node.inner.kind === 'prim' ? node.inner.prim : undefined;
+    this.memberwiseLinks = node.inner.kind === 'elementlink';
+  }
+
+  newBuilder(capacityBytes: number): Builder {
+    return this.content.newBuilder(capacityBytes);
+  }
+
+  decode(args: DecodeArgs, builder: Builder): void {
+    if (this.fastPrim) return this.decodePrimVectors(args, builder as ListBuilder<PrimBuilder>, this.fastPrim);
+    const off = requireOffsets(args, 'collection');
+    const data = args.basket.data;
+    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
+    for (let i = args.lo; i < args.hi; i++) {
+      s.pos = off[i]!;
+      s.end = off[i + 1]!;
+      s.entry = args.basket.location.entryStart + i;
+      const h = objectHeader(s, 'collection');
+      if (h.end !== s.end) fail(s, `collection byte count ends at ${h.end - off[i]!}, the entry at ${s.end - off[i]!}`);
+      if (h.version & kMemberWise) {
+        if (!this.memberwiseLinks) fail(s, 'member-wise streamed collection of this type is not supported');
+        this.readMemberwiseLinks(s, builder as ListBuilder<StructBuilder>);
+      } else {
+        this.content.read(s, builder);
+      }
+      if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes left over at the end of the entry`);
+    }
+  }
+
+  /** The hot path: vector<number> entries, `[bc][u16 version][u32 n][n BE values]`. */
+  private decodePrimVectors(args: DecodeArgs, list: ListBuilder<PrimBuilder>, prim: Prim): void {
+    const off = requireOffsets(args, 'collection');
+    const data = args.basket.data;
+    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const w = PRIM_WIDTH[prim];
+    const values = list.child;
+    for (let i = args.lo; i < args.hi; i++) {
+      const p = off[i]!;
+      const end = off[i + 1]!;
+      if (end - p < 10) entryFail(args, i, p, `entry of ${end - p} bytes is too short for a collection header`);
+      const bc = view.getUint32(p);
+      const n = view.getUint32(p + 6);
+      if ((bc & kByteCountMask) === 0 || p + 4 + (bc & ~kByteCountMask) !== end || p + 10 + n * w !== end) {
+        entryFail(args, i, p, `collection header (byte count 0x${bc.toString(16)}, ${n} values) does not match the entry's ${end - p} bytes`);
+      }
+      values.appendBE(data, p + 10, n);
+      list.close();
+    }
+  }
+
+  /** Member-wise vector<ElementLink>: class version and checksum, n, then n keys, then n indexes. */
+  private readMemberwiseLinks(s: State, list: ListBuilder<StructBuilder>): void {
+    if (s.pos + 2 > s.end) fail(s, 'member-wise header runs past the entry');
+    const classVersion = s.view.getUint16(s.pos);
+    s.pos += 2;
+    if (classVersion === 0) s.pos += 4;
+    const n = u32(s);
+    if (s.pos + 8 * n !== s.end) fail(s, `member-wise vector of ${n} ElementLinks does not fill the entry`);
+    const sb = list.child;
+    (sb.children[0] as PrimBuilder).appendBE(s.buf, s.pos, n);
+    (sb.children[1] as PrimBuilder).appendBE(s.buf, s.pos + 4 * n, n);
+    sb.length += n;
+    s.pos += 8 * n;
+    list.close();
+  }
+}
+
+// ---- DataVector interface branches: the element count per entry ----------------------------------
+
+/**
+ * `DataVector<T>` streamed member-wise: header, class version (and checksum), n, then for each
+ * persistent member of T (in StreamerInfo order) its n values. With no such members (the usual
+ * xAOD case) the column is the element count (uint32); otherwise a list of structs of the members.
+ */
+export class DataVectorDecoder implements BasketDecoder {
+  readonly description: string;
+  readonly needsCounts = false;
+  private readonly members: { name: string; prim: Prim }[];
+  constructor(members: { name: string; prim: Prim }[], description: string) {
+    this.members = members;
+    this.description = description;
+  }
+  newBuilder(capacityBytes: number): Builder {
+    if (this.members.length === 0) return new PrimBuilder('u32', capacityBytes / 4);
+    const names = this.members.map((m) => m.name);
+    return new ListBuilder(new StructBuilder(names, this.members.map((m) => new PrimBuilder(m.prim, capacityBytes))));
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const off = requireOffsets(args, 'DataVector');
+    const data = args.basket.data;
+    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
+    for (let i = args.lo; i < args.hi; i++) {
+      s.pos = off[i]!;
+      s.end = off[i + 1]!;
+      s.entry = args.basket.location.entryStart + i;
+      const h = objectHeader(s, 'DataVector');
+      if (h.end !== s.end) fail(s, 'DataVector byte count does not match the entry');
+      if (h.version & kMemberWise) {
+        if (s.pos + 2 > s.end) fail(s, 'member-wise header runs past the entry');
+        const classVersion = s.view.getUint16(s.pos);
+        s.pos += classVersion === 0 ? 6 : 2;
+      } else if (this.members.length > 0) {
+        fail(s, 'object-wise DataVector with members is not supported');
+      }
+      const n = u32(s);
+      if (this.members.length === 0) {
+        (builder as PrimBuilder).appendBE(data, s.pos - 4, 1);
+      } else {
+        const list = builder as ListBuilder<StructBuilder>;
+        for (let m = 0; m < this.members.length; m++) {
+          const w = PRIM_WIDTH[this.members[m]!.prim];
+          if (s.pos + n * w > s.end) fail(s, `member ${this.members[m]!.name} runs past the entry`);
+          (list.child.children[m] as PrimBuilder).appendBE(data, s.pos, n);
+          s.pos += n * w;
+        }
+        list.child.length += n;
+        list.close();
+      }
+      if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes of DataVector element members left undecoded`);
+    }
+  }
+}
+
+// ---- members of split STL collections (fType 41): n values per entry, n from the count branch ----
+
+export class CollectionMemberDecoder implements BasketDecoder {
+  readonly description: string;
+  readonly needsCounts = true;
+  private readonly prim: Prim | undefined;
+  constructor(prim: Prim | undefined, description: string) {
+    this.prim = prim;
+    this.description = description;
+  }
+  newBuilder(capacityBytes: number): Builder {
+    return new ListBuilder(this.prim ? new PrimBuilder(this.prim, capacityBytes) : new StringBuilder(capacityBytes));
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const list = builder as ListBuilder;
+    const counts = args.counts!;
+    const data = args.basket.data;
+    const off = args.basket.offsets;
+    if (this.prim) {
+      const w = PRIM_WIDTH[this.prim];
+      const values = list.child as PrimBuilder;
+      let p = off ? off[args.lo]! : 0;
+      for (let i = args.lo; i < args.hi; i++) {
+        const n = counts[i - args.lo]!;
+        if (off) {
+          p = off[i]!;
+          if (off[i + 1]! - p !== n * w) entryFail(args, i, p, `entry has ${off[i + 1]! - p} bytes for ${n} values of ${w} bytes (count branch)`);
+        } else if (p + n * w > data.length) {
+          entryFail(args, i, p, `${n} values run past the basket`);
+        }
+        values.appendBE(data, p, n);
+        p += n * w;
+        list.close();
+      }
+      return;
+    }
+    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
+    const str = stringContent();
+    const off2 = requireOffsets(args, 'string member');
+    for (let i = args.lo; i < args.hi; i++) {
+      s.pos = off2[i]!;
+      s.end = off2[i + 1]!;
+      s.entry = args.basket.location.entryStart + i;
+      // A collection header precedes the strings of an entry when the member is streamed as an STL string.
+      if (s.end - s.pos >= 6 && s.view.getUint32(s.pos) & kByteCountMask) {
+        const h = objectHeader(s, 'string collection');
+        if (h.end !== s.end) fail(s, 'string collection byte count does not match the entry');
+      }
+      const n = counts[i - args.lo]!;
+      for (let k = 0; k < n; k++) str.read(s, list.child);
+      if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes left over after ${n} strings`);
+      list.close();
+    }
+  }
+}
+
+/** A single ElementLinkBase record per entry (split ElementLink objects): header, key, index. */
+export class ElementLinkRecordDecoder implements BasketDecoder {
+  readonly description = 'ElementLink (split object)';
+  readonly needsCounts = false;
+  newBuilder(capacityBytes: number): Builder {
+    return newLinkBuilder(capacityBytes / 2);
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const off = requireOffsets(args, 'ElementLink');
+    const data = args.basket.data;
+    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
+    const sb = builder as StructBuilder;
+    for (let i = args.lo; i < args.hi; i++) {
+      s.pos = off[i]!;
+      s.end = off[i + 1]!;
+      s.entry = args.basket.location.entryStart + i;
+      const h = objectHeader(s, 'ElementLinkBase');
+      if (h.end !== s.end || s.pos + 8 !== s.end) fail(s, 'ElementLinkBase record has an unexpected layout');
+      (sb.children[0] as PrimBuilder).appendBE(data, s.pos, 1);
+      (sb.children[1] as PrimBuilder).appendBE(data, s.pos + 4, 1);
+      sb.length++;
+      s.pos += 8;
+    }
+  }
+}
+
+/** Counts of a split STL collection parent: one big-endian int32 per entry. */
+export const COUNT_DECODER = new FixedDecoder('i32', 1, 'collection size (split STL parent)');

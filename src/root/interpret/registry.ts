@@ -1,0 +1,274 @@
+/**
+ * Interpretation registry: branch metadata -> how to decode its baskets (a BasketDecoder and the
+ * Arrow type it yields), or a reason the branch carries no values or cannot be decoded yet.
+ * Rules are tried in registration order; the first that answers wins. Never any I/O here.
+ */
+import type { DataType } from 'apache-arrow';
+import type { StreamerSet } from '../streamers.ts';
+import { ST } from '../streamers.ts';
+import type { Branch, Leaf } from '../tree/model.ts';
+import { ListBuilder, StructBuilder, type Prim } from './builders.ts';
+import {
+  type BasketDecoder,
+  COUNT_DECODER,
+  CollectionMemberDecoder,
+  DataVectorDecoder,
+  ElementLinkRecordDecoder,
+  FixedDecoder,
+  JaggedLeafDecoder,
+  LeafStringDecoder,
+  StlObjectDecoder,
+  contentFor,
+} from './decoders.ts';
+import { parseTypeName, primOf } from './typename.ts';
+
+export interface BasketInterpretation {
+  kind: 'basket';
+  decoder: BasketDecoder;
+  type: DataType;
+  /** The branch whose per-entry int32 counts the decoder needs (split STL members). */
+  countBranch?: Branch;
+  /** The branch whose baskets hold the data, when not the branch itself (split ElementLink objects). */
+  dataBranch?: Branch;
+}
+
+/** A split STL collection: its members' lists zipped into one list of structs. */
+export interface ZipInterpretation {
+  kind: 'zip';
+  type: DataType;
+  description: string;
+  fields: { name: string; branch: Branch; interpretation: BasketInterpretation }[];
+}
+
+export type Interpretation = BasketInterpretation | ZipInterpretation;
+
+export type Resolution = { readable: true; interpretation: Interpretation } | { readable: false; reason: string };
+
+export interface RuleContext {
+  streamers: StreamerSet;
+}
+
+export interface InterpretationRule {
+  name: string;
+  resolve(branch: Branch, ctx: RuleContext): Resolution | undefined;
+}
+
+const rules: InterpretationRule[] = [];
+
+export function registerInterpretation(rule: InterpretationRule, position: 'first' | 'last' = 'last'): void {
+  if (position === 'first') rules.unshift(rule);
+  else rules.push(rule);
+}
+
+export function interpret(branch: Branch, ctx: RuleContext): Resolution {
+  for (const rule of rules) {
+    const r = rule.resolve(branch, ctx);
+    if (r) return r;
+  }
+  return { readable: false, reason: `no interpretation for ${branch.className} of type ${branch.typeName}` };
+}
+
+function basket(decoder: BasketDecoder, countBranch?: Branch): Resolution {
+  return { readable: true, interpretation: { kind: 'basket', decoder, type: decoder.newBuilder(0).type, countBranch } };
+}
+
+function no(reason: string): Resolution {
+  return { readable: false, reason };
+}
+
+const LEAF_PRIMS: Record<string, [Prim, Prim]> = {
+  TLeafB: ['i8', 'u8'],
+  TLeafS: ['i16', 'u16'],
+  TLeafI: ['i32', 'u32'],
+  TLeafL: ['i64', 'u64'],
+  TLeafG: ['i64', 'u64'],
+  TLeafF: ['f32', 'f32'],
+  TLeafD: ['f64', 'f64'],
+  TLeafO: ['bool', 'bool'],
+};
+
+const STREAMER_PRIMS: Record<number, Prim> = {
+  [ST.char]: 'i8',
+  [ST.short]: 'i16',
+  [ST.int]: 'i32',
+  [ST.long]: 'i64',
+  [ST.float]: 'f32',
+  [ST.counter]: 'i32',
+  [ST.double]: 'f64',
+  [ST.uchar]: 'u8',
+  [ST.ushort]: 'u16',
+  [ST.uint]: 'u32',
+  [ST.ulong]: 'u64',
+  [ST.bits]: 'u32',
+  [ST.long64]: 'i64',
+  [ST.ulong64]: 'u64',
+  [ST.bool]: 'bool',
+};
+
+const EMPTY_AUX_BASES = new Set(['xAOD::AuxContainerBase', 'xAOD::AuxInfoBase']);
+
+// Baskets kept inside the TTree object (older cycles) are not located on disk by the reader.
+registerInterpretation({
+  name: 'embedded-baskets',
+  resolve: (b) => (b.embeddedBaskets > 0 ? no(`${b.embeddedBaskets} basket(s) stored inside the TTree object (older cycle); not read yet`) : undefined),
+});
+
+// Plain TBranch with TLeaf* leaves.
+registerInterpretation({
+  name: 'leaf',
+  resolve(b) {
+    if (b.className !== 'TBranch') return undefined;
+    if (b.leaves.length !== 1) return no(`leaf list with ${b.leaves.length} leaves is not supported yet`);
+    const leaf = b.leaves[0]!;
+    if (leaf.className === 'TLeafC') return basket(new LeafStringDecoder());
+    const prims = LEAF_PRIMS[leaf.className];
+    if (!prims) return no(`leaf class ${leaf.className} is not supported yet`);
+    const prim = prims[leaf.isUnsigned ? 1 : 0];
+    if (leaf.countLeaf) {
+      if (leaf.len > 1) return no(`count-indexed leaf with a fixed inner dimension (${leaf.title}) is not supported yet`);
+      return basket(new JaggedLeafDecoder(prim, `${leaf.className} array counted by ${leaf.countLeaf}`));
+    }
+    return basket(new FixedDecoder(prim, leaf.len, leaf.len > 1 ? `${leaf.className}[${leaf.len}]` : leaf.className));
+  },
+});
+
+function leafPrim(leaf: Leaf | undefined): Prim | undefined {
+  return leaf?.elementType !== undefined ? STREAMER_PRIMS[leaf.elementType] : undefined;
+}
+
+// Members of split STL collections (fType 41): n values per entry, n from the parent's counts.
+registerInterpretation({
+  name: 'stl-member',
+  resolve(b) {
+    const el = b.element;
+    if (!el || el.type !== 41) return undefined;
+    const parent = b.parent;
+    if (!parent?.element || parent.element.type !== 4) return no('collection member without its collection branch');
+    const prim = STREAMER_PRIMS[el.streamerType] ?? leafPrim(b.leaves[0]);
+    if (prim) return basket(new CollectionMemberDecoder(prim, `member ${b.typeName} of a split collection`), parent);
+    const node = parseTypeName(b.typeName);
+    if (node.kind === 'string') return basket(new CollectionMemberDecoder(undefined, 'string member of a split collection'), parent);
+    return no(`member of type ${b.typeName} of a split collection is not supported yet`);
+  },
+});
+
+// Split STL collections (fType 4): zip their members' lists into one list of structs.
+registerInterpretation({
+  name: 'split-collection',
+  resolve(b, ctx) {
+    const el = b.element;
+    if (!el || el.type !== 4) return undefined;
+    if (b.children.length === 0) return no('split collection without members');
+    const fields: ZipInterpretation['fields'] = [];
+    for (const child of b.children) {
+      const r = interpret(child, ctx);
+      if (!r.readable) return no(`member ${child.name} unreadable: ${r.reason}`);
+      if (r.interpretation.kind !== 'basket') return no(`member ${child.name} is itself a collection`);
+      const name = child.name.startsWith(b.name + '.') ? child.name.slice(b.name.length + 1) : child.name;
+      fields.push({ name, branch: child, interpretation: r.interpretation });
+    }
+    const item = new StructBuilder(
+      fields.map((f) => f.name),
+      fields.map((f) => (f.interpretation.decoder.newBuilder(0) as ListBuilder).child),
+    );
+    return {
+      readable: true,
+      interpretation: { kind: 'zip', type: new ListBuilder(item).type, description: `split collection ${b.typeName}`, fields },
+    };
+  },
+});
+
+// Members of split objects (fID >= 0) and base-class sub-branches.
+registerInterpretation({
+  name: 'object-member',
+  resolve(b, ctx) {
+    const el = b.element;
+    if (!el || el.id < 0) return undefined;
+    if (el.type === 3 || el.type === 31) return no('TClonesArray branches are not supported yet');
+    const info = ctx.streamers.find(el.className, el.classVersion, el.checksum);
+    const member = info?.elements[el.id];
+    if (!member) return no(`no StreamerInfo element ${el.id} for ${el.className} version ${el.classVersion}`);
+    if (member.kind === 'TStreamerBase') {
+      if (member.name === 'ElementLinkBase') return basket(new ElementLinkRecordDecoder());
+      return no(
+        EMPTY_AUX_BASES.has(member.name)
+          ? `no values: constant empty ${member.name} base-class record`
+          : `base-class record ${member.name} (needs the StreamerInfo object decoder)`,
+      );
+    }
+    const t = member.type;
+    const prim = STREAMER_PRIMS[t];
+    if (prim) return basket(new FixedDecoder(prim, 1, `member ${member.typeName} of a split object`));
+    if (t > ST.offsetL && t < ST.offsetL + 20 && STREAMER_PRIMS[t - ST.offsetL]) {
+      return basket(new FixedDecoder(STREAMER_PRIMS[t - ST.offsetL]!, member.arrayLength, `member ${member.typeName}[${member.arrayLength}]`));
+    }
+    if (t === ST.tstring || t === ST.stlString || (t === ST.stl && parseTypeName(member.typeName).kind === 'string')) {
+      return basket(new LeafStringDecoder());
+    }
+    if (t === ST.stl || t === ST.streamLoop || t === ST.streamer) {
+      const node = parseTypeName(member.typeName);
+      if (node.kind === 'vector') {
+        const content = contentFor(node);
+        if (typeof content === 'string') return no(content);
+        return basket(new StlObjectDecoder(node, content, `${member.typeName} member of a split object`));
+      }
+    }
+    return no(`member of type ${member.typeName} (streamer type ${t}) needs the StreamerInfo object decoder`);
+  },
+});
+
+// Top-level objects (fID -1) and split-object tops (fID -2).
+registerInterpretation({
+  name: 'top-object',
+  resolve(b, ctx) {
+    const el = b.element;
+    if (!el) return undefined;
+    const node = parseTypeName(el.className);
+    if (EMPTY_AUX_BASES.has(node.name)) return no(`no values: constant empty ${node.name} record`);
+    if (node.kind === 'elementlink' && el.id === -2 && b.children.length === 1) {
+      // A split ElementLink: its only sub-branch holds the ElementLinkBase records.
+      const child = b.children[0]!;
+      const r = interpret(child, ctx);
+      if (r.readable && r.interpretation.kind === 'basket') return { readable: true, interpretation: { ...r.interpretation, dataBranch: child } };
+    }
+    if (el.id === -2 || (b.baskets.length === 0 && b.children.length > 0)) {
+      return no('no values: split object; its members are separate branches');
+    }
+    if (node.kind === 'vector') {
+      const content = contentFor(node);
+      if (typeof content === 'string') return no(content);
+      return basket(new StlObjectDecoder(node, content, `${el.className}`));
+    }
+    if (node.kind === 'datavector') {
+      const element = /^DataVector<(.*)>$/.exec(node.name)?.[1] ?? '';
+      const members = flatMembers(element, ctx.streamers);
+      if (typeof members === 'string') return no(`DataVector elements: ${members}`);
+      return basket(new DataVectorDecoder(members, members.length ? `${el.className} (members ${members.map((m) => m.name).join(', ')})` : `${el.className} (element count)`));
+    }
+    if (node.kind === 'prim') return basket(new FixedDecoder(node.prim, 1, node.name));
+    return no(`object of class ${el.className} needs the StreamerInfo object decoder`);
+  },
+});
+
+/** The persistent basic members of a class and its bases, in streaming order, or why not. */
+function flatMembers(className: string, streamers: StreamerSet, depth = 0): { name: string; prim: Prim }[] | string {
+  const info = streamers.find(className);
+  if (!info) return `no StreamerInfo for ${className}`;
+  if (depth > 20) return `class hierarchy of ${className} too deep`;
+  const out: { name: string; prim: Prim }[] = [];
+  for (const e of info.elements) {
+    if (e.kind === 'TStreamerBase') {
+      if (e.name === 'SG::IAuxElement' || e.name === 'TObject') continue;
+      const base = flatMembers(e.name, streamers, depth + 1);
+      if (typeof base === 'string') return base;
+      out.push(...base);
+      continue;
+    }
+    const prim = STREAMER_PRIMS[e.type];
+    if (!prim) return `member ${e.name} of ${className} (${e.typeName}) needs the StreamerInfo object decoder`;
+    out.push({ name: e.name, prim });
+  }
+  return out;
+}
+
+export { COUNT_DECODER, primOf };

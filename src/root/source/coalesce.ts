@@ -1,0 +1,65 @@
+/**
+ * Range planning: merge the byte ranges a read needs into fewer requests, then hand each caller
+ * its own slice. Limits live in one config object: ranges closer than `maxGap` are merged, and no
+ * merged request grows beyond `maxRequest` bytes (a single larger range is still read whole).
+ * Requests run with at most `concurrency` in flight.
+ */
+import type { ByteRange, ByteSource } from './source.ts';
+
+export interface CoalesceConfig {
+  maxGap: number;
+  maxRequest: number;
+  concurrency: number;
+}
+
+export const DEFAULT_COALESCE: CoalesceConfig = { maxGap: 64 * 1024, maxRequest: 16 * 1024 * 1024, concurrency: 4 };
+
+export interface MergedRange extends ByteRange {
+  /** Indexes into the input array of the ranges this request serves. */
+  members: number[];
+}
+
+export function planRanges(ranges: readonly ByteRange[], config: CoalesceConfig = DEFAULT_COALESCE): MergedRange[] {
+  const order = ranges.map((_, i) => i).sort((a, b) => ranges[a]!.offset - ranges[b]!.offset);
+  const out: MergedRange[] = [];
+  let cur: MergedRange | undefined;
+  for (const i of order) {
+    const r = ranges[i]!;
+    const end = r.offset + r.length;
+    if (cur) {
+      const curEnd = cur.offset + cur.length;
+      const newEnd = Math.max(curEnd, end);
+      if (r.offset - curEnd <= config.maxGap && newEnd - cur.offset <= config.maxRequest) {
+        cur.length = newEnd - cur.offset;
+        cur.members.push(i);
+        continue;
+      }
+    }
+    cur = { offset: r.offset, length: r.length, members: [i] };
+    out.push(cur);
+  }
+  return out;
+}
+
+/** Read all ranges with merged requests; the result is in the order of the input. */
+export async function readRanges(
+  source: ByteSource,
+  ranges: readonly ByteRange[],
+  config: CoalesceConfig = DEFAULT_COALESCE,
+): Promise<Uint8Array[]> {
+  const plan = planRanges(ranges, config);
+  const result = new Array<Uint8Array>(ranges.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < plan.length) {
+      const m = plan[next++]!;
+      const bytes = await source.read(m.offset, m.length);
+      for (const i of m.members) {
+        const r = ranges[i]!;
+        result[i] = bytes.subarray(r.offset - m.offset, r.offset - m.offset + r.length);
+      }
+    }
+  };
+  await Promise.all(Array.from({ length: Math.min(config.concurrency, plan.length) }, worker));
+  return result;
+}
