@@ -4,6 +4,8 @@
  * Maps every failure to the project's exit codes (0 ok, 1 usage, 2 permanent input failure,
  * 3 transient, 130/143 interrupted) and prints one line per error (stack only with --verbose).
  */
+import { realpathSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
@@ -76,7 +78,16 @@ function installSignalHandlers(): void {
   process.once('SIGTERM', () => process.exit(EXIT.sigterm));
 }
 
-const isMain = import.meta.url === `file://${process.argv[1]}` || process.argv[1]?.endsWith('/physlite') || process.argv[1]?.endsWith('cli/main.js');
+function invokedDirectly(): boolean {
+  if (!process.argv[1]) return false;
+  try {
+    return realpathSync(process.argv[1]) === realpathSync(fileURLToPath(import.meta.url));
+  } catch {
+    return false;
+  }
+}
+
+const isMain = invokedDirectly();
 if (isMain) {
   installSignalHandlers();
   main(hideBin(process.argv)).then(

@@ -124,32 +124,46 @@ export class ObjectReader {
     const name = normalizeClassName(className);
     const hand = handCoded.get(name);
     if (hand) return hand(this, c, name);
+    const obj: RootObject = { _typename: name };
+    this.readClassInto(c, name, obj);
+    return obj;
+  }
+
+  /** Read the members of `name` (header included) into `obj`: how base classes are merged. */
+  private readClassInto(c: Cursor, name: string, obj: RootObject): void {
+    const hand = handCoded.get(name);
+    if (hand) {
+      const base = hand(this, c, name);
+      if (base && typeof base === 'object') {
+        for (const k in base as RootObject) if (k !== '_typename') obj[k] = (base as RootObject)[k];
+      }
+      return;
+    }
     const header = this.readVersion(c);
     const info = this.streamers.find(name, header.version, header.checksum);
     if (!info) {
       if (header.end !== undefined) {
         c.pos = header.end;
-        return { _typename: name, _unread: `no StreamerInfo for ${name} version ${header.version}` };
+        obj._unread = `no StreamerInfo for ${name} version ${header.version}`;
+        return;
       }
       throw new UnsupportedError(`no StreamerInfo for class ${name} version ${header.version}`, { ...c.context, offset: c.base + c.pos });
     }
-    const obj: RootObject = { _typename: name };
     this.readMembers(c, info, obj);
     this.endVersion(c, header, name);
-    return obj;
   }
 
   /** ReadClassBuffer: the members of `info`, in order, into `obj`. */
   readMembers(c: Cursor, info: StreamerInfo, obj: RootObject): void {
-    for (const el of info.elements) {
+    const elements = info.elements;
+    for (let i = 0; i < elements.length; i++) {
+      const el = elements[i]!;
       if (el.type === ST.base || el.kind === 'TStreamerBase') {
-        const base = this.readClass(c, el.name);
-        if (base && typeof base === 'object') {
-          for (const [k, v] of Object.entries(base)) if (k !== '_typename') obj[k] = v;
-        }
+        this.readClassInto(c, normalizeClassName(el.name), obj);
         continue;
       }
-      obj[el.name] = this.readMember(c, el, obj);
+      const t = el.type;
+      obj[el.name] = t > 0 && t < 20 ? readBasic(c, t) : this.readMember(c, el, obj);
     }
   }
 

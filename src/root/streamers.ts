@@ -120,7 +120,14 @@ export class StreamerSet {
   }
 }
 
+const normalized = new Map<string, string>();
+
 /** ROOT writes `vector<float>` and `vector<float> ` and `std::vector<float>` for the same class. */
 export function normalizeClassName(name: string): string {
-  return name.replace(/std::/g, '').replace(/\s+/g, ' ').replace(/\s*([<>,*&])\s*/g, '$1').trim();
+  let n = normalized.get(name);
+  if (n === undefined) {
+    n = name.replace(/std::/g, '').replace(/\s+/g, ' ').replace(/\s*([<>,*&])\s*/g, '$1').trim();
+    if (normalized.size < 100_000) normalized.set(name, n);
+  }
+  return n;
 }

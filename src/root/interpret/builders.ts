@@ -80,30 +80,9 @@ function growI32(buf: Int32Array, need: number): Int32Array {
   return next;
 }
 
-/** In-place byte swap of `n` values of `width` bytes at the start of an 8-byte aligned buffer. */
-export function swapInPlace(bytes: Uint8Array, width: number, n: number): void {
-  if (width === 1 || n === 0) return;
-  if (width === 4) {
-    const u = new Uint32Array(bytes.buffer, bytes.byteOffset, n);
-    for (let i = 0; i < n; i++) {
-      const x = u[i]!;
-      u[i] = ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24);
-    }
-  } else if (width === 8) {
-    const u = new Uint32Array(bytes.buffer, bytes.byteOffset, n * 2);
-    for (let i = 0; i < 2 * n; i += 2) {
-      const a = u[i]!;
-      const b = u[i + 1]!;
-      u[i] = ((b & 0xff) << 24) | ((b & 0xff00) << 8) | ((b >>> 8) & 0xff00) | (b >>> 24);
-      u[i + 1] = ((a & 0xff) << 24) | ((a & 0xff00) << 8) | ((a >>> 8) & 0xff00) | (a >>> 24);
-    }
-  } else if (width === 2) {
-    const u = new Uint16Array(bytes.buffer, bytes.byteOffset, n);
-    for (let i = 0; i < n; i++) {
-      const x = u[i]!;
-      u[i] = ((x & 0xff) << 8) | (x >>> 8);
-    }
-  }
+/** Zero-filling is wasted work for buffers that are written before they are read. */
+function allocBytes(n: number): Uint8Array {
+  return Buffer.allocUnsafeSlow(n) as Uint8Array;
 }
 
 export class PrimBuilder implements Builder {
@@ -111,37 +90,70 @@ export class PrimBuilder implements Builder {
   readonly width: number;
   readonly type: DataType;
   bytes: Uint8Array;
-  nbytes = 0;
+  private u16: Uint16Array;
+  private u32: Uint32Array;
+  /** Number of values appended. */
+  length = 0;
 
   constructor(prim: Prim, capacityBytes = 1024) {
     this.prim = prim;
     this.width = PRIM_WIDTH[prim];
     this.type = arrowTypeOf(prim);
-    this.bytes = new Uint8Array(Math.max(64, capacityBytes));
+    this.bytes = allocBytes(Math.max(64, Math.ceil(capacityBytes / 8) * 8));
+    this.u16 = new Uint16Array(this.bytes.buffer, 0, this.bytes.length >> 1);
+    this.u32 = new Uint32Array(this.bytes.buffer, 0, this.bytes.length >> 2);
   }
 
-  get length(): number {
-    return this.nbytes / this.width;
+  /** Make room for `n` more values. */
+  reserve(n: number): void {
+    const need = (this.length + n) * this.width;
+    if (need <= this.bytes.length) return;
+    let cap = Math.max(this.bytes.length * 2, 64);
+    while (cap < need) cap *= 2;
+    const next = allocBytes(cap);
+    next.set(this.bytes.subarray(0, this.length * this.width));
+    this.bytes = next;
+    this.u16 = new Uint16Array(next.buffer, 0, cap >> 1);
+    this.u32 = new Uint32Array(next.buffer, 0, cap >> 2);
   }
 
-  /** Append `count` big-endian values starting at src[pos]. */
-  appendBE(src: Uint8Array, pos: number, count: number): void {
-    const n = count * this.width;
-    const at = this.nbytes;
-    if (at + n > this.bytes.length) this.bytes = grow(this.bytes, at + n);
-    const dst = this.bytes;
-    if (n <= 32) {
-      for (let i = 0; i < n; i++) dst[at + i] = src[pos + i]!;
-    } else {
-      dst.set(src.subarray(pos, pos + n), at);
+  /**
+   * Append `count` big-endian values starting at byte `pos` of `src` (with `view` over the same
+   * bytes), converting to the machine's byte order as they are copied. Integer reads keep every
+   * bit, NaN payloads included.
+   */
+  appendBE(src: Uint8Array, view: DataView, pos: number, count: number): void {
+    this.reserve(count);
+    const at = this.length;
+    switch (this.width) {
+      case 4: {
+        const u = this.u32;
+        for (let i = 0; i < count; i++) u[at + i] = view.getUint32(pos + 4 * i);
+        break;
+      }
+      case 8: {
+        const u = this.u32;
+        for (let i = 0, k = 2 * at; i < count; i++, k += 2) {
+          u[k] = view.getUint32(pos + 8 * i + 4, false);
+          u[k + 1] = view.getUint32(pos + 8 * i, false);
+        }
+        break;
+      }
+      case 2: {
+        const u = this.u16;
+        for (let i = 0; i < count; i++) u[at + i] = view.getUint16(pos + 2 * i);
+        break;
+      }
+      default:
+        if (count <= 16) for (let i = 0; i < count; i++) this.bytes[at + i] = src[pos + i]!;
+        else this.bytes.set(src.subarray(pos, pos + count), at);
     }
-    this.nbytes = at + n;
+    this.length = at + count;
   }
 
   finish(): Data {
     const n = this.length;
     const bytes = this.bytes;
-    swapInPlace(bytes, this.width, n);
     const buf = bytes.buffer;
     let data: ArrayBufferView;
     switch (this.prim) {
@@ -197,6 +209,9 @@ class Offsets {
     if (this.length + 2 > this.values.length) this.values = growI32(this.values, this.length + 2);
     this.values[++this.length] = end;
   }
+  reserve(n: number): void {
+    if (this.length + n + 1 > this.values.length) this.values = growI32(this.values, this.length + n + 1);
+  }
   finish(): Int32Array {
     return this.values.subarray(0, this.length + 1);
   }
@@ -214,6 +229,9 @@ export class ListBuilder<C extends Builder = Builder> implements Builder {
   }
   get length(): number {
     return this.offsets.length;
+  }
+  reserve(n: number): void {
+    this.offsets.reserve(n);
   }
   /** Close the current list after its items were appended to the child. */
   close(): void {

@@ -64,6 +64,17 @@ function dataOffset(b: Basket): number {
   return b.location.seek + b.header.keylen;
 }
 
+/** One DataView per basket, made on first use. */
+const views = new WeakMap<Basket, DataView>();
+function viewOf(b: Basket): DataView {
+  let v = views.get(b);
+  if (!v) {
+    v = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
+    views.set(b, v);
+  }
+  return v;
+}
+
 function requireOffsets(args: DecodeArgs, what: string): Int32Array {
   const off = args.basket.offsets;
   if (!off) throw new DeserializationError(`${what} basket has no entry-offset tail`, { ...args.context, offset: args.basket.location.seek });
@@ -95,13 +106,13 @@ export class FixedDecoder implements BasketDecoder {
       for (let i = lo; i < hi; i++) {
         if (off[i + 1]! - off[i]! !== size) entryFail(args, i, off[i]!, `entry has ${off[i + 1]! - off[i]!} bytes, expected ${size}`);
       }
-      values.appendBE(basket.data, off[lo]!, (hi - lo) * this.perEntry);
+      values.appendBE(basket.data, viewOf(basket), off[lo]!, (hi - lo) * this.perEntry);
       return;
     }
     if (basket.data.length !== basket.header.nevbuf * size) {
       entryFail(args, 0, 0, `basket data has ${basket.data.length} bytes, expected ${basket.header.nevbuf} entries of ${size}`);
     }
-    values.appendBE(basket.data, lo * size, (hi - lo) * this.perEntry);
+    values.appendBE(basket.data, viewOf(basket), lo * size, (hi - lo) * this.perEntry);
   }
 }
 
@@ -123,11 +134,12 @@ export class JaggedLeafDecoder implements BasketDecoder {
     const off = requireOffsets(args, 'count-indexed leaf');
     const w = PRIM_WIDTH[this.prim];
     const data = args.basket.data;
+    const view = viewOf(args.basket);
     for (let i = args.lo; i < args.hi; i++) {
       const a = off[i]!;
       const span = off[i + 1]! - a;
       if (span % w !== 0) entryFail(args, i, a, `entry of ${span} bytes is not a whole number of ${w}-byte values`);
-      list.child.appendBE(data, a, span / w);
+      list.child.appendBE(data, view, a, span / w);
       list.close();
     }
   }
@@ -185,7 +197,7 @@ function primContent(prim: Prim): Content {
     newBuilder: (cap) => new PrimBuilder(prim, cap),
     read(s, b) {
       if (s.pos + w > s.end) fail(s, 'value runs past the entry');
-      (b as PrimBuilder).appendBE(s.buf, s.pos, 1);
+      (b as PrimBuilder).appendBE(s.buf, s.view, s.pos, 1);
       s.pos += w;
     },
   };
@@ -234,8 +246,8 @@ function elementLinkContent(): Content {
       const inner = objectHeader(s, 'ElementLinkBase');
       if (inner.end !== outer.end || s.pos + 8 !== inner.end) fail(s, 'ElementLink record has an unexpected layout');
       const sb = b as StructBuilder;
-      (sb.children[0] as PrimBuilder).appendBE(s.buf, s.pos, 1);
-      (sb.children[1] as PrimBuilder).appendBE(s.buf, s.pos + 4, 1);
+      (sb.children[0] as PrimBuilder).appendBE(s.buf, s.view, s.pos, 1);
+      (sb.children[1] as PrimBuilder).appendBE(s.buf, s.view, s.pos + 4, 1);
       sb.length++;
       s.pos = outer.end;
     },
@@ -252,7 +264,7 @@ function vectorContent(inner: Content, innerPrim: Prim | undefined): Content {
         const nb = n * w;
         if (s.pos + nb > s.end) fail(s, `vector of ${n} values runs past the entry`);
         const lb = b as ListBuilder<PrimBuilder>;
-        lb.child.appendBE(s.buf, s.pos, n);
+        lb.child.appendBE(s.buf, s.view, s.pos, n);
         s.pos += nb;
         lb.close();
       },
@@ -337,10 +349,14 @@ export class StlObjectDecoder implements BasketDecoder {
   private decodePrimVectors(args: DecodeArgs, list: ListBuilder<PrimBuilder>, prim: Prim): void {
     const off = requireOffsets(args, 'collection');
     const data = args.basket.data;
-    const view = new DataView(data.buffer, data.byteOffset, data.byteLength);
+    const view = viewOf(args.basket);
     const w = PRIM_WIDTH[prim];
     const values = list.child;
-    for (let i = args.lo; i < args.hi; i++) {
+    const { lo, hi } = args;
+    // Headers take at least 10 bytes an entry, so this bounds the values of the whole range.
+    values.reserve(Math.ceil((off[hi]! - off[lo]!) / w));
+    list.reserve(hi - lo);
+    for (let i = lo; i < hi; i++) {
       const p = off[i]!;
       const end = off[i + 1]!;
       if (end - p < 10) entryFail(args, i, p, `entry of ${end - p} bytes is too short for a collection header`);
@@ -349,7 +365,7 @@ export class StlObjectDecoder implements BasketDecoder {
       if ((bc & kByteCountMask) === 0 || p + 4 + (bc & ~kByteCountMask) !== end || p + 10 + n * w !== end) {
         entryFail(args, i, p, `collection header (byte count 0x${bc.toString(16)}, ${n} values) does not match the entry's ${end - p} bytes`);
       }
-      values.appendBE(data, p + 10, n);
+      values.appendBE(data, view, p + 10, n);
       list.close();
     }
   }
@@ -363,8 +379,8 @@ export class StlObjectDecoder implements BasketDecoder {
     const n = u32(s);
     if (s.pos + 8 * n !== s.end) fail(s, `member-wise vector of ${n} ElementLinks does not fill the entry`);
     const sb = list.child;
-    (sb.children[0] as PrimBuilder).appendBE(s.buf, s.pos, n);
-    (sb.children[1] as PrimBuilder).appendBE(s.buf, s.pos + 4 * n, n);
+    (sb.children[0] as PrimBuilder).appendBE(s.buf, s.view, s.pos, n);
+    (sb.children[1] as PrimBuilder).appendBE(s.buf, s.view, s.pos + 4 * n, n);
     sb.length += n;
     s.pos += 8 * n;
     list.close();
@@ -410,13 +426,13 @@ export class DataVectorDecoder implements BasketDecoder {
       }
       const n = u32(s);
       if (this.members.length === 0) {
-        (builder as PrimBuilder).appendBE(data, s.pos - 4, 1);
+        (builder as PrimBuilder).appendBE(data, s.view, s.pos - 4, 1);
       } else {
         const list = builder as ListBuilder<StructBuilder>;
         for (let m = 0; m < this.members.length; m++) {
           const w = PRIM_WIDTH[this.members[m]!.prim];
           if (s.pos + n * w > s.end) fail(s, `member ${this.members[m]!.name} runs past the entry`);
-          (list.child.children[m] as PrimBuilder).appendBE(data, s.pos, n);
+          (list.child.children[m] as PrimBuilder).appendBE(data, s.view, s.pos, n);
           s.pos += n * w;
         }
         list.child.length += n;
@@ -448,6 +464,7 @@ export class CollectionMemberDecoder implements BasketDecoder {
     if (this.prim) {
       const w = PRIM_WIDTH[this.prim];
       const values = list.child as PrimBuilder;
+      const view = viewOf(args.basket);
       let p = off ? off[args.lo]! : 0;
       for (let i = args.lo; i < args.hi; i++) {
         const n = counts[i - args.lo]!;
@@ -457,7 +474,7 @@ export class CollectionMemberDecoder implements BasketDecoder {
         } else if (p + n * w > data.length) {
           entryFail(args, i, p, `${n} values run past the basket`);
         }
-        values.appendBE(data, p, n);
+        values.appendBE(data, view, p, n);
         p += n * w;
         list.close();
       }
@@ -501,8 +518,8 @@ export class ElementLinkRecordDecoder implements BasketDecoder {
       s.entry = args.basket.location.entryStart + i;
       const h = objectHeader(s, 'ElementLinkBase');
       if (h.end !== s.end || s.pos + 8 !== s.end) fail(s, 'ElementLinkBase record has an unexpected layout');
-      (sb.children[0] as PrimBuilder).appendBE(data, s.pos, 1);
-      (sb.children[1] as PrimBuilder).appendBE(data, s.pos + 4, 1);
+      (sb.children[0] as PrimBuilder).appendBE(data, s.view, s.pos, 1);
+      (sb.children[1] as PrimBuilder).appendBE(data, s.view, s.pos + 4, 1);
       sb.length++;
       s.pos += 8;
     }

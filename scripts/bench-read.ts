@@ -1,0 +1,150 @@
+/**
+ * bench:read — the project's reader against jsroot on the same branches in the same run.
+ * For PHYSLITE_example (every branch the project reads that holds values and jsroot also reads)
+ * and the HZZ tree: each repetition reopens the file (no caching across repetitions) and reads
+ * every branch over all entries; jsroot does the same with one treeProcess over all branches.
+ * Repeats until each measurement has run at least --min-seconds. Then it times deserialization
+ * of already-decompressed vector<float> baskets alone (MB/s of uncompressed basket bytes).
+ * Prints one JSON document.
+ */
+import { resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { RootFile } from '../src/root/file.ts';
+import { decompressBasket, splitBasket, type Basket } from '../src/root/tree/basket.ts';
+import { TreeReader } from '../src/root/tree/reader.ts';
+import { zstdImplementation } from '../src/root/compression/index.ts';
+import type { BasketInterpretation } from '../src/root/interpret/registry.ts';
+import { jsrootRead, openJsroot } from '../test/helpers/jsroot.ts';
+
+const { values } = parseArgs({
+  options: {
+    'min-seconds': { type: 'string', default: '2' },
+    fixtures: { type: 'string', default: resolve(import.meta.dirname, '..', '..', 'shared', 'fixtures', 'root') },
+  },
+});
+const MIN_MS = Number(values['min-seconds']) * 1000;
+const FIX = values.fixtures!;
+
+async function repeat(fn: () => Promise<void>): Promise<{ runs: number; ms: number }> {
+  await fn(); // warm-up
+  let runs = 0;
+  const t0 = performance.now();
+  while (performance.now() - t0 < MIN_MS) {
+    await fn();
+    runs++;
+  }
+  return { runs, ms: (performance.now() - t0) / runs };
+}
+
+async function branchesToRead(path: string, tree: string): Promise<string[]> {
+  const file = await RootFile.open(path);
+  const reader = await TreeReader.open(file, tree);
+  // Members of split collections are read as part of their collection branch (jsroot refuses both at once).
+  const names = [
+    ...new Set(
+      reader.tree.all.filter((b) => reader.resolve(b).readable && !(b.parent?.element?.type === 4)).map((b) => b.name),
+    ),
+  ];
+  await file.close();
+  // Keep the branches jsroot reads too, so both readers do the same work.
+  const jsTree = await openJsroot(path, tree);
+  const ok: string[] = [];
+  for (const n of names) {
+    try {
+      await jsrootRead(jsTree, [n], { start: 0, stop: 1 });
+      ok.push(n);
+    } catch {
+      /* jsroot cannot read it: left out of both */
+    }
+  }
+  return ok;
+}
+
+async function benchFile(name: string, tree: string): Promise<Record<string, unknown>> {
+  const path = resolve(FIX, name);
+  const names = await branchesToRead(path, tree);
+  let entries = 0;
+  const phases = { openMs: 0, fetchMs: 0, decompressMs: 0, deserializeMs: 0, uncompressedBytes: 0 };
+  let runs = 0;
+  const project = await repeat(async () => {
+    const t0 = performance.now();
+    const file = await RootFile.open(path);
+    const reader = await TreeReader.open(file, tree);
+    phases.openMs += performance.now() - t0;
+    const r = await reader.arrays(names);
+    entries = r.entryStop - r.entryStart;
+    phases.fetchMs += reader.stats.fetchMs;
+    phases.decompressMs += reader.stats.decompressMs;
+    phases.deserializeMs += reader.stats.deserializeMs;
+    phases.uncompressedBytes = reader.stats.uncompressedBytes;
+    runs++;
+    await file.close();
+  });
+  const jsroot = await repeat(async () => {
+    const jsTree = await openJsroot(path, tree);
+    await jsrootRead(jsTree, names);
+  });
+  const per = (v: number): number => +(v / runs).toFixed(3);
+  const projectRate = entries / (project.ms / 1000);
+  const jsrootRate = entries / (jsroot.ms / 1000);
+  return {
+    file: name,
+    tree,
+    branches: names.length,
+    entries,
+    uncompressedBytes: phases.uncompressedBytes,
+    project: {
+      msPerRead: +project.ms.toFixed(3),
+      runs: project.runs,
+      openMs: per(phases.openMs),
+      fetchMs: per(phases.fetchMs),
+      decompressMs: per(phases.decompressMs),
+      deserializeMs: per(phases.deserializeMs),
+      entriesPerSecond: Math.round(projectRate),
+    },
+    jsroot: { msPerRead: +jsroot.ms.toFixed(3), runs: jsroot.runs, entriesPerSecond: Math.round(jsrootRate) },
+    speedup: +(projectRate / jsrootRate).toFixed(2),
+  };
+}
+
+/** Deserialization alone: decode already-decompressed vector<float> baskets, MB/s of their uncompressed bytes. */
+async function benchVectorFloat(name: string): Promise<Record<string, unknown>> {
+  const file = await RootFile.open(resolve(FIX, name));
+  const reader = await TreeReader.open(file, 'CollectionTree');
+  const work: { basket: Basket; interp: BasketInterpretation }[] = [];
+  let bytes = 0;
+  for (const b of reader.tree.all) {
+    if (b.typeName !== 'vector<float>') continue;
+    const r = reader.resolve(b);
+    if (!r.readable || r.interpretation.kind !== 'basket') continue;
+    for (const loc of b.baskets) {
+      const raw = await file.source.read(loc.seek, loc.bytes);
+      const { header, payload } = await decompressBasket(raw, loc, {});
+      work.push({ basket: splitBasket(payload, header, loc, {}), interp: r.interpretation });
+      bytes += header.objlen;
+    }
+  }
+  await file.close();
+  const run = async (): Promise<void> => {
+    for (const { basket, interp } of work) {
+      const builder = interp.decoder.newBuilder(basket.data.length);
+      interp.decoder.decode({ basket, lo: 0, hi: basket.header.nevbuf, context: {} }, builder);
+      builder.finish();
+    }
+  };
+  const r = await repeat(run);
+  return { file: name, baskets: work.length, uncompressedBytes: bytes, msPerPass: +r.ms.toFixed(3), MBps: +(bytes / 1e6 / (r.ms / 1000)).toFixed(1), target: 500 };
+}
+
+const results = {
+  benchmark: 'read',
+  node: process.version,
+  zstd: zstdImplementation,
+  minSeconds: MIN_MS / 1000,
+  files: [await benchFile('PHYSLITE_example.root', 'CollectionTree'), await benchFile('uproot-HZZ.root', 'events')],
+  deserializeVectorFloat: await benchVectorFloat('PHYSLITE_example.root'),
+};
+const rates = results.files.map((f) => f as { speedup: number });
+(results as Record<string, unknown>).overallSpeedup = +(rates.reduce((a, f) => a * f.speedup, 1) ** (1 / rates.length)).toFixed(2);
+(results as Record<string, unknown>).target = { speedup: 20, deserializeMBps: 500 };
+process.stdout.write(JSON.stringify(results, null, 2) + '\n');
