@@ -305,6 +305,32 @@ describe('Cursor round trips against DataView (property)', () => {
     );
   });
 
+  it('i64Number / u64Number: exact numbers below 2^53 in magnitude, bigints beyond', () => {
+    const TWO53 = 2n ** 53n;
+    const signed = fc.oneof(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), fc.bigInt({ min: -TWO53 - 2n, max: TWO53 + 2n }));
+    const unsigned = fc.oneof(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), fc.bigInt({ min: TWO53 - 2n, max: TWO53 + 2n }));
+    fc.assert(
+      fc.property(signed, unsigned, (s, u) => {
+        const buf = new Uint8Array(16);
+        const view = new DataView(buf.buffer);
+        view.setBigInt64(0, s);
+        view.setBigUint64(8, u);
+        const c = new Cursor(buf);
+        const a = c.i64Number();
+        expect(c.pos).toBe(8);
+        const b = c.u64Number();
+        expect(c.pos).toBe(16);
+        expect(typeof a).toBe(s >= -TWO53 && s < TWO53 ? 'number' : 'bigint');
+        expect(BigInt(a)).toBe(s);
+        expect(typeof b).toBe(u < TWO53 ? 'number' : 'bigint');
+        expect(BigInt(b)).toBe(u);
+      }),
+    );
+    const short = new Cursor(new Uint8Array(7), 0, 20);
+    expect(expectDeserializationError(() => short.i64Number()).context.offset).toBe(20);
+    expect(expectDeserializationError(() => short.u64Number()).context.offset).toBe(20);
+  });
+
   it('f32 (values pass through Math.fround)', () => {
     fc.assert(
       fc.property(fc.oneof(fc.double(), fc.float(), fc.constantFrom(NaN, Infinity, -Infinity, -0, 0)), (x) => {

@@ -6,7 +6,12 @@
  */
 import { DeserializationError, type ErrorContext } from '../errors.ts';
 
-const textDecoder = new TextDecoder('latin1');
+
+
+/** True ISO-8859-1 (TextDecoder's "latin1" is windows-1252). */
+function latin1(b: Uint8Array): string {
+  return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
+}
 
 export class Cursor {
   readonly buf: Uint8Array;
@@ -36,7 +41,7 @@ export class Cursor {
   }
 
   need(n: number): void {
-    if (n < 0 || this.pos + n > this.buf.length) {
+    if (!Number.isInteger(n) || n < 0 || this.pos + n > this.buf.length) {
       this.fail(`need ${n} bytes but only ${this.buf.length - this.pos} remain in a buffer of ${this.buf.length}`);
     }
   }
@@ -46,7 +51,7 @@ export class Cursor {
     this.pos += n;
   }
   seek(pos: number): void {
-    if (pos < 0 || pos > this.buf.length) this.fail(`seek to ${pos} outside a buffer of ${this.buf.length}`);
+    if (!Number.isInteger(pos) || pos < 0 || pos > this.buf.length) this.fail(`seek to ${pos} outside a buffer of ${this.buf.length}`);
     this.pos = pos;
   }
 
@@ -97,6 +102,28 @@ export class Cursor {
     this.pos += 8;
     return v;
   }
+  /** A signed 64-bit value as a number when exact (|v| < 2^53), else as a bigint. */
+  i64Number(): number | bigint {
+    this.need(8);
+    const hi = this.view.getInt32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    if (hi >= -0x200000 && hi < 0x200000) {
+      this.pos += 8;
+      return hi * 4294967296 + lo;
+    }
+    return this.i64();
+  }
+  /** An unsigned 64-bit value as a number when exact (< 2^53), else as a bigint. */
+  u64Number(): number | bigint {
+    this.need(8);
+    const hi = this.view.getUint32(this.pos);
+    const lo = this.view.getUint32(this.pos + 4);
+    if (hi < 0x200000) {
+      this.pos += 8;
+      return hi * 4294967296 + lo;
+    }
+    return this.u64();
+  }
   /** A 64-bit integer that must be a safe number (seeks, counts): a larger one is a format error. */
   i64n(): number {
     const at = this.pos;
@@ -126,14 +153,14 @@ export class Cursor {
   tstring(): string {
     let n = this.u8();
     if (n === 255) n = this.u32();
-    return textDecoder.decode(this.bytes(n));
+    return latin1(this.bytes(n));
   }
   /** A NUL-terminated C string (TStreamerInfo type names in old files, TKey class names never). */
   cstring(): string {
     const start = this.pos;
     while (this.pos < this.buf.length && this.buf[this.pos] !== 0) this.pos++;
     if (this.pos >= this.buf.length) this.fail('unterminated C string', start);
-    const s = textDecoder.decode(this.buf.subarray(start, this.pos));
+    const s = latin1(this.buf.subarray(start, this.pos));
     this.pos++;
     return s;
   }

@@ -247,10 +247,10 @@ export function readBasic(c: Cursor, type: number): number | bigint | boolean {
       return c.u32();
     case ST.long:
     case ST.long64:
-      return safeBig(c.i64());
+      return c.i64Number();
     case ST.ulong:
     case ST.ulong64:
-      return safeBig(c.u64());
+      return c.u64Number();
     case ST.float:
     case ST.double32:
       return c.f32();
@@ -265,11 +265,6 @@ function readBasicArray(c: Cursor, type: number, n: number): unknown[] {
   const out = new Array<unknown>(n);
   for (let i = 0; i < n; i++) out[i] = readBasic(c, type);
   return out;
-}
-
-/** A 64-bit metadata value: a number when exact, a bigint otherwise. */
-function safeBig(v: bigint): number | bigint {
-  return v <= BigInt(Number.MAX_SAFE_INTEGER) && v >= BigInt(Number.MIN_SAFE_INTEGER) ? Number(v) : v;
 }
 
 function readStdString(r: ObjectReader, c: Cursor): string {

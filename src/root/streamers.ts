@@ -79,7 +79,8 @@ export interface StreamerInfo {
 }
 
 export class StreamerSet {
-  private readonly byKey = new Map<string, StreamerInfo>();
+  private readonly byKey = new Map<string, Map<number, StreamerInfo>>();
+  private count = 0;
   private readonly byName = new Map<string, StreamerInfo[]>();
 
   constructor(infos: readonly StreamerInfo[] = []) {
@@ -88,25 +89,31 @@ export class StreamerSet {
 
   add(info: StreamerInfo): void {
     const name = normalizeClassName(info.name);
-    this.byKey.set(`${name};${info.classVersion}`, info);
+    let versions = this.byKey.get(name);
+    if (!versions) {
+      versions = new Map();
+      this.byKey.set(name, versions);
+    }
+    if (!versions.has(info.classVersion)) this.count++;
+    versions.set(info.classVersion, info);
     const list = this.byName.get(name) ?? [];
     list.push(info);
     this.byName.set(name, list);
   }
 
   get size(): number {
-    return this.byKey.size;
+    return this.count;
   }
 
   all(): StreamerInfo[] {
-    return [...this.byKey.values()];
+    return [...this.byKey.values()].flatMap((v) => [...v.values()]);
   }
 
   /** The layout of `name` at `version`; with version undefined (or not stored), the only or highest one. */
   find(name: string, version?: number, checksum?: number): StreamerInfo | undefined {
     const key = normalizeClassName(name);
     if (version !== undefined) {
-      const exact = this.byKey.get(`${key};${version}`);
+      const exact = this.byKey.get(key)?.get(version);
       if (exact) return exact;
     }
     const list = this.byName.get(key);

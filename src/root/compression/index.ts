@@ -32,7 +32,7 @@ export function describeSetting(setting: number): { setting: number; algorithm: 
  */
 export async function decompressBuffer(src: Uint8Array, outSize: number, context: ErrorContext = {}, base = 0): Promise<Uint8Array> {
   if (src.length === outSize) return src;
-  const out = new Uint8Array(outSize);
+  let out: Uint8Array | undefined;
   let inPos = 0;
   let outPos = 0;
   while (outPos < outSize) {
@@ -45,7 +45,8 @@ export async function decompressBuffer(src: Uint8Array, outSize: number, context
     const usize = src[inPos + 6]! | (src[inPos + 7]! << 8) | (src[inPos + 8]! << 16);
     const codec = codecFor(magic);
     if (!codec) {
-      const shown = /^[\x20-\x7e]{2}$/.test(magic) ? `"${magic}"` : `0x${src[inPos]!.toString(16)}${src[inPos + 1]!.toString(16)}`;
+      const hex = (b: number): string => b.toString(16).padStart(2, '0');
+      const shown = /^[\x20-\x7e]{2}$/.test(magic) ? `"${magic}"` : `0x${hex(src[inPos]!)}${hex(src[inPos + 1]!)}`;
       throw new DecompressionError(`unknown compression block magic ${shown}`, { ...context, offset: at });
     }
     if (inPos + HEADER + csize > src.length || outPos + usize > outSize || usize === 0) {
@@ -64,9 +65,14 @@ export async function decompressBuffer(src: Uint8Array, outSize: number, context
     if (block.length !== usize) {
       throw new DecompressionError(`${codec.algorithm} block gave ${block.length} bytes, header says ${usize}`, { ...context, offset: at });
     }
+    inPos += HEADER + csize;
+    if (outPos === 0 && usize === outSize && inPos === src.length) return block;
+    out ??= new Uint8Array(outSize);
     out.set(block, outPos);
     outPos += usize;
-    inPos += HEADER + csize;
   }
-  return out;
+  if (inPos !== src.length) {
+    throw new DecompressionError(`${src.length - inPos} bytes follow the last compressed block`, { ...context, offset: base + inPos });
+  }
+  return out ?? new Uint8Array(0);
 }

@@ -5,5 +5,6 @@ import { registerCodec } from './registry.ts';
 registerCodec({
   magic: 'ZL',
   algorithm: 'ZLIB',
-  decompress: (payload) => inflateSync(payload),
+  // maxOutputLength: a corrupt block must not inflate to more than its header promises.
+  decompress: (payload, outSize) => inflateSync(payload, { maxOutputLength: Math.max(1, outSize) }),
 });

@@ -6,7 +6,7 @@ import * as zlib from 'node:zlib';
 import { decompress as fzstdDecompress } from 'fzstd';
 import { registerCodec } from './registry.ts';
 
-type ZstdSync = (buf: Uint8Array) => Uint8Array;
+type ZstdSync = (buf: Uint8Array, options?: { maxOutputLength?: number }) => Uint8Array;
 const nativeZstd = (zlib as unknown as { zstdDecompressSync?: ZstdSync }).zstdDecompressSync;
 
 export const zstdImplementation = nativeZstd ? 'node:zlib' : 'fzstd';
@@ -14,5 +14,5 @@ export const zstdImplementation = nativeZstd ? 'node:zlib' : 'fzstd';
 registerCodec({
   magic: 'ZS',
   algorithm: 'ZSTD',
-  decompress: nativeZstd ? (payload) => nativeZstd(payload) : (payload, outSize) => fzstdDecompress(payload, new Uint8Array(outSize)),
+  decompress: nativeZstd ? (payload, outSize) => nativeZstd(payload, { maxOutputLength: Math.max(1, outSize) }) : (payload, outSize) => fzstdDecompress(payload, new Uint8Array(outSize)),
 });

@@ -29,7 +29,8 @@ export function planRanges(ranges: readonly ByteRange[], config: CoalesceConfig 
     if (cur) {
       const curEnd = cur.offset + cur.length;
       const newEnd = Math.max(curEnd, end);
-      if (r.offset - curEnd <= config.maxGap && newEnd - cur.offset <= config.maxRequest) {
+      // A range inside the current request is always served by it; otherwise merge within the limits.
+      if (end <= curEnd || (r.offset - curEnd <= config.maxGap && newEnd - cur.offset <= config.maxRequest)) {
         cur.length = newEnd - cur.offset;
         cur.members.push(i);
         continue;
@@ -60,6 +61,6 @@ export async function readRanges(
       }
     }
   };
-  await Promise.all(Array.from({ length: Math.min(config.concurrency, plan.length) }, worker));
+  await Promise.all(Array.from({ length: Math.min(Math.max(1, config.concurrency), plan.length) }, worker));
   return result;
 }
