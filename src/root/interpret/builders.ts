@@ -30,7 +30,31 @@ export type Prim = 'bool' | 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' 
 
 export const PRIM_WIDTH: Record<Prim, number> = { bool: 1, i8: 1, u8: 1, i16: 2, u16: 2, i32: 4, u32: 4, i64: 8, u64: 8, f32: 4, f64: 8 };
 
+const primTypes = new Map<Prim, DataType>();
+
+/** The Arrow type of a primitive; one shared instance per type, so derived types can be cached. */
 export function arrowTypeOf(p: Prim): DataType {
+  let t = primTypes.get(p);
+  if (!t) {
+    t = newArrowType(p);
+    primTypes.set(p, t);
+  }
+  return t;
+}
+
+const listTypes = new WeakMap<DataType, DataType>();
+
+/** List<child>, one shared instance per child type instance. */
+export function listTypeOf(child: DataType): DataType {
+  let t = listTypes.get(child);
+  if (!t) {
+    t = new List(new Field('item', child, false));
+    listTypes.set(child, t);
+  }
+  return t;
+}
+
+function newArrowType(p: Prim): DataType {
   switch (p) {
     case 'bool':
       return new Bool();
@@ -64,25 +88,51 @@ export interface Builder {
   finish(): Data;
 }
 
-function grow(buf: Uint8Array, need: number): Uint8Array {
+function grow(buf: Uint8Array, need: number, used: number, alloc: Alloc): Uint8Array {
   let cap = Math.max(buf.length * 2, 64);
   while (cap < need) cap *= 2;
-  const next = new Uint8Array(cap);
-  next.set(buf);
+  const next = alloc(cap);
+  next.set(buf.subarray(0, used));
   return next;
 }
 
-function growI32(buf: Int32Array, need: number): Int32Array {
-  let cap = Math.max(buf.length * 2, 16);
-  while (cap < need) cap *= 2;
-  const next = new Int32Array(cap);
-  next.set(buf);
-  return next;
-}
+const EMPTY_U16 = new Uint16Array(0);
+const EMPTY_U32 = new Uint32Array(0);
+
+/** Where builders get their memory: `n` bytes, 8-byte aligned (any typed array can view them). */
+export type Alloc = (n: number) => Uint8Array;
 
 /** Zero-filling is wasted work for buffers that are written before they are read. */
-function allocBytes(n: number): Uint8Array {
-  return Buffer.allocUnsafeSlow(n) as Uint8Array;
+export const heapAlloc: Alloc = (n) => Buffer.allocUnsafeSlow(n) as Uint8Array;
+
+/**
+ * A bump allocator over large chunks: the columns of one read share a few ArrayBuffers instead
+ * of one each (allocating an ArrayBuffer costs microseconds; a PHYSLITE read makes thousands).
+ * The chunks live as long as any column made from them.
+ */
+export class Arena {
+  private chunk: ArrayBuffer | undefined;
+  private used = 0;
+  private readonly chunkSize: number;
+  /** `expectedBytes`: about what the read will need, so chunks are neither tiny nor mostly unused. */
+  constructor(expectedBytes = 1 << 20) {
+    this.chunkSize = Math.min(16 << 20, Math.max(64 << 10, (expectedBytes + 7) & ~7));
+  }
+  readonly alloc: Alloc = (n) => {
+    const size = (n + 7) & ~7;
+    if (size > this.chunkSize >> 2) return heapAlloc(size);
+    if (!this.chunk || this.used + size > this.chunk.byteLength) {
+      this.chunk = heapAlloc(this.chunkSize).buffer as ArrayBuffer;
+      this.used = 0;
+    }
+    const out = new Uint8Array(this.chunk, this.used, size);
+    this.used += size;
+    return out;
+  };
+}
+
+function i32View(b: Uint8Array): Int32Array {
+  return new Int32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
 }
 
 export class PrimBuilder implements Builder {
@@ -90,31 +140,37 @@ export class PrimBuilder implements Builder {
   readonly width: number;
   readonly type: DataType;
   bytes: Uint8Array;
+  // Width-specific views over `bytes`: only the one this width uses is made.
   private u16: Uint16Array;
   private u32: Uint32Array;
   /** Number of values appended. */
   length = 0;
 
-  constructor(prim: Prim, capacityBytes = 1024) {
+  private readonly alloc: Alloc;
+
+  constructor(prim: Prim, capacityBytes = 1024, alloc: Alloc = heapAlloc) {
     this.prim = prim;
     this.width = PRIM_WIDTH[prim];
     this.type = arrowTypeOf(prim);
-    this.bytes = allocBytes(Math.max(64, Math.ceil(capacityBytes / 8) * 8));
-    this.u16 = new Uint16Array(this.bytes.buffer, 0, this.bytes.length >> 1);
-    this.u32 = new Uint32Array(this.bytes.buffer, 0, this.bytes.length >> 2);
+    this.alloc = alloc;
+    this.bytes = alloc(Math.max(64, Math.ceil(capacityBytes / 8) * 8));
+    this.u16 = EMPTY_U16;
+    this.u32 = EMPTY_U32;
+    this.makeViews();
+  }
+
+  private makeViews(): void {
+    const b = this.bytes;
+    if (this.width === 2) this.u16 = new Uint16Array(b.buffer, b.byteOffset, b.byteLength >> 1);
+    if (this.width >= 4) this.u32 = new Uint32Array(b.buffer, b.byteOffset, b.byteLength >> 2);
   }
 
   /** Make room for `n` more values. */
   reserve(n: number): void {
     const need = (this.length + n) * this.width;
     if (need <= this.bytes.length) return;
-    let cap = Math.max(this.bytes.length * 2, 64);
-    while (cap < need) cap *= 2;
-    const next = allocBytes(cap);
-    next.set(this.bytes.subarray(0, this.length * this.width));
-    this.bytes = next;
-    this.u16 = new Uint16Array(next.buffer, 0, cap >> 1);
-    this.u32 = new Uint32Array(next.buffer, 0, cap >> 2);
+    this.bytes = grow(this.bytes, need, this.length * this.width, this.alloc);
+    this.makeViews();
   }
 
   /**
@@ -155,6 +211,7 @@ export class PrimBuilder implements Builder {
     const n = this.length;
     const bytes = this.bytes;
     const buf = bytes.buffer;
+    const at = bytes.byteOffset;
     let data: ArrayBufferView;
     switch (this.prim) {
       case 'bool': {
@@ -163,34 +220,34 @@ export class PrimBuilder implements Builder {
         return makeData({ type: new Bool(), data: bits, length: n, nullCount: 0 });
       }
       case 'i8':
-        data = new Int8Array(buf, 0, n);
+        data = new Int8Array(buf, at, n);
         break;
       case 'u8':
-        data = new Uint8Array(buf, 0, n);
+        data = new Uint8Array(buf, at, n);
         break;
       case 'i16':
-        data = new Int16Array(buf, 0, n);
+        data = new Int16Array(buf, at, n);
         break;
       case 'u16':
-        data = new Uint16Array(buf, 0, n);
+        data = new Uint16Array(buf, at, n);
         break;
       case 'i32':
-        data = new Int32Array(buf, 0, n);
+        data = new Int32Array(buf, at, n);
         break;
       case 'u32':
-        data = new Uint32Array(buf, 0, n);
+        data = new Uint32Array(buf, at, n);
         break;
       case 'i64':
-        data = new BigInt64Array(buf, 0, n);
+        data = new BigInt64Array(buf, at, n);
         break;
       case 'u64':
-        data = new BigUint64Array(buf, 0, n);
+        data = new BigUint64Array(buf, at, n);
         break;
       case 'f32':
-        data = new Float32Array(buf, 0, n);
+        data = new Float32Array(buf, at, n);
         break;
       case 'f64':
-        data = new Float64Array(buf, 0, n);
+        data = new Float64Array(buf, at, n);
         break;
     }
     // eslint-disable-next-line @typescript-eslint/no-explicit-any
@@ -202,15 +259,21 @@ export class PrimBuilder implements Builder {
 class Offsets {
   values: Int32Array;
   length = 0;
-  constructor(capacity = 256) {
-    this.values = new Int32Array(Math.max(16, capacity + 1));
+  private readonly alloc: Alloc;
+  constructor(capacity: number, alloc: Alloc) {
+    this.alloc = alloc;
+    this.values = i32View(alloc(4 * Math.max(16, capacity + 1)));
+    this.values[0] = 0;
   }
   push(end: number): void {
-    if (this.length + 2 > this.values.length) this.values = growI32(this.values, this.length + 2);
+    if (this.length + 2 > this.values.length) this.reserve(1);
     this.values[++this.length] = end;
   }
   reserve(n: number): void {
-    if (this.length + n + 1 > this.values.length) this.values = growI32(this.values, this.length + n + 1);
+    const need = this.length + n + 1;
+    if (need <= this.values.length) return;
+    const bytes = new Uint8Array(this.values.buffer, this.values.byteOffset, this.values.byteLength);
+    this.values = i32View(grow(bytes, 4 * need, 4 * (this.length + 1), this.alloc));
   }
   finish(): Int32Array {
     return this.values.subarray(0, this.length + 1);
@@ -222,10 +285,10 @@ export class ListBuilder<C extends Builder = Builder> implements Builder {
   readonly type: DataType;
   private readonly offsets: Offsets;
 
-  constructor(child: C, capacity = 256) {
+  constructor(child: C, capacity = 256, alloc: Alloc = heapAlloc) {
     this.child = child;
-    this.type = new List(new Field('item', child.type, false));
-    this.offsets = new Offsets(capacity);
+    this.type = listTypeOf(child.type);
+    this.offsets = new Offsets(capacity, alloc);
   }
   get length(): number {
     return this.offsets.length;
@@ -266,16 +329,18 @@ export class StringBuilder implements Builder {
   private readonly offsets: Offsets;
   private bytes: Uint8Array;
   private nbytes = 0;
+  private readonly alloc: Alloc;
 
-  constructor(capacityBytes = 1024, capacityItems = 64) {
-    this.bytes = new Uint8Array(Math.max(64, capacityBytes));
-    this.offsets = new Offsets(capacityItems);
+  constructor(capacityBytes = 1024, capacityItems = 64, alloc: Alloc = heapAlloc) {
+    this.alloc = alloc;
+    this.bytes = alloc(Math.max(64, capacityBytes));
+    this.offsets = new Offsets(capacityItems, alloc);
   }
   get length(): number {
     return this.offsets.length;
   }
   append(src: Uint8Array, pos: number, n: number): void {
-    if (this.nbytes + n > this.bytes.length) this.bytes = grow(this.bytes, this.nbytes + n);
+    if (this.nbytes + n > this.bytes.length) this.bytes = grow(this.bytes, this.nbytes + n, this.nbytes, this.alloc);
     this.bytes.set(src.subarray(pos, pos + n), this.nbytes);
     this.nbytes += n;
     this.offsets.push(this.nbytes);

@@ -7,7 +7,9 @@
 import { DeserializationError, type ErrorContext } from '../../errors.ts';
 import type { Basket } from '../tree/basket.ts';
 import {
+  type Alloc,
   type Builder,
+  heapAlloc,
   FixedListBuilder,
   ListBuilder,
   PRIM_WIDTH,
@@ -36,7 +38,8 @@ export interface BasketDecoder {
   readonly description: string;
   /** Whether decode() needs per-entry counts from the count (parent) branch. */
   readonly needsCounts: boolean;
-  newBuilder(capacityBytes: number): Builder;
+  /** A builder for this decoder's values; `alloc` lets a read share memory chunks across columns. */
+  newBuilder(capacityBytes: number, alloc?: Alloc): Builder;
   decode(args: DecodeArgs, builder: Builder): void;
 }
 
@@ -93,8 +96,8 @@ export class FixedDecoder implements BasketDecoder {
     this.perEntry = perEntry;
     this.description = description;
   }
-  newBuilder(capacityBytes: number): Builder {
-    const values = new PrimBuilder(this.prim, capacityBytes);
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    const values = new PrimBuilder(this.prim, capacityBytes, alloc);
     return this.perEntry === 1 ? values : new FixedListBuilder(values, this.perEntry);
   }
   decode(args: DecodeArgs, builder: Builder): void {
@@ -126,8 +129,8 @@ export class JaggedLeafDecoder implements BasketDecoder {
     this.prim = prim;
     this.description = description;
   }
-  newBuilder(capacityBytes: number): Builder {
-    return new ListBuilder(new PrimBuilder(this.prim, capacityBytes));
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    return new ListBuilder(new PrimBuilder(this.prim, capacityBytes, alloc), capacityBytes / 8, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
     const list = builder as ListBuilder<PrimBuilder>;
@@ -150,8 +153,8 @@ export class JaggedLeafDecoder implements BasketDecoder {
 export class LeafStringDecoder implements BasketDecoder {
   readonly description = 'TLeafC string';
   readonly needsCounts = false;
-  newBuilder(capacityBytes: number): Builder {
-    return new StringBuilder(capacityBytes);
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    return new StringBuilder(capacityBytes, capacityBytes / 8, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
     const sb = builder as StringBuilder;
@@ -180,7 +183,7 @@ export class LeafStringDecoder implements BasketDecoder {
 // ---- nested STL content (vector<T>, vector<vector<T>>, vector<string>, vector<set<T>>, ElementLink) ----
 
 interface Content {
-  newBuilder(capacityBytes: number): Builder;
+  newBuilder(capacityBytes: number, alloc: Alloc): Builder;
   read(s: State, b: Builder): void;
 }
 
@@ -194,7 +197,7 @@ function u32(s: State): number {
 function primContent(prim: Prim): Content {
   const w = PRIM_WIDTH[prim];
   return {
-    newBuilder: (cap) => new PrimBuilder(prim, cap),
+    newBuilder: (cap, alloc) => new PrimBuilder(prim, cap, alloc),
     read(s, b) {
       if (s.pos + w > s.end) fail(s, 'value runs past the entry');
       (b as PrimBuilder).appendBE(s.buf, s.view, s.pos, 1);
@@ -205,7 +208,7 @@ function primContent(prim: Prim): Content {
 
 function stringContent(): Content {
   return {
-    newBuilder: (cap) => new StringBuilder(cap),
+    newBuilder: (cap, alloc) => new StringBuilder(cap, cap / 8, alloc),
     read(s, b) {
       if (s.pos + 1 > s.end) fail(s, 'string runs past the entry');
       let n = s.buf[s.pos++]!;
@@ -233,14 +236,14 @@ function objectHeader(s: State, what: string): { end: number; version: number } 
 
 export const ELEMENT_LINK_FIELDS = ['m_persKey', 'm_persIndex'];
 
-function newLinkBuilder(cap: number): StructBuilder {
-  return new StructBuilder(ELEMENT_LINK_FIELDS, [new PrimBuilder('u32', cap), new PrimBuilder('u32', cap)]);
+function newLinkBuilder(cap: number, alloc: Alloc): StructBuilder {
+  return new StructBuilder(ELEMENT_LINK_FIELDS, [new PrimBuilder('u32', cap, alloc), new PrimBuilder('u32', cap, alloc)]);
 }
 
 /** ElementLink<T> streamed object-wise: its header, ElementLinkBase's header, then key and index. */
 function elementLinkContent(): Content {
   return {
-    newBuilder: (cap) => newLinkBuilder(cap),
+    newBuilder: (cap, alloc) => newLinkBuilder(cap, alloc),
     read(s, b) {
       const outer = objectHeader(s, 'ElementLink');
       const inner = objectHeader(s, 'ElementLinkBase');
@@ -258,7 +261,7 @@ function vectorContent(inner: Content, innerPrim: Prim | undefined): Content {
   if (innerPrim) {
     const w = PRIM_WIDTH[innerPrim];
     return {
-      newBuilder: (cap) => new ListBuilder(new PrimBuilder(innerPrim, cap)),
+      newBuilder: (cap, alloc) => new ListBuilder(new PrimBuilder(innerPrim, cap, alloc), cap / 8, alloc),
       read(s, b) {
         const n = u32(s);
         const nb = n * w;
@@ -271,7 +274,7 @@ function vectorContent(inner: Content, innerPrim: Prim | undefined): Content {
     };
   }
   return {
-    newBuilder: (cap) => new ListBuilder(inner.newBuilder(cap)),
+    newBuilder: (cap, alloc) => new ListBuilder(inner.newBuilder(cap, alloc), cap / 8, alloc),
     read(s, b) {
       const n = u32(s);
       if (n > s.end - s.pos) fail(s, `vector of ${n} items cannot fit the entry`);
@@ -320,8 +323,8 @@ export class StlObjectDecoder implements BasketDecoder {
     this.memberwiseLinks = node.inner.kind === 'elementlink';
   }
 
-  newBuilder(capacityBytes: number): Builder {
-    return this.content.newBuilder(capacityBytes);
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    return this.content.newBuilder(capacityBytes, alloc);
   }
 
   decode(args: DecodeArgs, builder: Builder): void {
@@ -402,10 +405,10 @@ export class DataVectorDecoder implements BasketDecoder {
     this.members = members;
     this.description = description;
   }
-  newBuilder(capacityBytes: number): Builder {
-    if (this.members.length === 0) return new PrimBuilder('u32', capacityBytes / 4);
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    if (this.members.length === 0) return new PrimBuilder('u32', capacityBytes / 4, alloc);
     const names = this.members.map((m) => m.name);
-    return new ListBuilder(new StructBuilder(names, this.members.map((m) => new PrimBuilder(m.prim, capacityBytes))));
+    return new ListBuilder(new StructBuilder(names, this.members.map((m) => new PrimBuilder(m.prim, capacityBytes, alloc))), capacityBytes / 16, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
     const off = requireOffsets(args, 'DataVector');
@@ -453,8 +456,8 @@ export class CollectionMemberDecoder implements BasketDecoder {
     this.prim = prim;
     this.description = description;
   }
-  newBuilder(capacityBytes: number): Builder {
-    return new ListBuilder(this.prim ? new PrimBuilder(this.prim, capacityBytes) : new StringBuilder(capacityBytes));
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    return new ListBuilder(this.prim ? new PrimBuilder(this.prim, capacityBytes, alloc) : new StringBuilder(capacityBytes, capacityBytes / 8, alloc), capacityBytes / 8, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
     const list = builder as ListBuilder;
@@ -504,8 +507,8 @@ export class CollectionMemberDecoder implements BasketDecoder {
 export class ElementLinkRecordDecoder implements BasketDecoder {
   readonly description = 'ElementLink (split object)';
   readonly needsCounts = false;
-  newBuilder(capacityBytes: number): Builder {
-    return newLinkBuilder(capacityBytes / 2);
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    return newLinkBuilder(capacityBytes / 2, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
     const off = requireOffsets(args, 'ElementLink');

@@ -11,7 +11,7 @@
 import { Field, List, Struct, makeData, type Data } from 'apache-arrow';
 import { UnsupportedError, UsageError, type ErrorContext, PhysliteError } from '../../errors.ts';
 import type { RootFile } from '../file.ts';
-import { type Builder } from '../interpret/builders.ts';
+import { Arena, type Builder } from '../interpret/builders.ts';
 import {
   COUNT_DECODER,
   interpret,
@@ -143,6 +143,7 @@ export class TreeReader {
     );
     this.stats.fetchMs += performance.now() - t0;
 
+    const arena = new Arena(reads.reduce((n, r) => n + capacityHint(r.branch, start, stop), 0));
     let k = 0;
     for (const read of reads) {
       const context: ErrorContext = { file: this.file.name, branch: read.branch.name };
@@ -163,7 +164,7 @@ export class TreeReader {
       const t2 = performance.now();
       this.stats.decompressMs += t2 - t1;
       this.stats.baskets += baskets.length;
-      columns.set(read.branch, this.decodeBaskets(read, baskets, start, stop, columns, context));
+      columns.set(read.branch, this.decodeBaskets(read, baskets, start, stop, columns, context, arena));
       this.stats.deserializeMs += performance.now() - t2;
     }
 
@@ -175,11 +176,10 @@ export class TreeReader {
     return { entryStart: start, entryStop: stop, columns: out };
   }
 
-  private decodeBaskets(read: PhysicalRead, baskets: Basket[], start: number, stop: number, columns: Map<Branch, Data>, context: ErrorContext): Data {
+  private decodeBaskets(read: PhysicalRead, baskets: Basket[], start: number, stop: number, columns: Map<Branch, Data>, context: ErrorContext, arena: Arena): Data {
     const { decoder, countBranch } = read.interpretation;
-    const totalEntries = Math.max(1, read.branch.entries);
-    const hint = Math.ceil((read.branch.totBytes * (stop - start)) / totalEntries) + 64;
-    const builder: Builder = decoder.newBuilder(hint);
+    const hint = capacityHint(read.branch, start, stop);
+    const builder: Builder = decoder.newBuilder(hint, arena.alloc);
     let counts: Int32Array | undefined;
     if (decoder.needsCounts) {
       const countData = columns.get(countBranch!)!;
@@ -208,6 +208,11 @@ export class TreeReader {
     }
     return builder.finish();
   }
+}
+
+/** Bytes a branch's values take over [start, stop), estimated from its uncompressed total. */
+function capacityHint(branch: Branch, start: number, stop: number): number {
+  return Math.ceil((branch.totBytes * (stop - start)) / Math.max(1, branch.entries)) + 64;
 }
 
 function overlapping(branch: Branch, start: number, stop: number): BasketLocation[] {
