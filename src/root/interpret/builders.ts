@@ -21,8 +21,7 @@ import {
   Uint64,
   Uint8,
   Utf8,
-  makeData,
-  type Data,
+  Data,
   FixedSizeList,
 } from 'apache-arrow';
 
@@ -96,6 +95,16 @@ function grow(buf: Uint8Array, need: number, used: number, alloc: Alloc): Uint8A
   return next;
 }
 
+const NO_NULLS = new Uint8Array(0);
+
+/**
+ * Arrow Data made directly (what makeData does, without its per-call type visitor, which costs
+ * more than decoding a small basket). No nulls: ROOT data has none.
+ */
+function dataOf(type: DataType, length: number, values?: ArrayBufferView, valueOffsets?: Int32Array, children: Data[] = []): Data {
+  return new Data(type, 0, length, 0, [valueOffsets, values, NO_NULLS] as never, children);
+}
+
 const EMPTY_U16 = new Uint16Array(0);
 const EMPTY_U32 = new Uint32Array(0);
 
@@ -140,9 +149,10 @@ export class PrimBuilder implements Builder {
   readonly width: number;
   readonly type: DataType;
   bytes: Uint8Array;
-  // Width-specific views over `bytes`: only the one this width uses is made.
-  private u16: Uint16Array;
-  private u32: Uint32Array;
+  // Width-specific views over `bytes` (only the one this width uses is made); decoders' tight
+  // loops write through them after reserve(), then set `length`.
+  u16: Uint16Array;
+  u32: Uint32Array;
   /** Number of values appended. */
   length = 0;
 
@@ -217,7 +227,7 @@ export class PrimBuilder implements Builder {
       case 'bool': {
         const bits = new Uint8Array((n + 7) >> 3);
         for (let i = 0; i < n; i++) if (bytes[i]) bits[i >> 3]! |= 1 << (i & 7);
-        return makeData({ type: new Bool(), data: bits, length: n, nullCount: 0 });
+        return dataOf(this.type, n, bits);
       }
       case 'i8':
         data = new Int8Array(buf, at, n);
@@ -250,13 +260,12 @@ export class PrimBuilder implements Builder {
         data = new Float64Array(buf, at, n);
         break;
     }
-    // eslint-disable-next-line @typescript-eslint/no-explicit-any
-    return makeData({ type: this.type as any, data: data as any, length: n, nullCount: 0 });
+    return dataOf(this.type, n, data);
   }
 }
 
 /** Offsets shared by list and string builders: offsets[0] = 0, one more per item. */
-class Offsets {
+export class Offsets {
   values: Int32Array;
   length = 0;
   private readonly alloc: Alloc;
@@ -283,7 +292,8 @@ class Offsets {
 export class ListBuilder<C extends Builder = Builder> implements Builder {
   readonly child: C;
   readonly type: DataType;
-  private readonly offsets: Offsets;
+  /** Exposed for decoders' tight loops: write `values[length + 1 ...]`, then bump `length`. */
+  readonly offsets: Offsets;
 
   constructor(child: C, capacity = 256, alloc: Alloc = heapAlloc) {
     this.child = child;
@@ -302,7 +312,7 @@ export class ListBuilder<C extends Builder = Builder> implements Builder {
   }
   finish(): Data {
     const child = this.child.finish();
-    return makeData({ type: this.type as List, valueOffsets: this.offsets.finish(), child, length: this.offsets.length, nullCount: 0 });
+    return dataOf(this.type, this.offsets.length, undefined, this.offsets.finish(), [child]);
   }
 }
 
@@ -320,7 +330,7 @@ export class FixedListBuilder<C extends Builder = Builder> implements Builder {
   }
   finish(): Data {
     const child = this.child.finish();
-    return makeData({ type: this.type as FixedSizeList, child, length: this.length, nullCount: 0 });
+    return dataOf(this.type, this.length, undefined, undefined, [child]);
   }
 }
 
@@ -346,7 +356,7 @@ export class StringBuilder implements Builder {
     this.offsets.push(this.nbytes);
   }
   finish(): Data {
-    return makeData({ type: new Utf8(), valueOffsets: this.offsets.finish(), data: this.bytes.subarray(0, this.nbytes), length: this.offsets.length, nullCount: 0 });
+    return dataOf(this.type, this.offsets.length, this.bytes.subarray(0, this.nbytes), this.offsets.finish());
   }
 }
 
@@ -362,6 +372,6 @@ export class StructBuilder implements Builder {
   }
   finish(): Data {
     const children = this.children.map((c) => c.finish());
-    return makeData({ type: this.type as Struct, children, length: this.length, nullCount: 0 });
+    return dataOf(this.type, this.length, undefined, undefined, children);
   }
 }

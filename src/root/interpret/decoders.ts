@@ -348,7 +348,10 @@ export class StlObjectDecoder implements BasketDecoder {
     }
   }
 
-  /** The hot path: vector<number> entries, `[bc][u16 version][u32 n][n BE values]`. */
+  /**
+   * The hot path: vector<number> entries, `[bc][u16 version][u32 n][n BE values]`. Values go
+   * straight into the builders' typed arrays (room reserved once per basket).
+   */
   private decodePrimVectors(args: DecodeArgs, list: ListBuilder<PrimBuilder>, prim: Prim): void {
     const off = requireOffsets(args, 'collection');
     const data = args.basket.data;
@@ -359,6 +362,13 @@ export class StlObjectDecoder implements BasketDecoder {
     // Headers take at least 10 bytes an entry, so this bounds the values of the whole range.
     values.reserve(Math.ceil((off[hi]! - off[lo]!) / w));
     list.reserve(hi - lo);
+    const offsets = list.offsets;
+    const ov = offsets.values;
+    let nl = offsets.length;
+    let at = values.length;
+    const u32 = values.u32;
+    const u16 = values.u16;
+    const bytes = values.bytes;
     for (let i = lo; i < hi; i++) {
       const p = off[i]!;
       const end = off[i + 1]!;
@@ -368,9 +378,24 @@ export class StlObjectDecoder implements BasketDecoder {
       if ((bc & kByteCountMask) === 0 || p + 4 + (bc & ~kByteCountMask) !== end || p + 10 + n * w !== end) {
         entryFail(args, i, p, `collection header (byte count 0x${bc.toString(16)}, ${n} values) does not match the entry's ${end - p} bytes`);
       }
-      values.appendBE(data, view, p + 10, n);
-      list.close();
+      const q = p + 10;
+      if (w === 4) {
+        for (let k = 0; k < n; k++) u32[at + k] = view.getUint32(q + 4 * k);
+      } else if (w === 8) {
+        for (let k = 0, t = 2 * at; k < n; k++, t += 2) {
+          u32[t] = view.getUint32(q + 8 * k + 4);
+          u32[t + 1] = view.getUint32(q + 8 * k);
+        }
+      } else if (w === 2) {
+        for (let k = 0; k < n; k++) u16[at + k] = view.getUint16(q + 2 * k);
+      } else {
+        for (let k = 0; k < n; k++) bytes[at + k] = data[q + k]!;
+      }
+      at += n;
+      ov[++nl] = at;
     }
+    values.length = at;
+    offsets.length = nl;
   }
 
   /** Member-wise vector<ElementLink>: class version and checksum, n, then n keys, then n indexes. */
