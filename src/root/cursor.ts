@@ -8,8 +8,13 @@ import { DeserializationError, type ErrorContext } from '../errors.ts';
 
 
 
-/** True ISO-8859-1 (TextDecoder's "latin1" is windows-1252). */
+/** True ISO-8859-1 (TextDecoder's "latin1" is windows-1252); short names without a Buffer. */
 function latin1(b: Uint8Array): string {
+  if (b.length <= 48) {
+    let s = '';
+    for (let i = 0; i < b.length; i++) s += String.fromCharCode(b[i]!);
+    return s;
+  }
   return Buffer.from(b.buffer, b.byteOffset, b.byteLength).toString('latin1');
 }
 

@@ -21,7 +21,10 @@ import {
 } from '../interpret/registry.ts';
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
 import type { StreamerSet } from '../streamers.ts';
-import { decompressBasket, splitBasket, type Basket } from './basket.ts';
+import { parseBasketHeader, splitBasket, type Basket } from './basket.ts';
+import { decompressBuffer } from '../compression/index.ts';
+import { DecompressPool, sharedDecompressPool } from '../compression/pool.ts';
+import { availableParallelism } from 'node:os';
 import { loadTree } from './load.ts';
 import type { BasketLocation, Branch, Tree } from './model.ts';
 
@@ -31,7 +34,17 @@ export interface ReadOptions {
   /** Entry after the last; negative counts from the end; clamped. */
   entryStop?: number;
   coalesce?: CoalesceConfig;
+  /**
+   * Where baskets are decompressed: `threads` on a shared pool of worker threads (overlapping
+   * with deserialization), `inline` on this thread, `auto` (default) threads for reads of more
+   * than 1 MiB compressed when there is more than one core.
+   */
+  decompress?: DecompressMode;
 }
+
+export type DecompressMode = 'auto' | 'threads' | 'inline';
+
+const THREADED_MIN_BYTES = 1 << 20;
 
 export interface ReadResult {
   entryStart: number;
@@ -41,6 +54,7 @@ export interface ReadResult {
 
 export interface ReadStats {
   fetchMs: number;
+  /** Time this thread spent decompressing baskets, or waiting for the pool to deliver them. */
   decompressMs: number;
   deserializeMs: number;
   baskets: number;
@@ -143,37 +157,65 @@ export class TreeReader {
     );
     this.stats.fetchMs += performance.now() - t0;
 
-    const arena = new Arena(reads.reduce((n, r) => n + capacityHint(r.branch, start, stop), 0));
+    // Decompression: on worker threads for large reads (overlapping with deserialization here),
+    // inline otherwise. Either way each basket is decoded as soon as its bytes are ready.
+    const compressed = locations.reduce((n, l) => n + l.bytes, 0);
+    const pool = this.decompressionPool(options.decompress ?? 'auto', compressed);
+    const jobs: { raw: Uint8Array; loc: BasketLocation; ctx: ErrorContext }[] = [];
     let k = 0;
+    for (const read of reads) {
+      for (const loc of read.baskets) jobs.push({ raw: raw[k++]!, loc, ctx: { file: this.file.name, branch: read.branch.name, basket: loc.index } });
+    }
+    const prepare = (j: number): Promise<Basket> => this.prepareBasket(jobs[j]!.raw, jobs[j]!.loc, jobs[j]!.ctx, pool);
+    // With a pool every basket is queued now; inline, each is decompressed when its turn comes.
+    const pending = pool ? jobs.map((_, j) => prepare(j)) : [];
+    // Rejections are seen by the decode loop below; this only stops later ones from being
+    // reported as unhandled when an earlier basket already failed.
+    for (const p of pending) p.catch(() => {});
+
+    const arena = new Arena(reads.reduce((n, r) => n + capacityHint(r.branch, start, stop), 0));
+    k = 0;
     for (const read of reads) {
       const context: ErrorContext = { file: this.file.name, branch: read.branch.name };
       const baskets: Basket[] = [];
       const t1 = performance.now();
-      for (const loc of read.baskets) {
-        const bytes = raw[k++]!;
-        const ctx = { ...context, basket: loc.index };
-        try {
-          const { header, payload } = await decompressBasket(bytes, loc, ctx);
-          baskets.push(splitBasket(payload, header, loc, ctx));
-          this.stats.compressedBytes += loc.bytes;
-          this.stats.uncompressedBytes += header.objlen;
-        } catch (err) {
-          throw err instanceof PhysliteError ? err.withContext(ctx) : err;
-        }
-      }
+      for (let b = 0; b < read.baskets.length; b++, k++) baskets.push(await (pool ? pending[k]! : prepare(k)));
       const t2 = performance.now();
       this.stats.decompressMs += t2 - t1;
       this.stats.baskets += baskets.length;
       columns.set(read.branch, this.decodeBaskets(read, baskets, start, stop, columns, context, arena));
       this.stats.deserializeMs += performance.now() - t2;
     }
-
     const out = new Map<string, Data>();
     for (const w of wanted) {
       if (w.interpretation.kind === 'basket') out.set(w.name, columns.get(w.interpretation.dataBranch ?? w.branch)!);
       else out.set(w.name, zipLists(w.interpretation.fields.map((f) => ({ name: f.name, data: columns.get(f.branch)! })), { file: this.file.name, branch: w.name }));
     }
     return { entryStart: start, entryStop: stop, columns: out };
+  }
+
+  private decompressionPool(mode: DecompressMode, compressedBytes: number): DecompressPool | undefined {
+    if (mode === 'inline') return undefined;
+    if (mode === 'auto' && (compressedBytes < THREADED_MIN_BYTES || availableParallelism() < 2)) return undefined;
+    return sharedDecompressPool();
+  }
+
+  private async prepareBasket(raw: Uint8Array, loc: BasketLocation, ctx: ErrorContext, pool: DecompressPool | undefined): Promise<Basket> {
+    try {
+      const header = parseBasketHeader(raw, loc, ctx);
+      const src = raw.subarray(header.keylen);
+      let payload: Uint8Array;
+      if (pool && src.length !== header.objlen) {
+        payload = await pool.decompress(src, header.objlen, ctx, loc.seek + header.keylen);
+      } else {
+        payload = await decompressBuffer(src, header.objlen, ctx, loc.seek + header.keylen);
+      }
+      this.stats.compressedBytes += loc.bytes;
+      this.stats.uncompressedBytes += header.objlen;
+      return splitBasket(payload, header, loc, ctx);
+    } catch (err) {
+      throw err instanceof PhysliteError ? err.withContext(ctx) : err;
+    }
   }
 
   private decodeBaskets(read: PhysicalRead, baskets: Basket[], start: number, stop: number, columns: Map<Branch, Data>, context: ErrorContext, arena: Arena): Data {
