@@ -38,6 +38,8 @@ export async function main(argv: string[], out: (text: string) => void = (t) => 
 
   for (const cmd of allCommands()) {
     parser.command(cmd.name, cmd.describe, cmd.builder, async (args) => {
+      // yargs runs the handler even after .fail() reported a usage error: never act on bad arguments.
+      if (failed !== undefined) return;
       log = createLogger(args['log-format'] as LogFormat, Boolean(args.verbose));
       try {
         code = await cmd.run(args as Record<string, unknown>, { log, out });

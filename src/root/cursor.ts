@@ -46,7 +46,7 @@ export class Cursor {
   }
 
   need(n: number): void {
-    if (!Number.isInteger(n) || n < 0 || this.pos + n > this.buf.length) {
+    if (!Number.isInteger(n) || n < 0 || this.pos < 0 || this.pos + n > this.buf.length) {
       this.fail(`need ${n} bytes but only ${this.buf.length - this.pos} remain in a buffer of ${this.buf.length}`);
     }
   }

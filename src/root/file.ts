@@ -3,7 +3,7 @@
  * (decompressing, then streaming) any keyed object. It asks its ByteSource for exactly the
  * ranges it needs; nothing here reads the whole file.
  */
-import { DeserializationError, InputError, UsageError } from '../errors.ts';
+import { DeserializationError, InputError, PhysliteError, UsageError } from '../errors.ts';
 import { decompressBuffer, describeSetting } from './compression/index.ts';
 import { Cursor } from './cursor.ts';
 import { MAX_KEY_HEADER, readKey, type Key } from './key.ts';
@@ -129,7 +129,11 @@ export class RootFile {
     const payload = await this.readKeyPayload(key);
     const streamers = await this.streamers();
     const c = new Cursor(payload, 0, 0, { file: this.name, object: `${key.name};${key.cycle}` });
-    return new ObjectReader(streamers, key.keylen).readClass(c, key.className);
+    try {
+      return new ObjectReader(streamers, key.keylen).readClass(c, key.className);
+    } catch (err) {
+      throw err instanceof PhysliteError ? err.withContext(c.context) : err;
+    }
   }
 
   async streamers(): Promise<StreamerSet> {

@@ -51,7 +51,7 @@ export class ObjectReader {
     const first = c.u32();
     let end: number | undefined;
     if (first & kByteCountMask) {
-      const count = first & ~kByteCountMask;
+      const count = (first & ~kByteCountMask) >>> 0;
       end = start + 4 + count;
       if (end > c.length) c.fail(`byte count ${count} runs past the end of the buffer (${c.length})`, start);
     } else {
@@ -85,7 +85,7 @@ export class ObjectReader {
       tag = first;
     } else {
       withCount = true;
-      bcnt = first & ~kByteCountMask;
+      bcnt = (first & ~kByteCountMask) >>> 0;
       start = this.origin + c.pos;
       tag = c.u32();
     }

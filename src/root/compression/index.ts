@@ -49,6 +49,10 @@ export async function decompressBuffer(src: Uint8Array, outSize: number, context
       const shown = /^[\x20-\x7e]{2}$/.test(magic) ? `"${magic}"` : `0x${hex(src[inPos]!)}${hex(src[inPos + 1]!)}`;
       throw new DecompressionError(`unknown compression block magic ${shown}`, { ...context, offset: at });
     }
+    const method = src[inPos + 2]!;
+    if (codec.methods && !codec.methods.includes(method)) {
+      throw new DecompressionError(`${codec.algorithm} block has method ${method}, expected ${codec.methods.join(' or ')}`, { ...context, offset: at });
+    }
     if (inPos + HEADER + csize > src.length || outPos + usize > outSize || usize === 0) {
       throw new DecompressionError(
         `${codec.algorithm} block header claims ${csize} -> ${usize} bytes, which does not fit the buffer (${src.length - inPos - HEADER} bytes left in, ${outSize - outPos} out)`,

@@ -9,6 +9,8 @@ export interface CodecEntry {
   magic: string;
   /** ROOT's algorithm name (the fCompress / 100 naming). */
   algorithm: string;
+  /** The method bytes this codec accepts, when ROOT fixes one (zlib: Z_DEFLATED = 8). */
+  methods?: readonly number[];
   decompress: Codec;
 }
 

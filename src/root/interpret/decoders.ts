@@ -225,8 +225,9 @@ function objectHeader(s: State, what: string): { end: number; version: number } 
   if (s.pos + 6 > s.end) fail(s, `${what} header runs past the entry`);
   const bc = s.view.getUint32(s.pos);
   if (!(bc & kByteCountMask)) fail(s, `${what} has no byte count (0x${bc.toString(16)})`);
-  const end = s.pos + 4 + (bc & ~kByteCountMask);
-  if (end > s.end) fail(s, `${what} byte count ${bc & ~kByteCountMask} runs past the entry`);
+  const count = (bc & ~kByteCountMask) >>> 0;
+  const end = s.pos + 4 + count;
+  if (end > s.end) fail(s, `${what} byte count ${count} runs past the entry`);
   s.pos += 4;
   const version = s.view.getUint16(s.pos);
   s.pos += 2;
@@ -375,7 +376,7 @@ export class StlObjectDecoder implements BasketDecoder {
       if (end - p < 10) entryFail(args, i, p, `entry of ${end - p} bytes is too short for a collection header`);
       const bc = view.getUint32(p);
       const n = view.getUint32(p + 6);
-      if ((bc & kByteCountMask) === 0 || p + 4 + (bc & ~kByteCountMask) !== end || p + 10 + n * w !== end) {
+      if ((bc & kByteCountMask) === 0 || p + 4 + ((bc & ~kByteCountMask) >>> 0) !== end || p + 10 + n * w !== end) {
         entryFail(args, i, p, `collection header (byte count 0x${bc.toString(16)}, ${n} values) does not match the entry's ${end - p} bytes`);
       }
       const q = p + 10;

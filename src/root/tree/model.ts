@@ -128,6 +128,9 @@ function branchFrom(o: RootObject, parent: Branch | undefined, streamers: Stream
   const starts = (o.fBasketEntry as (number | bigint)[] | null) ?? [];
   const entries = num(o.fEntries, 'fEntries');
   const baskets: BasketLocation[] = [];
+  if (maxBaskets < 0 || maxBaskets > seeks.length || maxBaskets > bytes.length || maxBaskets > starts.length) {
+    throw new DeserializationError(`branch ${String(o.fName)} claims ${maxBaskets} written baskets but stores ${Math.min(seeks.length, bytes.length, starts.length)}`);
+  }
   for (let i = 0; i < maxBaskets; i++) {
     const seek = num(seeks[i], 'fBasketSeek');
     if (seek <= 0 || !bytes[i]) continue;
