@@ -5,7 +5,7 @@
  * every branch over all entries; jsroot does the same with one treeProcess over all branches.
  * Repeats until each measurement has run at least --min-seconds. Then it times deserialization
  * of already-decompressed vector<float> baskets alone (MB/s of uncompressed basket bytes).
- * Prints one JSON document.
+ * Times are medians of the repetitions (means are printed too). Prints one JSON document.
  */
 import { resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -26,15 +26,22 @@ const { values } = parseArgs({
 const MIN_MS = Number(values['min-seconds']) * 1000;
 const FIX = values.fixtures!;
 
-async function repeat(fn: () => Promise<void>): Promise<{ runs: number; ms: number }> {
+/**
+ * Run `fn` until MIN_MS have passed (after one warm-up run). `ms` is the median run (rates use it:
+ * it is robust to the occasional major GC of a busy machine); `meanMs` is kept alongside.
+ */
+async function repeat(fn: () => Promise<void>): Promise<{ runs: number; ms: number; meanMs: number }> {
   await fn(); // warm-up
-  let runs = 0;
+  const times: number[] = [];
   const t0 = performance.now();
   while (performance.now() - t0 < MIN_MS) {
+    const t = performance.now();
     await fn();
-    runs++;
+    times.push(performance.now() - t);
   }
-  return { runs, ms: (performance.now() - t0) / runs };
+  const sorted = [...times].sort((a, b) => a - b);
+  const median = sorted[Math.floor(sorted.length / 2)]!;
+  return { runs: times.length, ms: median, meanMs: times.reduce((a, b) => a + b, 0) / times.length };
 }
 
 async function branchesToRead(path: string, tree: string): Promise<string[]> {
@@ -97,6 +104,7 @@ async function benchFile(name: string, tree: string, decompress: 'inline' | 'thr
     uncompressedBytes: phases.uncompressedBytes,
     project: {
       msPerRead: +project.ms.toFixed(3),
+      meanMsPerRead: +project.meanMs.toFixed(3),
       runs: project.runs,
       openMs: per(phases.openMs),
       fetchMs: per(phases.fetchMs),
@@ -104,7 +112,7 @@ async function benchFile(name: string, tree: string, decompress: 'inline' | 'thr
       deserializeMs: per(phases.deserializeMs),
       entriesPerSecond: Math.round(projectRate),
     },
-    jsroot: { msPerRead: +jsroot.ms.toFixed(3), runs: jsroot.runs, entriesPerSecond: Math.round(jsrootRate) },
+    jsroot: { msPerRead: +jsroot.ms.toFixed(3), meanMsPerRead: +jsroot.meanMs.toFixed(3), runs: jsroot.runs, entriesPerSecond: Math.round(jsrootRate) },
     speedup: +(projectRate / jsrootRate).toFixed(2),
   };
 }
@@ -141,7 +149,7 @@ async function benchVectorFloat(name: string): Promise<Record<string, unknown>> 
     }
   };
   const r = await repeat(run);
-  return { file: name, branches: work.length, baskets: work.reduce((n, w) => n + w.baskets.length, 0), uncompressedBytes: bytes, msPerPass: +r.ms.toFixed(3), MBps: +(bytes / 1e6 / (r.ms / 1000)).toFixed(1), target: 500 };
+  return { file: name, branches: work.length, baskets: work.reduce((n, w) => n + w.baskets.length, 0), uncompressedBytes: bytes, msPerPass: +r.ms.toFixed(3), MBps: +(bytes / 1e6 / (r.ms / 1000)).toFixed(1), meanMBps: +(bytes / 1e6 / (r.meanMs / 1000)).toFixed(1), target: 500 };
 }
 
 const results = {

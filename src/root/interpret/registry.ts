@@ -68,8 +68,26 @@ export function interpret(branch: Branch, ctx: RuleContext): Resolution {
   return { readable: false, reason: `no interpretation for ${branch.className} of type ${branch.typeName}` };
 }
 
+const decoderTypes = new WeakMap<BasketDecoder, DataType>();
+const decoders = new Map<string, BasketDecoder>();
+
+/** One decoder per layout, shared by every branch (and file) with that layout. */
+function shared<D extends BasketDecoder>(key: string, make: () => D): D {
+  let d = decoders.get(key);
+  if (!d) {
+    d = make();
+    decoders.set(key, d);
+  }
+  return d as D;
+}
+
 function basket(decoder: BasketDecoder, countBranch?: Branch): Resolution {
-  return { readable: true, interpretation: { kind: 'basket', decoder, type: decoder.newBuilder(0).type, countBranch } };
+  let type = decoderTypes.get(decoder);
+  if (!type) {
+    type = decoder.newBuilder(0).type;
+    decoderTypes.set(decoder, type);
+  }
+  return { readable: true, interpretation: { kind: 'basket', decoder, type, countBranch } };
 }
 
 function no(reason: string): Resolution {
@@ -120,15 +138,15 @@ registerInterpretation({
     if (b.className !== 'TBranch') return undefined;
     if (b.leaves.length !== 1) return no(`leaf list with ${b.leaves.length} leaves is not supported yet`);
     const leaf = b.leaves[0]!;
-    if (leaf.className === 'TLeafC') return basket(new LeafStringDecoder());
+    if (leaf.className === 'TLeafC') return basket(shared('leafc', () => new LeafStringDecoder()));
     const prims = LEAF_PRIMS[leaf.className];
     if (!prims) return no(`leaf class ${leaf.className} is not supported yet`);
     const prim = prims[leaf.isUnsigned ? 1 : 0];
     if (leaf.countLeaf) {
       if (leaf.len > 1) return no(`count-indexed leaf with a fixed inner dimension (${leaf.title}) is not supported yet`);
-      return basket(new JaggedLeafDecoder(prim, `${leaf.className} array counted by ${leaf.countLeaf}`));
+      return basket(shared(`jagged:${prim}`, () => new JaggedLeafDecoder(prim, `${leaf.className}[n]`)));
     }
-    return basket(new FixedDecoder(prim, leaf.len, leaf.len > 1 ? `${leaf.className}[${leaf.len}]` : leaf.className));
+    return basket(shared(`fixed:${prim}:${leaf.len}`, () => new FixedDecoder(prim, leaf.len, leaf.len > 1 ? `${leaf.className}[${leaf.len}]` : leaf.className)));
   },
 });
 
@@ -145,9 +163,9 @@ registerInterpretation({
     const parent = b.parent;
     if (!parent?.element || parent.element.type !== 4) return no('collection member without its collection branch');
     const prim = STREAMER_PRIMS[el.streamerType] ?? leafPrim(b.leaves[0]);
-    if (prim) return basket(new CollectionMemberDecoder(prim, `member ${b.typeName} of a split collection`), parent);
+    if (prim) return basket(shared(`member:${prim}`, () => new CollectionMemberDecoder(prim, `member ${b.typeName} of a split collection`)), parent);
     const node = parseTypeName(b.typeName);
-    if (node.kind === 'string') return basket(new CollectionMemberDecoder(undefined, 'string member of a split collection'), parent);
+    if (node.kind === 'string') return basket(shared('member:string', () => new CollectionMemberDecoder(undefined, 'string member of a split collection')), parent);
     return no(`member of type ${b.typeName} of a split collection is not supported yet`);
   },
 });
@@ -189,7 +207,7 @@ registerInterpretation({
     const member = info?.elements[el.id];
     if (!member) return no(`no StreamerInfo element ${el.id} for ${el.className} version ${el.classVersion}`);
     if (member.kind === 'TStreamerBase') {
-      if (member.name === 'ElementLinkBase') return basket(new ElementLinkRecordDecoder());
+      if (member.name === 'ElementLinkBase') return basket(shared('elementlink-record', () => new ElementLinkRecordDecoder()));
       return no(
         EMPTY_AUX_BASES.has(member.name)
           ? `no values: constant empty ${member.name} base-class record`
@@ -198,19 +216,20 @@ registerInterpretation({
     }
     const t = member.type;
     const prim = STREAMER_PRIMS[t];
-    if (prim) return basket(new FixedDecoder(prim, 1, `member ${member.typeName} of a split object`));
+    if (prim) return basket(shared(`fixed:${prim}:1`, () => new FixedDecoder(prim, 1, member.typeName)));
     if (t > ST.offsetL && t < ST.offsetL + 20 && STREAMER_PRIMS[t - ST.offsetL]) {
-      return basket(new FixedDecoder(STREAMER_PRIMS[t - ST.offsetL]!, member.arrayLength, `member ${member.typeName}[${member.arrayLength}]`));
+      const p = STREAMER_PRIMS[t - ST.offsetL]!;
+      return basket(shared(`fixed:${p}:${member.arrayLength}`, () => new FixedDecoder(p, member.arrayLength, `${member.typeName}[${member.arrayLength}]`)));
     }
     if (t === ST.tstring || t === ST.stlString || (t === ST.stl && parseTypeName(member.typeName).kind === 'string')) {
-      return basket(new LeafStringDecoder());
+      return basket(shared('leafc', () => new LeafStringDecoder()));
     }
     if (t === ST.stl || t === ST.streamLoop || t === ST.streamer) {
       const node = parseTypeName(member.typeName);
       if (node.kind === 'vector') {
         const content = contentFor(node);
         if (typeof content === 'string') return no(content);
-        return basket(new StlObjectDecoder(node, content, `${member.typeName} member of a split object`));
+        return basket(shared(`stl:${node.name}`, () => new StlObjectDecoder(node, content, node.name)));
       }
     }
     return no(`member of type ${member.typeName} (streamer type ${t}) needs the StreamerInfo object decoder`);
@@ -237,7 +256,7 @@ registerInterpretation({
     if (node.kind === 'vector') {
       const content = contentFor(node);
       if (typeof content === 'string') return no(content);
-      return basket(new StlObjectDecoder(node, content, `${el.className}`));
+      return basket(shared(`stl:${node.name}`, () => new StlObjectDecoder(node, content, node.name)));
     }
     if (node.kind === 'datavector') {
       const element = /^DataVector<(.*)>$/.exec(node.name)?.[1] ?? '';
@@ -245,7 +264,7 @@ registerInterpretation({
       if (typeof members === 'string') return no(`DataVector elements: ${members}`);
       return basket(new DataVectorDecoder(members, members.length ? `${el.className} (members ${members.map((m) => m.name).join(', ')})` : `${el.className} (element count)`));
     }
-    if (node.kind === 'prim') return basket(new FixedDecoder(node.prim, 1, node.name));
+    if (node.kind === 'prim') return basket(shared(`fixed:${node.prim}:1`, () => new FixedDecoder(node.prim, 1, node.name)));
     return no(`object of class ${el.className} needs the StreamerInfo object decoder`);
   },
 });

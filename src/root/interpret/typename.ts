@@ -82,7 +82,19 @@ function splitTemplate(name: string): { head: string; args: string[] } | undefin
   return { head, args };
 }
 
+const parsed = new Map<string, TypeNode>();
+
+/** Parse (memoized: a dataset repeats the same few hundred type names in every file). */
 export function parseTypeName(raw: string): TypeNode {
+  let node = parsed.get(raw);
+  if (!node) {
+    node = parseUncached(raw);
+    if (parsed.size < 100_000) parsed.set(raw, node);
+  }
+  return node;
+}
+
+function parseUncached(raw: string): TypeNode {
   const name = raw.replace(/std::/g, '').replace(/\s+/g, ' ').trim();
   const prim = primOf(name);
   if (prim) return { kind: 'prim', prim, name };
