@@ -235,6 +235,29 @@ function objectHeader(s: State, what: string): { end: number; version: number } 
   return { end, version };
 }
 
+function stateFor(args: DecodeArgs): State {
+  const data = args.basket.data;
+  return { buf: data, view: viewOf(args.basket), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
+}
+
+/**
+ * The entries lo..hi of a basket whose entries are each one streamed object: checks the byte
+ * count against the entry span, hands the body the version, and checks nothing is left over.
+ */
+function eachObjectEntry(args: DecodeArgs, what: string, body: (s: State, version: number) => void): void {
+  const off = requireOffsets(args, what);
+  const s = stateFor(args);
+  for (let i = args.lo; i < args.hi; i++) {
+    s.pos = off[i]!;
+    s.end = off[i + 1]!;
+    s.entry = args.basket.location.entryStart + i;
+    const h = objectHeader(s, what);
+    if (h.end !== s.end) fail(s, `${what} byte count ends at ${h.end - off[i]!}, the entry at ${s.end - off[i]!}`);
+    body(s, h.version);
+    if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes left undecoded at the end of the ${what} entry`);
+  }
+}
+
 export const ELEMENT_LINK_FIELDS = ['m_persKey', 'm_persIndex'];
 
 function newLinkBuilder(cap: number, alloc: Alloc): StructBuilder {
@@ -330,23 +353,14 @@ export class StlObjectDecoder implements BasketDecoder {
 
   decode(args: DecodeArgs, builder: Builder): void {
     if (this.fastPrim) return this.decodePrimVectors(args, builder as ListBuilder<PrimBuilder>, this.fastPrim);
-    const off = requireOffsets(args, 'collection');
-    const data = args.basket.data;
-    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
-    for (let i = args.lo; i < args.hi; i++) {
-      s.pos = off[i]!;
-      s.end = off[i + 1]!;
-      s.entry = args.basket.location.entryStart + i;
-      const h = objectHeader(s, 'collection');
-      if (h.end !== s.end) fail(s, `collection byte count ends at ${h.end - off[i]!}, the entry at ${s.end - off[i]!}`);
-      if (h.version & kMemberWise) {
+    eachObjectEntry(args, 'collection', (s, version) => {
+      if (version & kMemberWise) {
         if (!this.memberwiseLinks) fail(s, 'member-wise streamed collection of this type is not supported');
         this.readMemberwiseLinks(s, builder as ListBuilder<StructBuilder>);
       } else {
         this.content.read(s, builder);
       }
-      if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes left over at the end of the entry`);
-    }
+    });
   }
 
   /**
@@ -437,16 +451,8 @@ export class DataVectorDecoder implements BasketDecoder {
     return new ListBuilder(new StructBuilder(names, this.members.map((m) => new PrimBuilder(m.prim, capacityBytes, alloc))), capacityBytes / 16, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
-    const off = requireOffsets(args, 'DataVector');
-    const data = args.basket.data;
-    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
-    for (let i = args.lo; i < args.hi; i++) {
-      s.pos = off[i]!;
-      s.end = off[i + 1]!;
-      s.entry = args.basket.location.entryStart + i;
-      const h = objectHeader(s, 'DataVector');
-      if (h.end !== s.end) fail(s, 'DataVector byte count does not match the entry');
-      if (h.version & kMemberWise) {
+    eachObjectEntry(args, 'DataVector', (s, version) => {
+      if (version & kMemberWise) {
         if (s.pos + 2 > s.end) fail(s, 'member-wise header runs past the entry');
         const classVersion = s.view.getUint16(s.pos);
         s.pos += classVersion === 0 ? 6 : 2;
@@ -455,20 +461,19 @@ export class DataVectorDecoder implements BasketDecoder {
       }
       const n = u32(s);
       if (this.members.length === 0) {
-        (builder as PrimBuilder).appendBE(data, s.view, s.pos - 4, 1);
-      } else {
-        const list = builder as ListBuilder<StructBuilder>;
-        for (let m = 0; m < this.members.length; m++) {
-          const w = PRIM_WIDTH[this.members[m]!.prim];
-          if (s.pos + n * w > s.end) fail(s, `member ${this.members[m]!.name} runs past the entry`);
-          (list.child.children[m] as PrimBuilder).appendBE(data, s.view, s.pos, n);
-          s.pos += n * w;
-        }
-        list.child.length += n;
-        list.close();
+        (builder as PrimBuilder).appendBE(s.buf, s.view, s.pos - 4, 1);
+        return;
       }
-      if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes of DataVector element members left undecoded`);
-    }
+      const list = builder as ListBuilder<StructBuilder>;
+      for (let m = 0; m < this.members.length; m++) {
+        const w = PRIM_WIDTH[this.members[m]!.prim];
+        if (s.pos + n * w > s.end) fail(s, `member ${this.members[m]!.name} runs past the entry`);
+        (list.child.children[m] as PrimBuilder).appendBE(s.buf, s.view, s.pos, n);
+        s.pos += n * w;
+      }
+      list.child.length += n;
+      list.close();
+    });
   }
 }
 
@@ -509,7 +514,7 @@ export class CollectionMemberDecoder implements BasketDecoder {
       }
       return;
     }
-    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
+    const s = stateFor(args);
     const str = stringContent();
     const off2 = requireOffsets(args, 'string member');
     for (let i = args.lo; i < args.hi; i++) {
@@ -537,21 +542,14 @@ export class ElementLinkRecordDecoder implements BasketDecoder {
     return newLinkBuilder(capacityBytes / 2, alloc);
   }
   decode(args: DecodeArgs, builder: Builder): void {
-    const off = requireOffsets(args, 'ElementLink');
-    const data = args.basket.data;
-    const s: State = { buf: data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
     const sb = builder as StructBuilder;
-    for (let i = args.lo; i < args.hi; i++) {
-      s.pos = off[i]!;
-      s.end = off[i + 1]!;
-      s.entry = args.basket.location.entryStart + i;
-      const h = objectHeader(s, 'ElementLinkBase');
-      if (h.end !== s.end || s.pos + 8 !== s.end) fail(s, 'ElementLinkBase record has an unexpected layout');
-      (sb.children[0] as PrimBuilder).appendBE(data, s.view, s.pos, 1);
-      (sb.children[1] as PrimBuilder).appendBE(data, s.view, s.pos + 4, 1);
+    eachObjectEntry(args, 'ElementLinkBase', (s) => {
+      if (s.pos + 8 !== s.end) fail(s, 'ElementLinkBase record has an unexpected layout');
+      (sb.children[0] as PrimBuilder).appendBE(s.buf, s.view, s.pos, 1);
+      (sb.children[1] as PrimBuilder).appendBE(s.buf, s.view, s.pos + 4, 1);
       sb.length++;
       s.pos += 8;
-    }
+    });
   }
 }
 
