@@ -72,10 +72,12 @@ function basketOf(entries: W[], withOffsets = true): Basket {
     data.push(...e.bytes);
   });
   offsets[entries.length] = data.length;
+  const bytes = new Uint8Array(data);
   return {
     location: { index: 0, entryStart: 0, entryStop: entries.length, seek: 1000, bytes: data.length + 100 },
     header: { keylen: 100, objlen: data.length, nbytes: data.length + 100, nevbuf: entries.length, nevbufSize: 0, last: data.length + 100 },
-    data: new Uint8Array(data),
+    data: bytes,
+    view: new DataView(bytes.buffer),
     offsets: withOffsets ? offsets : null,
   };
 }

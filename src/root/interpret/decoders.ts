@@ -68,14 +68,8 @@ function dataOffset(b: Basket): number {
 }
 
 /** One DataView per basket, made on first use. */
-const views = new WeakMap<Basket, DataView>();
 function viewOf(b: Basket): DataView {
-  let v = views.get(b);
-  if (!v) {
-    v = new DataView(b.data.buffer, b.data.byteOffset, b.data.byteLength);
-    views.set(b, v);
-  }
-  return v;
+  return b.view;
 }
 
 function requireOffsets(args: DecodeArgs, what: string): Int32Array {

@@ -25,6 +25,8 @@ export interface Basket {
   header: BasketHeader;
   /** The data part: `fLast - fKeylen` bytes. */
   data: Uint8Array;
+  /** A DataView over `data` (big-endian reads). */
+  view: DataView;
   /** nevbuf + 1 offsets into `data` (entry i spans [offsets[i], offsets[i+1])), or null for fixed-size entries. */
   offsets: Int32Array | null;
 }
@@ -83,5 +85,5 @@ export function splitBasket(payload: Uint8Array, header: BasketHeader, loc: Bask
   } else if (header.nevbuf > 0 && dataLen % header.nevbuf !== 0) {
     throw new DeserializationError(`fixed-size basket of ${dataLen} bytes does not divide into ${header.nevbuf} entries`, context);
   }
-  return { location: loc, header, data, offsets };
+  return { location: loc, header, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), offsets };
 }
