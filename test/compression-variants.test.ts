@@ -78,8 +78,10 @@ describe('entry ranges', () => {
   it('a range touches only the baskets that overlap it', async () => {
     const file = await RootFile.open(fixture('DAOD_PHYSLITE_21.2.108.0.art.pool.root'));
     const reader = await TreeReader.open(file, 'CollectionTree');
-    const b = reader.tree.byName.get('McEventInfo') ?? reader.tree.all.find((x) => x.baskets.length > 10 && reader.resolve(x).readable)!;
-    const branch = reader.resolve(b).readable ? b : reader.tree.all.find((x) => x.baskets.length > 10 && reader.resolve(x).readable)!;
+    const branch = reader.tree.all
+      .filter((x) => reader.resolve(x).readable)
+      .reduce((a, b) => (b.baskets.length > a.baskets.length ? b : a));
+    expect(branch.baskets.length).toBeGreaterThan(10);
     const loc = branch.baskets[3]!;
     const before = file.source.counters.bytes;
     await reader.arrays([branch.name], { entryStart: loc.entryStart, entryStop: loc.entryStop });

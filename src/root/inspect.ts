@@ -68,7 +68,7 @@ export async function inspectRootFile(file: RootFile): Promise<InspectReport> {
           typeName: b.typeName,
           compressedBytes: b.zipBytes,
           uncompressedBytes: b.totBytes,
-          baskets: b.baskets.length + b.embeddedBaskets,
+          baskets: b.baskets.length,
           readable: r.readable,
         };
         if (!r.readable) report.reason = r.reason;

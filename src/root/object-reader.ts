@@ -413,10 +413,37 @@ function readTBasket(r: ObjectReader, c: Cursor): RootObject {
   c.tstring();
   const header = r.readVersion(c);
   const bufferSize = c.i32();
-  const nevBufSize = c.i32();
+  let nevBufSize = c.i32();
+  if (nevBufSize < 0) {
+    nevBufSize = -nevBufSize;
+    c.u8(); // fIOBits
+  }
   const nevBuf = c.i32();
   const last = c.i32();
-  const flag = c.i8();
+  let flag = c.i8();
+  // TBasket::Streamer: entry offsets unless the flag says fixed-size (or regenerate: >= 80),
+  // a displacement array when flag > 40, then the fLast bytes of the buffer when flag is 1 or > 10.
+  const generate = flag >= 80;
+  if (generate) flag -= 80;
+  let entryOffsets: number[] | null = null;
+  if (!generate && flag && flag % 10 !== 2) {
+    if (nevBuf) {
+      const n = c.i32();
+      if (n < 0 || n > c.remaining / 4) c.fail(`embedded basket claims ${n} entry offsets`);
+      entryOffsets = [];
+      for (let i = 0; i < n; i++) entryOffsets.push(c.i32() & (20 < flag && flag < 40 ? ~0xff000000 : ~0));
+    }
+    if (flag > 40) {
+      const n = c.i32();
+      if (n < 0 || n > c.remaining / 4) c.fail(`embedded basket claims ${n} displacements`);
+      c.skip(4 * n);
+    }
+  }
+  let buffer: Uint8Array | null = null;
+  if (flag === 1 || flag > 10) {
+    if (header.version > 1) buffer = c.bytes(last);
+    else buffer = c.bytes(c.i32());
+  }
   return {
     _typename: 'TBasket',
     fName,
@@ -431,8 +458,8 @@ function readTBasket(r: ObjectReader, c: Cursor): RootObject {
     flag,
     version: header.version,
     keyStart,
-    /** Where the rest of the streamed basket (entry offsets, payload) starts in the buffer. */
-    restStart: c.pos,
+    entryOffsets,
+    buffer,
   };
 }
 

@@ -21,7 +21,7 @@ import {
 import type { TypeNode } from './typename.ts';
 
 const kByteCountMask = 0x40000000;
-const kMemberWise = 0x4000;
+export const kMemberWise = 0x4000;
 
 export interface DecodeArgs {
   basket: Basket;
@@ -44,7 +44,7 @@ export interface BasketDecoder {
 }
 
 /** Mutable read position over one basket's data, for the nested-content readers. */
-interface State {
+export interface State {
   buf: Uint8Array;
   view: DataView;
   pos: number;
@@ -54,7 +54,7 @@ interface State {
   entry: number;
 }
 
-function fail(s: State, message: string): never {
+export function fail(s: State, message: string): never {
   throw new DeserializationError(message, { ...s.context, entry: s.entry, offset: s.base + s.pos });
 }
 
@@ -176,19 +176,26 @@ export class LeafStringDecoder implements BasketDecoder {
 
 // ---- nested STL content (vector<T>, vector<vector<T>>, vector<string>, vector<set<T>>, ElementLink) ----
 
-interface Content {
+/** Reads one value of a type at the state's position and appends it to a builder of that type. */
+export interface Content {
   newBuilder(capacityBytes: number, alloc: Alloc): Builder;
   read(s: State, b: Builder): void;
+  /**
+   * `n` values in a row as a member-wise column (the same member of n elements). Defaults to n
+   * reads; values that ROOT streams through a collection proxy (strings, STL members) carry one
+   * record header for the whole column instead of one each.
+   */
+  readMany?(s: State, b: Builder, n: number): void;
 }
 
-function u32(s: State): number {
+export function u32(s: State): number {
   if (s.pos + 4 > s.end) fail(s, 'collection size runs past the entry');
   const v = s.view.getUint32(s.pos);
   s.pos += 4;
   return v;
 }
 
-function primContent(prim: Prim): Content {
+export function primContent(prim: Prim): Content {
   const w = PRIM_WIDTH[prim];
   return {
     newBuilder: (cap, alloc) => new PrimBuilder(prim, cap, alloc),
@@ -200,7 +207,7 @@ function primContent(prim: Prim): Content {
   };
 }
 
-function stringContent(): Content {
+export function stringContent(): Content {
   return {
     newBuilder: (cap, alloc) => new StringBuilder(cap, cap / 8, alloc),
     read(s, b) {
@@ -215,7 +222,7 @@ function stringContent(): Content {
 }
 
 /** Version header of a streamed object: byte count (required here), version, checksum when version is 0. */
-function objectHeader(s: State, what: string): { end: number; version: number } {
+export function objectHeader(s: State, what: string): { end: number; version: number } {
   if (s.pos + 6 > s.end) fail(s, `${what} header runs past the entry`);
   const bc = s.view.getUint32(s.pos);
   if (!(bc & kByteCountMask)) fail(s, `${what} has no byte count (0x${bc.toString(16)})`);
@@ -229,7 +236,7 @@ function objectHeader(s: State, what: string): { end: number; version: number } 
   return { end, version };
 }
 
-function stateFor(args: DecodeArgs): State {
+export function stateFor(args: DecodeArgs): State {
   const data = args.basket.data;
   return { buf: data, view: viewOf(args.basket), pos: 0, end: 0, base: dataOffset(args.basket), context: args.context, entry: 0 };
 }
@@ -238,7 +245,7 @@ function stateFor(args: DecodeArgs): State {
  * The entries lo..hi of a basket whose entries are each one streamed object: checks the byte
  * count against the entry span, hands the body the version, and checks nothing is left over.
  */
-function eachObjectEntry(args: DecodeArgs, what: string, body: (s: State, version: number) => void): void {
+export function eachObjectEntry(args: DecodeArgs, what: string, body: (s: State, version: number) => void): void {
   const off = requireOffsets(args, what);
   const s = stateFor(args);
   for (let i = args.lo; i < args.hi; i++) {
@@ -275,7 +282,7 @@ function elementLinkContent(): Content {
   };
 }
 
-function vectorContent(inner: Content, innerPrim: Prim | undefined): Content {
+export function vectorContent(inner: Content, innerPrim: Prim | undefined): Content {
   if (innerPrim) {
     const w = PRIM_WIDTH[innerPrim];
     return {
@@ -549,3 +556,33 @@ export class ElementLinkRecordDecoder implements BasketDecoder {
 
 /** Counts of a split STL collection parent: one big-endian int32 per entry. */
 export const COUNT_DECODER = new FixedDecoder('i32', 1, 'collection size (split STL parent)');
+
+/**
+ * Entries that are one streamed value each, read by a Content (objects decoded from their
+ * StreamerInfo, strings, STL members with headers): every entry must be consumed exactly.
+ * Fixed-size entries without an offset tail are split by the basket's entry size.
+ */
+export class ContentDecoder implements BasketDecoder {
+  readonly description: string;
+  readonly needsCounts = false;
+  private readonly content: Content;
+  constructor(content: Content, description: string) {
+    this.content = content;
+    this.description = description;
+  }
+  newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
+    return this.content.newBuilder(capacityBytes, alloc);
+  }
+  decode(args: DecodeArgs, builder: Builder): void {
+    const off = args.basket.offsets;
+    const s = stateFor(args);
+    const size = off ? 0 : args.basket.data.length / Math.max(1, args.basket.header.nevbuf);
+    for (let i = args.lo; i < args.hi; i++) {
+      s.pos = off ? off[i]! : i * size;
+      s.end = off ? off[i + 1]! : (i + 1) * size;
+      s.entry = args.basket.location.entryStart + i;
+      this.content.read(s, builder);
+      if (s.pos !== s.end) fail(s, `${s.end - s.pos} bytes left undecoded at the end of the entry (${this.description})`);
+    }
+  }
+}

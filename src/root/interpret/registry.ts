@@ -14,6 +14,7 @@ import {
   CollectionMemberDecoder,
   DataVectorDecoder,
   ElementLinkRecordDecoder,
+  ContentDecoder,
   FixedDecoder,
   JaggedLeafDecoder,
   LeafStringDecoder,
@@ -21,6 +22,7 @@ import {
   contentFor,
 } from './decoders.ts';
 import { parseTypeName, primOf } from './typename.ts';
+import { bodyContent, compilerFor, recordContent } from './streamed.ts';
 
 export interface BasketInterpretation {
   kind: 'basket';
@@ -123,13 +125,6 @@ const STREAMER_PRIMS: Record<number, Prim> = {
   [ST.bool]: 'bool',
 };
 
-const EMPTY_AUX_BASES = new Set(['xAOD::AuxContainerBase', 'xAOD::AuxInfoBase']);
-
-// Baskets kept inside the TTree object (older cycles) are not located on disk by the reader.
-registerInterpretation({
-  name: 'embedded-baskets',
-  resolve: (b) => (b.embeddedBaskets > 0 ? no(`${b.embeddedBaskets} basket(s) stored inside the TTree object (older cycle); not read yet`) : undefined),
-});
 
 // Plain TBranch with TLeaf* leaves.
 registerInterpretation({
@@ -208,11 +203,11 @@ registerInterpretation({
     if (!member) return no(`no StreamerInfo element ${el.id} for ${el.className} version ${el.classVersion}`);
     if (member.kind === 'TStreamerBase') {
       if (member.name === 'ElementLinkBase') return basket(shared('elementlink-record', () => new ElementLinkRecordDecoder()));
-      return no(
-        EMPTY_AUX_BASES.has(member.name)
-          ? `no values: constant empty ${member.name} base-class record`
-          : `base-class record ${member.name} (needs the StreamerInfo object decoder)`,
-      );
+      // A base-class sub-branch holds the base's record: decode it (an empty struct for the
+      // xAOD Aux bases, whose members all live in other branches).
+      const layout = compilerFor(ctx.streamers).layout(member.name, member.baseVersion && member.baseVersion > 0 ? member.baseVersion : undefined);
+      if (typeof layout === 'string') return no(layout);
+      return basket(new ContentDecoder(recordContent(layout, ctx.streamers), `base-class record ${member.name}`));
     }
     const t = member.type;
     const prim = STREAMER_PRIMS[t];
@@ -232,7 +227,9 @@ registerInterpretation({
         return basket(shared(`stl:${node.name}`, () => new StlObjectDecoder(node, content, node.name)));
       }
     }
-    return no(`member of type ${member.typeName} (streamer type ${t}) needs the StreamerInfo object decoder`);
+    const content = compilerFor(ctx.streamers).memberContent(member, info!);
+    if (typeof content === 'string') return no(content);
+    return basket(new ContentDecoder(content, `member ${member.name} (${member.typeName})`));
   },
 });
 
@@ -243,15 +240,15 @@ registerInterpretation({
     const el = b.element;
     if (!el) return undefined;
     const node = parseTypeName(el.className);
-    if (EMPTY_AUX_BASES.has(node.name)) return no(`no values: constant empty ${node.name} record`);
+
     if (node.kind === 'elementlink' && el.id === -2 && b.children.length === 1) {
       // A split ElementLink: its only sub-branch holds the ElementLinkBase records.
       const child = b.children[0]!;
       const r = interpret(child, ctx);
       if (r.readable && r.interpretation.kind === 'basket') return { readable: true, interpretation: { ...r.interpretation, dataBranch: child } };
     }
-    if (el.id === -2 || (b.baskets.length === 0 && b.children.length > 0)) {
-      return no('no values: split object; its members are separate branches');
+    if (b.baskets.length === 0) {
+      return no(b.children.length > 0 ? 'no values: split object; its members are separate branches' : 'no values: the branch has no baskets');
     }
     if (node.kind === 'vector') {
       const content = contentFor(node);
@@ -265,7 +262,18 @@ registerInterpretation({
       return basket(new DataVectorDecoder(members, members.length ? `${el.className} (members ${members.map((m) => m.name).join(', ')})` : `${el.className} (element count)`));
     }
     if (node.kind === 'prim') return basket(shared(`fixed:${node.prim}:1`, () => new FixedDecoder(node.prim, 1, node.name)));
-    return no(`object of class ${el.className} needs the StreamerInfo object decoder`);
+    if (node.kind === 'string') return basket(shared('leafc', () => new LeafStringDecoder()));
+    const compiler = compilerFor(ctx.streamers);
+    const info = ctx.streamers.find(el.className, el.classVersion, el.checksum);
+    if (info && info.elements.length === 1 && info.elements[0]!.name === 'This' && info.elements[0]!.kind === 'TStreamerSTL') {
+      // A collection class (DataVector-like) whose element class the name does not give: the
+      // element count, with a check that no element members follow.
+      return basket(new DataVectorDecoder([], `${el.className} (element count)`));
+    }
+    // A top-level object: its members streamed one after the other, without a record of its own.
+    const layout = compiler.layout(el.className, el.classVersion, el.checksum);
+    if (typeof layout === 'string') return no(layout);
+    return basket(new ContentDecoder(bodyContent(layout), `object ${el.className}`));
   },
 });
 

@@ -87,3 +87,28 @@ export function splitBasket(payload: Uint8Array, header: BasketHeader, loc: Bask
   }
   return { location: loc, header, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), offsets };
 }
+
+/** A basket that was streamed inside the TTree object: already in memory and uncompressed. */
+export function embeddedBasket(loc: BasketLocation, context: ErrorContext): Basket {
+  const e = loc.embedded!;
+  const dataLen = e.last - e.keylen;
+  if (dataLen < 0 || e.last > e.buffer.length) {
+    throw new DeserializationError(`embedded basket fLast ${e.last} inconsistent with its buffer of ${e.buffer.length} bytes`, context);
+  }
+  const data = e.buffer.subarray(e.keylen, e.last);
+  let offsets: Int32Array | null = null;
+  if (e.entryOffsets) {
+    if (e.entryOffsets.length < e.nevbuf) throw new DeserializationError(`embedded basket has ${e.entryOffsets.length} offsets for ${e.nevbuf} entries`, context);
+    offsets = new Int32Array(e.nevbuf + 1);
+    for (let i = 0; i < e.nevbuf; i++) {
+      const o = e.entryOffsets[i]! - e.keylen;
+      if (o < (i ? offsets[i - 1]! : 0) || o > dataLen) throw new DeserializationError(`embedded basket entry offset ${i} out of order`, { ...context, entry: loc.entryStart + i });
+      offsets[i] = o;
+    }
+    offsets[e.nevbuf] = dataLen;
+  } else if (e.nevbuf > 0 && dataLen % e.nevbuf !== 0) {
+    throw new DeserializationError(`fixed-size embedded basket of ${dataLen} bytes does not divide into ${e.nevbuf} entries`, context);
+  }
+  const header: BasketHeader = { keylen: e.keylen, objlen: dataLen, nbytes: 0, nevbuf: e.nevbuf, nevbufSize: e.nevbufSize, last: e.last };
+  return { location: loc, header, data, view: new DataView(data.buffer, data.byteOffset, data.byteLength), offsets };
+}

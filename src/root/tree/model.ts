@@ -13,6 +13,19 @@ export interface BasketLocation {
   entryStop: number;
   seek: number;
   bytes: number;
+  /** A basket kept inside the TTree object (older cycles, or the last basket of an unclosed tree). */
+  embedded?: EmbeddedBasket;
+}
+
+export interface EmbeddedBasket {
+  keylen: number;
+  last: number;
+  nevbuf: number;
+  nevbufSize: number;
+  /** The basket buffer, key area included (fLast bytes). */
+  buffer: Uint8Array;
+  /** Entry offsets as stored (from the key start), or null for fixed-size entries. */
+  entryOffsets: number[] | null;
 }
 
 export interface Leaf {
@@ -44,7 +57,7 @@ export interface Branch {
   zipBytes: number;
   entryOffsetLen: number;
   baskets: BasketLocation[];
-  /** Baskets kept inside the TTree object itself (older cycles), not yet readable. */
+  /** How many of `baskets` are kept inside the TTree object itself (older cycles). */
   embeddedBaskets: number;
   /** TBranchElement fields (undefined for plain TBranch). */
   element?: {
@@ -138,7 +151,32 @@ function branchFrom(o: RootObject, parent: Branch | undefined, streamers: Stream
     const entryStop = i + 1 < maxBaskets || starts[i + 1] ? num(starts[i + 1], 'fBasketEntry') : entries;
     baskets.push({ index: i, entryStart, entryStop: entryStop > entryStart ? entryStop : entries, seek, bytes: bytes[i]! });
   }
-  const embeddedBaskets = arr(o.fBaskets).filter((b) => b && typeof b === 'object' && (b as RootObject)._typename === 'TBasket').length;
+  // Baskets streamed inside the TTree (older cycles; the last basket of a tree never flushed).
+  let embeddedBaskets = 0;
+  arr(o.fBaskets).forEach((x, i) => {
+    const tb = x as RootObject | null;
+    if (!tb || tb._typename !== 'TBasket' || !tb.buffer) return;
+    const nevbuf = num(tb.fNevBuf, 'fNevBuf');
+    const entryStart = i < starts.length ? num(starts[i], 'fBasketEntry') : 0;
+    if (baskets.some((b) => b.index === i)) return;
+    baskets.push({
+      index: i,
+      entryStart,
+      entryStop: entryStart + nevbuf,
+      seek: 0,
+      bytes: 0,
+      embedded: {
+        keylen: num(tb.fKeylen, 'fKeylen'),
+        last: num(tb.fLast, 'fLast'),
+        nevbuf,
+        nevbufSize: num(tb.fNevBufSize, 'fNevBufSize'),
+        buffer: tb.buffer as Uint8Array,
+        entryOffsets: (tb.entryOffsets as number[] | null) ?? null,
+      },
+    });
+    embeddedBaskets++;
+  });
+  baskets.sort((a, b) => a.entryStart - b.entryStart);
   const branch: Branch = {
     name: String(o.fName ?? ''),
     title: String(o.fTitle ?? ''),

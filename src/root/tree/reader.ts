@@ -21,7 +21,7 @@ import {
 } from '../interpret/registry.ts';
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
 import type { StreamerSet } from '../streamers.ts';
-import { parseBasketHeader, splitBasket, type Basket } from './basket.ts';
+import { embeddedBasket, parseBasketHeader, splitBasket, type Basket } from './basket.ts';
 import { decompressBuffer } from '../compression/index.ts';
 import { DecompressPool, sharedDecompressPool } from '../compression/pool.ts';
 import { availableParallelism } from 'node:os';
@@ -46,6 +46,7 @@ export interface ReadOptions {
 export type DecompressMode = 'auto' | 'threads' | 'inline';
 
 const THREADED_MIN_BYTES = 1 << 20;
+const EMPTY = new Uint8Array(0);
 const THREADED_MIN_CORES = 4;
 
 export interface ReadResult {
@@ -150,7 +151,7 @@ export class TreeReader {
 
     const columns = new Map<Branch, Data>();
     const reads = [...physical.values()];
-    const locations = reads.flatMap((r) => r.baskets);
+    const locations = reads.flatMap((r) => r.baskets).filter((l) => !l.embedded);
     const t0 = performance.now();
     const raw = await readRanges(
       this.file.source,
@@ -166,7 +167,9 @@ export class TreeReader {
     const jobs: { raw: Uint8Array; loc: BasketLocation; ctx: ErrorContext }[] = [];
     let k = 0;
     for (const read of reads) {
-      for (const loc of read.baskets) jobs.push({ raw: raw[k++]!, loc, ctx: { file: this.file.name, branch: read.branch.name, basket: loc.index } });
+      for (const loc of read.baskets) {
+        jobs.push({ raw: loc.embedded ? EMPTY : raw[k++]!, loc, ctx: { file: this.file.name, branch: read.branch.name, basket: loc.index } });
+      }
     }
     const prepare = (j: number): Promise<Basket> => this.prepareBasket(jobs[j]!.raw, jobs[j]!.loc, jobs[j]!.ctx, pool);
     // With a pool every basket is queued now; inline, each is decompressed when its turn comes.
@@ -204,6 +207,7 @@ export class TreeReader {
 
   private async prepareBasket(raw: Uint8Array, loc: BasketLocation, ctx: ErrorContext, pool: DecompressPool | undefined): Promise<Basket> {
     try {
+      if (loc.embedded) return embeddedBasket(loc, ctx);
       const header = parseBasketHeader(raw, loc, ctx);
       const src = raw.subarray(header.keylen);
       let payload: Uint8Array;
