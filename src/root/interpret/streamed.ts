@@ -312,12 +312,16 @@ export class StreamerCompiler {
   }
 }
 
+/** The record's version (or, for version 0, its checksum) must be the one the layout was built from. */
 function checkVersion(s: State, h: { version: number; checksum?: number }, layout: ClassLayout, streamers: StreamerSet): void {
-  if (h.version === layout.version || (h.version === 0 && (h.checksum === undefined || h.checksum === layout.checksum))) return;
-  const other = streamers.find(layout.className, h.version || undefined, h.checksum);
-  if (other && other.classVersion === layout.version) return;
+  if (h.version === layout.version) return;
+  if (h.version === 0) {
+    if (h.checksum === undefined || h.checksum === layout.checksum) return;
+    const byChecksum = streamers.all().find((i) => i.checksum === h.checksum && normalizeClassName(i.name) === normalizeClassName(layout.className));
+    if (byChecksum && byChecksum.classVersion === layout.version) return;
+  }
   throw new UnsupportedError(
-    `class ${layout.className} version ${h.version}${h.checksum !== undefined ? ` (checksum ${h.checksum})` : ''} in the data, but its schema was built from version ${layout.version}`,
+    `class ${layout.className} version ${h.version}${h.checksum !== undefined ? ` (checksum ${h.checksum})` : ''} in the data, but the file describes version ${layout.version}`,
     { ...s.context, entry: s.entry, offset: s.base + s.pos },
   );
 }
