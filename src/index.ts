@@ -11,3 +11,5 @@ export type { ByteSource, ByteRange, SourceCounters } from './root/source/source
 export { planRanges, readRanges, DEFAULT_COALESCE, type CoalesceConfig } from './root/source/coalesce.ts';
 export { toValues, valueAt, type JsValue } from './arrow/values.ts';
 export * from './errors.ts';
+export { readMetadata, type FileMetadata, type CutBookkeeper } from './root/metadata.ts';
+export { StreamerCompiler, compilerFor } from './root/interpret/streamed.ts';
