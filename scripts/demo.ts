@@ -1,7 +1,8 @@
 /**
  * npm run demo — the main job on built-in defaults. Today the project reads ROOT; the demo
- * inspects a real PHYSLITE sample and dumps electron, muon and event branches with the
- * `physlite` command, printing each command first so it can be run by hand.
+ * inspects a real PHYSLITE sample, dumps electron, muon, jet and event branches, and shows the
+ * bookkeeping (sums of weights) of a release-21 sample, with the `physlite` command, printing each
+ * command first so it can be run by hand.
  * (Generation, conversion to Parquet and analysis join the demo as they land.)
  * Usage: npm run demo [-- FILE.root]
  */
@@ -50,4 +51,6 @@ run([
   '--entry-stop',
   '3',
 ]);
+const daod = resolve(root, '..', 'shared', 'fixtures', 'root', 'DAOD_PHYSLITE_21.2.108.0.art.pool.root');
+if (!process.argv[2] && existsSync(daod)) run(['inspect', daod, '--metadata']);
 console.log('\nNext steps: `physlite inspect FILE --json` for the full branch report; `physlite dump FILE --branch B` for any branch.');
