@@ -110,8 +110,19 @@ export class ObjectReader {
       if (!cls || typeof cls._class !== 'string') c.fail(`object refers to unknown class tag ${ref}`);
       className = cls._class;
     }
-    obj = this.readClass(c, className);
-    this.refs.set(withCount ? beg + kMapOffset : this.refs.size + 1, obj);
+    const tagKey = withCount ? beg + kMapOffset : this.refs.size + 1;
+    const name = normalizeClassName(className);
+    if (handCoded.has(name)) {
+      obj = this.readClass(c, name);
+      this.refs.set(tagKey, obj);
+    } else {
+      // Registered before its members are read, as ROOT maps it: members may point back at it
+      // (a sub-branch's fBranchCount refers to its parent branch while the parent is being read).
+      const created: RootObject = { _typename: name };
+      this.refs.set(tagKey, created);
+      this.readClassInto(c, name, created);
+      obj = created;
+    }
     if (endPos !== undefined) {
       if (c.pos > endPos) c.fail(`${className} read ${c.pos - endPos} bytes past its byte count`);
       c.pos = endPos;
@@ -130,7 +141,7 @@ export class ObjectReader {
   }
 
   /** Read the members of `name` (header included) into `obj`: how base classes are merged. */
-  private readClassInto(c: Cursor, name: string, obj: RootObject): void {
+  readClassInto(c: Cursor, name: string, obj: RootObject): void {
     const hand = handCoded.get(name);
     if (hand) {
       const base = hand(this, c, name);
@@ -148,6 +159,12 @@ export class ObjectReader {
         return;
       }
       throw new UnsupportedError(`no StreamerInfo for class ${name} version ${header.version}`, { ...c.context, offset: c.base + c.pos });
+    }
+    // Record how this class's record was written (version 0 + checksum for "foreign" classes), so
+    // the object can be written back byte for byte.
+    if (header.version !== info.classVersion || header.checksum !== undefined) {
+      const versions = ((obj._versions as Record<string, [number, number?]> | undefined) ??= {});
+      versions[name] = header.checksum !== undefined ? [header.version, header.checksum] : [header.version];
     }
     this.readMembers(c, info, obj);
     this.endVersion(c, header, name);
@@ -277,18 +294,19 @@ function readTObject(r: ObjectReader, c: Cursor, _name: string): RootObject {
   const header = r.readVersion(c);
   const uniqueId = c.u32();
   const bits = c.u32();
-  if (bits & kIsReferenced) c.skip(2);
+  const obj: RootObject = { _typename: 'TObject', fUniqueID: uniqueId, fBits: bits };
+  if (bits & kIsReferenced) obj._pid = c.u16(); // process-id index of a referenced object
   r.endVersion(c, header, 'TObject');
-  return { _typename: 'TObject', fUniqueID: uniqueId, fBits: bits };
+  return obj;
 }
 
 function readTNamed(r: ObjectReader, c: Cursor, _name: string): RootObject {
   const header = r.readVersion(c);
-  readTObject(r, c, 'TObject');
+  const base = readTObject(r, c, 'TObject');
   const fName = c.tstring();
   const fTitle = c.tstring();
   r.endVersion(c, header, 'TNamed');
-  return { _typename: 'TNamed', fName, fTitle };
+  return { ...base, _typename: 'TNamed', fName, fTitle };
 }
 
 function readTObjString(r: ObjectReader, c: Cursor): RootObject {
@@ -307,20 +325,18 @@ function readTList(r: ObjectReader, c: Cursor, name: string): RootObject {
   const n = c.i32();
   if (n < 0 || n > c.remaining) c.fail(`${name} claims ${n} entries`);
   const arr: unknown[] = [];
+  const options: string[] = [];
   for (let i = 0; i < n; i++) {
     arr.push(r.readObjectAny(c));
-    // per-entry option string
-    let nch = c.u8();
-    if (nch === 255) nch = c.u32();
-    c.skip(nch);
+    options.push(c.tstring()); // per-entry option string
   }
   r.endVersion(c, header, name);
-  return { _typename: name, fName, arr };
+  return { _typename: name, fName, arr, options };
 }
 
 function readTObjArray(r: ObjectReader, c: Cursor, name: string): RootObject {
   const header = r.readVersion(c);
-  if (header.version > 2) readTObject(r, c, 'TObject');
+  const base = header.version > 2 ? readTObject(r, c, 'TObject') : undefined;
   const fName = header.version > 1 ? c.tstring() : '';
   const n = c.i32();
   const lowerBound = c.i32();
@@ -328,7 +344,7 @@ function readTObjArray(r: ObjectReader, c: Cursor, name: string): RootObject {
   const arr: unknown[] = [];
   for (let i = 0; i < n; i++) arr.push(r.readObjectAny(c));
   r.endVersion(c, header, name);
-  return { _typename: name, fName, fLowerBound: lowerBound, arr };
+  return { _typename: name, fName, fLowerBound: lowerBound, arr, fBits: base?.fBits, fUniqueID: base?.fUniqueID };
 }
 
 function readTArray(type: number): ClassReader {
