@@ -376,6 +376,7 @@ function readStreamerElementBase(r: ObjectReader, c: Cursor, kind: string): Stre
   if (header.version === 3) c.skip(24);
   r.endVersion(c, header, 'TStreamerElement');
   return {
+    elementVersion: header.version,
     kind,
     name: named.fName as string,
     title: named.fTitle as string,
@@ -392,6 +393,7 @@ function streamerElementReader(kind: string, extra?: (r: ObjectReader, c: Cursor
   return (r, c) => {
     const header = r.readVersion(c);
     const el = readStreamerElementBase(r, c, kind);
+    el.recordVersion = header.version;
     extra?.(r, c, el, header.version);
     r.endVersion(c, header, kind);
     return el;
@@ -406,7 +408,7 @@ function readStreamerInfo(r: ObjectReader, c: Cursor): StreamerInfo {
   const elements = r.readObjectAny(c) as RootObject | null;
   r.endVersion(c, header, 'TStreamerInfo');
   const list = ((elements?.arr as unknown[]) ?? []).filter((e): e is StreamerElement => !!e && typeof e === 'object' && 'kind' in e);
-  return { name: named.fName as string, title: named.fTitle as string, checksum, classVersion, elements: list };
+  return { name: named.fName as string, title: named.fTitle as string, checksum, classVersion, elements: list, recordVersion: header.version };
 }
 
 /**
@@ -517,6 +519,8 @@ registerClassReader(
     const header = r.readVersion(c);
     const el = (handCoded.get('TStreamerSTL') as ClassReader)(r, c, 'TStreamerSTL') as StreamerElement;
     el.kind = 'TStreamerSTLstring';
+    el.innerVersion = el.recordVersion;
+    el.recordVersion = header.version;
     r.endVersion(c, header, 'TStreamerSTLstring');
     return el;
   },

@@ -68,6 +68,11 @@ export interface StreamerElement {
   /** TStreamerSTL */
   stlType?: number;
   ctype?: number;
+  /** Record versions as read (the element's own class, and its TStreamerElement base), for writing back. */
+  recordVersion?: number;
+  elementVersion?: number;
+  /** TStreamerSTLstring wraps a TStreamerSTL record: its version. */
+  innerVersion?: number;
 }
 
 export interface StreamerInfo {
@@ -76,6 +81,8 @@ export interface StreamerInfo {
   checksum: number;
   classVersion: number;
   elements: StreamerElement[];
+  /** TStreamerInfo record version as read (9 in ROOT 6). */
+  recordVersion?: number;
 }
 
 export class StreamerSet {

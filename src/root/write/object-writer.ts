@@ -7,8 +7,8 @@
  */
 import { UnsupportedError } from '../../errors.ts';
 import { kClassMask, kMapOffset, kNewClassTag, type RootObject } from '../object-reader.ts';
-import { ST, normalizeClassName, type StreamerElement, type StreamerSet } from '../streamers.ts';
-import type { Out } from './out.ts';
+import { ST, normalizeClassName, type StreamerElement, type StreamerInfo, type StreamerSet } from '../streamers.ts';
+import { Out } from './out.ts';
 
 const kIsReferenced = 1 << 4;
 
@@ -229,6 +229,83 @@ function writeTList(w: ObjectWriter, out: Out, obj: RootObject): void {
   });
   out.endRecord(at);
 }
+
+// ---- the StreamerInfo records themselves (they describe everything else) -------------------
+
+const ELEMENT_VERSIONS: Record<string, number> = {
+  TStreamerBase: 3,
+  TStreamerBasicType: 2,
+  TStreamerBasicPointer: 2,
+  TStreamerLoop: 2,
+  TStreamerObject: 2,
+  TStreamerObjectPointer: 2,
+  TStreamerObjectAny: 2,
+  TStreamerObjectAnyPointer: 2,
+  TStreamerString: 2,
+  TStreamerSTL: 3,
+  TStreamerSTLstring: 2,
+  TStreamerArtificial: 2,
+};
+
+function writeElementBase(w: ObjectWriter, out: Out, el: StreamerElement): void {
+  const at = out.beginRecord(el.elementVersion ?? 4);
+  writeTNamed(w, out, { _typename: 'TNamed', fName: el.name, fTitle: el.title, fUniqueID: 0, fBits: 0x03000000 });
+  // Bool_t elements are read back with type kBool (18) but written as kUChar (11), as ROOT does.
+  const type = el.type === ST.bool && (el.typeName === 'Bool_t' || el.typeName === 'bool') ? ST.uchar : el.type;
+  out.i32(type).i32(el.size).i32(el.arrayLength).i32(el.arrayDim);
+  if ((el.elementVersion ?? 4) === 1) {
+    out.i32(el.maxIndex.length);
+    for (const m of el.maxIndex) out.i32(m);
+  } else for (let i = 0; i < 5; i++) out.i32(el.maxIndex[i] ?? 0);
+  out.tstring(el.typeName);
+  if ((el.elementVersion ?? 4) === 3) out.f64(0).f64(0).f64(0);
+  out.endRecord(at);
+}
+
+function writeStreamerElement(w: ObjectWriter, out: Out, obj: RootObject): void {
+  const el = obj as unknown as StreamerElement;
+  const kind = el.kind;
+  const at = out.beginRecord(el.recordVersion ?? ELEMENT_VERSIONS[kind] ?? 2);
+  const stl = (): void => {
+    writeElementBase(w, out, el);
+    out.i32(el.stlType ?? 0).i32(el.ctype ?? 0);
+  };
+  if (kind === 'TStreamerSTLstring') {
+    const inner = out.beginRecord(el.innerVersion ?? 3);
+    stl();
+    out.endRecord(inner);
+  } else if (kind === 'TStreamerSTL') {
+    stl();
+  } else {
+    writeElementBase(w, out, el);
+    if (kind === 'TStreamerBase' && (el.recordVersion ?? 3) > 2) out.i32(el.baseVersion ?? 0);
+    if (kind === 'TStreamerBasicPointer' || kind === 'TStreamerLoop') {
+      out.i32(el.countVersion ?? 0).tstring(el.countName ?? '').tstring(el.countClass ?? '');
+    }
+  }
+  out.endRecord(at);
+}
+
+function writeStreamerInfo(w: ObjectWriter, out: Out, obj: RootObject): void {
+  const info = obj as unknown as StreamerInfo;
+  const at = out.beginRecord(info.recordVersion ?? 9);
+  writeTNamed(w, out, { _typename: 'TNamed', fName: info.name, fTitle: info.title, fUniqueID: 0, fBits: 0x03010000 });
+  out.u32(info.checksum).i32(info.classVersion);
+  const elements = { _typename: 'TObjArray', fName: '', fLowerBound: 0, fBits: 0x03000000, fUniqueID: 0, arr: info.elements.map((e) => ({ ...e, _typename: e.kind })) };
+  w.writeObjectAny(out, elements as unknown as RootObject);
+  out.endRecord(at);
+}
+
+/** The payload of a StreamerInfo key: a TList of TStreamerInfo records. `origin` is the key length. */
+export function streamerInfoPayload(infos: readonly StreamerInfo[], streamers: StreamerSet, origin: number): Uint8Array {
+  const out = new Out(1 << 16);
+  const list = { _typename: 'TList', fName: '', fBits: 0x03000000, fUniqueID: 0, arr: infos.map((i) => ({ ...i, _typename: 'TStreamerInfo' })), options: infos.map(() => '') };
+  new ObjectWriter(streamers, origin).writeClass(out, 'TList', list as unknown as RootObject);
+  return out.data();
+}
+
+handCoded.set('TStreamerInfo', writeStreamerInfo);
+for (const kind of Object.keys(ELEMENT_VERSIONS)) handCoded.set(kind, writeStreamerElement);
 
 function arrayWriter(type: number): ClassWriter {
   return (_w, out, obj) => {
