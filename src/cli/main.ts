@@ -13,6 +13,7 @@ import { createLogger, type LogFormat, type Logger } from '../log.ts';
 import { allCommands } from './command.ts';
 import './inspect.ts';
 import './dump.ts';
+import './generate.ts';
 
 export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t + '\n')): Promise<number> {
   const format: LogFormat = argv.includes('--log-format=json') || argv.join(' ').includes('--log-format json') ? 'json' : 'text';

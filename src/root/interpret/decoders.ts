@@ -340,12 +340,17 @@ export class StlObjectDecoder implements BasketDecoder {
   private readonly content: Content;
   private readonly fastPrim: Prim | undefined;
   private readonly memberwiseLinks: boolean;
+  /** The element type of vector<number>, and of vector<vector<number>> (for writers that smear values). */
+  readonly elementType: Prim | undefined;
+  readonly nestedElementType: Prim | undefined;
 
   constructor(node: TypeNode & { kind: 'vector' }, content: Content, description: string) {
     this.description = description;
     this.content = content;
     this.fastPrim = node.inner.kind === 'prim' ? node.inner.prim : undefined;
     this.memberwiseLinks = node.inner.kind === 'elementlink';
+    this.elementType = this.fastPrim;
+    this.nestedElementType = node.inner.kind === 'vector' && node.inner.inner.kind === 'prim' ? node.inner.inner.prim : undefined;
   }
 
   newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
@@ -483,7 +488,7 @@ export class DataVectorDecoder implements BasketDecoder {
 export class CollectionMemberDecoder implements BasketDecoder {
   readonly description: string;
   readonly needsCounts = true;
-  private readonly prim: Prim | undefined;
+  readonly prim: Prim | undefined;
   constructor(prim: Prim | undefined, description: string) {
     this.prim = prim;
     this.description = description;

@@ -28,6 +28,7 @@ const BEGIN = 100;
 const DATIME = (1 << 22) | (1 << 17);
 const FILE_VERSION = 63206; // ROOT 6.32/06 layout
 const DIRECTORY_RESERVE = 128;
+const WRITE_BUFFER = 8 << 20;
 
 function tstringLength(s: string): number {
   const n = Buffer.byteLength(s, 'latin1');
@@ -55,6 +56,11 @@ export class RootFileWriter {
   private readonly listed: WrittenKey[] = [];
   private closed = false;
   bytesWritten = 0;
+  // Sequential output is gathered here and written in large pieces (a write per basket costs more
+  // than compressing it). Memory: at most WRITE_BUFFER bytes.
+  private pending = new Uint8Array(WRITE_BUFFER);
+  private pendingUsed = 0;
+  private pendingAt = 0;
 
   private constructor(path: string, tmp: string, handle: FileHandle, compression: CompressionSetting, title: string) {
     this.path = path;
@@ -77,7 +83,27 @@ export class RootFileWriter {
     const w = new RootFileWriter(path, tmp, handle, compression, title);
     // Header and directory are written at close; reserve their room now.
     w.pos = BEGIN + w.nbytesName + DIRECTORY_RESERVE;
+    w.pendingAt = w.pos;
     return w;
+  }
+
+  /** Append at the current end of the file (through the write buffer). */
+  private async append(bytes: Uint8Array): Promise<void> {
+    if (this.pendingUsed + bytes.length > this.pending.length) await this.flushPending();
+    if (bytes.length > this.pending.length) {
+      await this.writeAt(bytes, this.pendingAt);
+      this.pendingAt += bytes.length;
+      return;
+    }
+    this.pending.set(bytes, this.pendingUsed);
+    this.pendingUsed += bytes.length;
+  }
+
+  private async flushPending(): Promise<void> {
+    if (this.pendingUsed === 0) return;
+    await this.writeAt(this.pending.subarray(0, this.pendingUsed), this.pendingAt);
+    this.pendingAt += this.pendingUsed;
+    this.pendingUsed = 0;
   }
 
   private async writeAt(bytes: Uint8Array, at: number): Promise<void> {
@@ -98,19 +124,30 @@ export class RootFileWriter {
     name: string,
     title: string,
     payload: Uint8Array | ((keylen: number) => Uint8Array),
-    options: { cycle?: number; listed?: boolean; compress?: boolean; seekPdir?: number; extraHeader?: (out: Out) => void } = {},
+    options: {
+      cycle?: number;
+      listed?: boolean;
+      compress?: boolean;
+      seekPdir?: number;
+      /** Bytes that belong to the key header after its strings (TBasket's fields). */
+      extraHeader?: (out: Out) => void;
+      /** Fix up those bytes once the key length is known. */
+      patchExtra?: (extra: Uint8Array, keylen: number) => void;
+    } = {},
   ): Promise<WrittenKey> {
     const extra = new Out(64);
     options.extraHeader?.(extra);
     const keylen = keyLength(className, name, title) + extra.pos;
+    const extraBytes = extra.data();
+    options.patchExtra?.(extraBytes, keylen);
     const raw = typeof payload === 'function' ? payload(keylen) : payload;
     const stored = options.compress === false ? raw : compressBuffer(raw, this.compression);
     const key: WrittenKey = { className, name, title, cycle: options.cycle ?? 1, seek: this.pos, nbytes: keylen + stored.length, objlen: raw.length, keylen };
     const out = new Out(keylen);
     keyHeader(out, key, options.seekPdir ?? BEGIN);
-    out.bytes(extra.data());
-    await this.writeAt(out.data(), key.seek);
-    await this.writeAt(stored, key.seek + keylen);
+    out.bytes(extraBytes);
+    await this.append(out.data());
+    await this.append(stored);
     this.pos += key.nbytes;
     if (options.listed) this.listed.push(key);
     return key;
@@ -135,6 +172,7 @@ export class RootFileWriter {
     free.i16(1001).i64(end).i64(2 ** 53 - 1);
     const freeKey = await this.writeKey('TFile', this.fileName, this.title, free.data(), { compress: false });
     if (this.pos !== end) throw new Error(`internal: free segment record ends at ${this.pos}, expected ${end}`);
+    await this.flushPending();
 
     // Header.
     const h = new Out(BEGIN);
