@@ -3,7 +3,8 @@
  *   physlite-100k.root   about 100k smeared PHYSLITE-like events from PHYSLITE_example
  *   physlite-2GB.root    at least 2 GB of the same (--big-gb to change the size)
  *   small/000..999.root  1,000 small files (100 events each)
- * Usage: npm run bench:data [-- --only 100k|2gb|small] [--template FILE] [--out DIR]
+ *   dimuon-1M.root       1M simulated dimuon events (generate --physics dimuon)
+ * Usage: npm run bench:data [-- --only 100k|2gb|small|dimuon] [--template FILE] [--out DIR]
  */
 import { mkdirSync, statSync } from 'node:fs';
 import { resolve } from 'node:path';
@@ -11,6 +12,7 @@ import { parseArgs } from 'node:util';
 import { parseCompression } from '../src/root/compression/compress.ts';
 import { RootFile } from '../src/root/file.ts';
 import { generateLike } from '../src/root/write/generate-like.ts';
+import { generateDimuon } from '../src/root/write/generate-dimuon.ts';
 
 const { values } = parseArgs({
   options: {
@@ -40,3 +42,8 @@ if (!only || only === '2gb') {
   await make('physlite-2GB.root', events, 2);
 }
 if (!only || only === 'small') for (let i = 0; i < 1000; i++) await make(`small/${String(i).padStart(3, '0')}.root`, 100, 1000 + i);
+if (!only || only === 'dimuon') {
+  const t0 = performance.now();
+  const s = await generateDimuon({ events: 1_000_000, out: resolve(out, 'dimuon-1M.root'), compression, seed: 7 });
+  console.log(JSON.stringify({ file: 'dimuon-1M.root', events: s.events, bytes: statSync(resolve(out, 'dimuon-1M.root')).size, seconds: +((performance.now() - t0) / 1000).toFixed(1) }));
+}

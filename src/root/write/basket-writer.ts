@@ -41,7 +41,8 @@ export class BranchBasketWriter {
     this.variable = variable;
     this.nevBufSize = nevBufSize;
     this.basketSize = Math.max(1024, basketSize);
-    this.data = new Uint8Array(Math.min(this.basketSize, 1 << 16));
+    // Start small: a branch's buffer grows to what one cluster of it needs, not to the basket size.
+    this.data = new Uint8Array(4096);
     this.view = new DataView(this.data.buffer);
   }
 
