@@ -3,6 +3,7 @@
  * big-endian values, `[bytecount|0x40000000][u16 version]` object headers, entry offsets.
  */
 import { describe, expect, it } from 'vitest';
+import { W } from './helpers/bytes.ts';
 import { toValues } from '../src/arrow/values.ts';
 import { DeserializationError } from '../src/errors.ts';
 import {
@@ -18,51 +19,6 @@ import {
 } from '../src/root/interpret/decoders.ts';
 import { parseTypeName } from '../src/root/interpret/typename.ts';
 import type { Basket } from '../src/root/tree/basket.ts';
-
-/** Big-endian byte writer for building basket payloads. */
-class W {
-  bytes: number[] = [];
-  u8(v: number): this {
-    this.bytes.push(v & 0xff);
-    return this;
-  }
-  u16(v: number): this {
-    return this.u8(v >> 8).u8(v);
-  }
-  u32(v: number): this {
-    return this.u16(v >>> 16).u16(v & 0xffff);
-  }
-  u64(v: bigint): this {
-    return this.u32(Number(v >> 32n)).u32(Number(v & 0xffffffffn));
-  }
-  f32(v: number): this {
-    const b = new DataView(new ArrayBuffer(4));
-    b.setFloat32(0, v);
-    return this.u32(b.getUint32(0));
-  }
-  f64(v: number): this {
-    const b = new DataView(new ArrayBuffer(8));
-    b.setFloat64(0, v);
-    return this.u32(b.getUint32(0)).u32(b.getUint32(4));
-  }
-  str(s: string): this {
-    const b = new TextEncoder().encode(s);
-    if (b.length < 255) this.u8(b.length);
-    else this.u8(255).u32(b.length);
-    b.forEach((x) => this.u8(x));
-    return this;
-  }
-  /** An object: byte count over `body`, version, body. */
-  obj(version: number, body: (w: W) => void, checksum?: number): this {
-    const inner = new W();
-    inner.u16(version);
-    if (checksum !== undefined) inner.u32(checksum);
-    body(inner);
-    this.u32(0x40000000 | inner.bytes.length);
-    this.bytes.push(...inner.bytes);
-    return this;
-  }
-}
 
 function basketOf(entries: W[], withOffsets = true): Basket {
   const data: number[] = [];
@@ -97,7 +53,7 @@ function stl(type: string): StlObjectDecoder {
 }
 
 const link = (w: W, key: number, index: number): W =>
-  w.obj(0, (a) => a.obj(0, (b) => b.u32(key).u32(index), 0xfeb3df9e), 0xd31237d7);
+  w.rec(0, (a) => a.rec(0, (b) => b.u32(key).u32(index), 0xfeb3df9e), 0xd31237d7);
 
 describe('fixed-size entries', () => {
   it('reads scalars of every width, 64-bit values above 2^53 exactly', () => {
@@ -162,9 +118,9 @@ describe('count-indexed leaves and strings', () => {
 describe('STL collections', () => {
   it('vector<float>: header, count, big-endian values', () => {
     const b = basketOf([
-      new W().obj(9, (w) => w.u32(3).f32(54975.88671875).f32(33754.9765625).f32(4253.15576171875)),
-      new W().obj(9, (w) => w.u32(1).f32(94189.25)),
-      new W().obj(9, (w) => w.u32(0)),
+      new W().rec(9, (w) => w.u32(3).f32(54975.88671875).f32(33754.9765625).f32(4253.15576171875)),
+      new W().rec(9, (w) => w.u32(1).f32(94189.25)),
+      new W().rec(9, (w) => w.u32(0)),
     ]);
     expect(decode(stl('vector<float>'), b)).toEqual([[54975.88671875, 33754.9765625, 4253.15576171875], [94189.25], []]);
     expect(decode(stl('vector<float>'), b, 1, 2)).toEqual([[94189.25]]);
@@ -181,32 +137,32 @@ describe('STL collections', () => {
       ['vector<double>', (w, v) => w.f64(v), [Math.PI, -1e300]],
     ];
     for (const [type, put, values] of cases) {
-      const b = basketOf([new W().obj(9, (w) => values.reduce((acc, v) => put(acc, v), w.u32(values.length)))]);
+      const b = basketOf([new W().rec(9, (w) => values.reduce((acc, v) => put(acc, v), w.u32(values.length)))]);
       expect(decode(stl(type), b), type).toEqual([values]);
     }
     const big = [2n ** 64n - 1n, 2n ** 53n + 1n];
-    const u = basketOf([new W().obj(9, (w) => w.u32(2).u64(big[0]!).u64(big[1]!))]);
+    const u = basketOf([new W().rec(9, (w) => w.u32(2).u64(big[0]!).u64(big[1]!))]);
     expect(decode(stl('vector<unsigned long>'), u)).toEqual([big]);
     expect(decode(stl('vector<ULong64_t>'), u)).toEqual([big]);
     expect(decode(stl('vector<long>'), u)).toEqual([[-1n, 2n ** 53n + 1n]]);
   });
 
   it('vector<vector<float>> and three levels: inner collections without headers', () => {
-    const b = basketOf([new W().obj(9, (w) => w.u32(2).u32(2).f32(1).f32(2).u32(0)), new W().obj(9, (w) => w.u32(0))]);
+    const b = basketOf([new W().rec(9, (w) => w.u32(2).u32(2).f32(1).f32(2).u32(0)), new W().rec(9, (w) => w.u32(0))]);
     expect(decode(stl('vector<vector<float> >'), b)).toEqual([[[1, 2], []], []]);
-    const c = basketOf([new W().obj(9, (w) => w.u32(1).u32(2).u32(1).u8(7).u32(0))]);
+    const c = basketOf([new W().rec(9, (w) => w.u32(1).u32(2).u32(1).u8(7).u32(0))]);
     expect(decode(stl('vector<vector<vector<unsigned char> > >'), c)).toEqual([[[[7], []]]]);
   });
 
   it('vector<string> and vector<set<unsigned int>>', () => {
-    const b = basketOf([new W().obj(9, (w) => w.u32(2).str('SoftClusCore').str('PVSoftTrkCore'))]);
+    const b = basketOf([new W().rec(9, (w) => w.u32(2).str('SoftClusCore').str('PVSoftTrkCore'))]);
     expect(decode(stl('vector<string>'), b)).toEqual([['SoftClusCore', 'PVSoftTrkCore']]);
-    const s = basketOf([new W().obj(9, (w) => w.u32(2).u32(2).u32(3).u32(9).u32(0))]);
+    const s = basketOf([new W().rec(9, (w) => w.u32(2).u32(2).u32(3).u32(9).u32(0))]);
     expect(decode(stl('vector<set<unsigned int> >'), s)).toEqual([[[3, 9], []]]);
   });
 
   it('vector<vector<ElementLink>>: per-link headers with checksums', () => {
-    const b = basketOf([new W().obj(9, (w) => link(link(w.u32(2).u32(2), 11, 1), 12, 2).u32(0))]);
+    const b = basketOf([new W().rec(9, (w) => link(link(w.u32(2).u32(2), 11, 1), 12, 2).u32(0))]);
     expect(decode(stl('vector<vector<ElementLink<DataVector<xAOD::IParticle> > > >'), b)).toEqual([
       [
         [
@@ -219,7 +175,7 @@ describe('STL collections', () => {
   });
 
   it('member-wise vector<ElementLink> (version bit 0x4000): keys then indexes', () => {
-    const b = basketOf([new W().obj(0x4009, (w) => w.u16(0).u32(0xa706700b).u32(3).u32(7).u32(7).u32(8).u32(0).u32(1).u32(0xffffffff))]);
+    const b = basketOf([new W().rec(0x4009, (w) => w.u16(0).u32(0xa706700b).u32(3).u32(7).u32(7).u32(8).u32(0).u32(1).u32(0xffffffff))]);
     expect(decode(stl('vector<ElementLink<DataVector<xAOD::Jet_v1> > >'), b)).toEqual([
       [
         { m_persKey: 7, m_persIndex: 0 },
@@ -230,8 +186,8 @@ describe('STL collections', () => {
   });
 
   it('rejects headers that disagree with the entry size, naming the entry', () => {
-    const good = new W().obj(9, (w) => w.u32(1).f32(1));
-    const bad = new W().obj(9, (w) => w.u32(5).f32(1));
+    const good = new W().rec(9, (w) => w.u32(1).f32(1));
+    const bad = new W().rec(9, (w) => w.u32(5).f32(1));
     const b = basketOf([good, bad]);
     let err: unknown;
     try {
@@ -241,24 +197,24 @@ describe('STL collections', () => {
     }
     expect(err).toBeInstanceOf(DeserializationError);
     expect((err as DeserializationError).context).toMatchObject({ file: 'test.root', branch: 'b', entry: 1 });
-    const nested = basketOf([new W().obj(9, (w) => w.u32(1).u32(1000).f32(1))]);
+    const nested = basketOf([new W().rec(9, (w) => w.u32(1).u32(1000).f32(1))]);
     expect(() => decode(stl('vector<vector<float> >'), nested)).toThrow(DeserializationError);
   });
 });
 
 describe('xAOD layouts', () => {
   it('DataVector interface branches give the element count', () => {
-    const b = basketOf([new W().obj(0x4009, (w) => w.u16(0).u32(0xf52a703c).u32(3)), new W().obj(0x4009, (w) => w.u16(0).u32(0xf52a703c).u32(0))]);
+    const b = basketOf([new W().rec(0x4009, (w) => w.u16(0).u32(0xf52a703c).u32(3)), new W().rec(0x4009, (w) => w.u16(0).u32(0xf52a703c).u32(0))]);
     expect(decode(new DataVectorDecoder([], 'DataVector'), b)).toEqual([3, 0]);
   });
 
   it('DataVector with persistent element members gives a list of structs', () => {
-    const b = basketOf([new W().obj(0x4009, (w) => w.u16(0).u32(1).u32(2).u32(15).u32(224))]);
+    const b = basketOf([new W().rec(0x4009, (w) => w.u16(0).u32(1).u32(2).u32(15).u32(224))]);
     expect(decode(new DataVectorDecoder([{ name: 'm_samplingPattern', prim: 'u32' }], 'DataVector'), b)).toEqual([
       [{ m_samplingPattern: 15 }, { m_samplingPattern: 224 }],
     ]);
     // undecoded trailing members are an error, never silently dropped
-    const extra = basketOf([new W().obj(0x4009, (w) => w.u16(0).u32(1).u32(1).u32(15))]);
+    const extra = basketOf([new W().rec(0x4009, (w) => w.u16(0).u32(1).u32(1).u32(15))]);
     expect(() => decode(new DataVectorDecoder([], 'DataVector'), extra)).toThrow(/left undecoded/);
   });
 
@@ -266,12 +222,12 @@ describe('xAOD layouts', () => {
     const b = basketOf([new W().u32(0).u32(0).u32(0x2bdecd27), new W().u32(5), new W()]);
     expect(decode(new CollectionMemberDecoder('u32', 'm_persKey'), b, 0, 3, Int32Array.from([3, 1, 0]))).toEqual([[0, 0, 0x2bdecd27], [5], []]);
     expect(() => decode(new CollectionMemberDecoder('u32', 'm_persKey'), b, 0, 3, Int32Array.from([2, 1, 0]))).toThrow(DeserializationError);
-    const s = basketOf([new W().obj(9, (w) => w.str('GEOMETRY').str('ATLAS-R2')), new W().obj(9, () => {})]);
+    const s = basketOf([new W().rec(9, (w) => w.str('GEOMETRY').str('ATLAS-R2')), new W().rec(9, () => {})]);
     expect(decode(new CollectionMemberDecoder(undefined, 'first'), s, 0, 2, Int32Array.from([2, 0]))).toEqual([['GEOMETRY', 'ATLAS-R2'], []]);
   });
 
   it('split ElementLink objects: one ElementLinkBase record per entry', () => {
-    const rec = (k: number, i: number): W => new W().obj(0, (w) => w.u32(k).u32(i), 0xfeb3df9e);
+    const rec = (k: number, i: number): W => new W().rec(0, (w) => w.u32(k).u32(i), 0xfeb3df9e);
     const b = basketOf([rec(936461719, 0), rec(1, 2)]);
     expect(decode(new ElementLinkRecordDecoder(), b)).toEqual([
       { m_persKey: 936461719, m_persIndex: 0 },

@@ -5,6 +5,7 @@
  */
 import type { Struct } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
+import { W } from './helpers/bytes.ts';
 import { toValues } from '../src/arrow/values.ts';
 import { DeserializationError, UnsupportedError } from '../src/errors.ts';
 import { Cursor } from '../src/root/cursor.ts';
@@ -13,51 +14,6 @@ import { StreamerCompiler, bodyContent, recordContent } from '../src/root/interp
 import { ObjectReader, kMapOffset, type RootObject } from '../src/root/object-reader.ts';
 import { ST, StreamerSet, type StreamerElement, type StreamerInfo } from '../src/root/streamers.ts';
 
-class W {
-  bytes: number[] = [];
-  u8(v: number): this {
-    this.bytes.push(v & 0xff);
-    return this;
-  }
-  u16(v: number): this {
-    return this.u8(v >> 8).u8(v);
-  }
-  u32(v: number): this {
-    return this.u16(v >>> 16).u16(v & 0xffff);
-  }
-  f32(v: number): this {
-    const d = new DataView(new ArrayBuffer(4));
-    d.setFloat32(0, v);
-    return this.u32(d.getUint32(0));
-  }
-  f64(v: number): this {
-    const d = new DataView(new ArrayBuffer(8));
-    d.setFloat64(0, v);
-    return this.u32(d.getUint32(0)).u32(d.getUint32(4));
-  }
-  str(s: string): this {
-    this.u8(s.length);
-    for (const ch of s) this.u8(ch.charCodeAt(0));
-    return this;
-  }
-  cstr(s: string): this {
-    for (const ch of s) this.u8(ch.charCodeAt(0));
-    return this.u8(0);
-  }
-  /** A record: byte count, version (and checksum for version 0), body. */
-  rec(version: number, body: (w: W) => void, checksum?: number): this {
-    const inner = new W();
-    inner.u16(version);
-    if (checksum !== undefined) inner.u32(checksum);
-    body(inner);
-    this.u32(0x40000000 | inner.bytes.length);
-    this.bytes.push(...inner.bytes);
-    return this;
-  }
-  data(): Uint8Array {
-    return new Uint8Array(this.bytes);
-  }
-}
 
 const el = (kind: string, name: string, type: number, typeName: string, extra: Partial<StreamerElement> = {}): StreamerElement => ({
   kind,

@@ -21,7 +21,7 @@ import {
   StlObjectDecoder,
   contentFor,
 } from './decoders.ts';
-import { parseTypeName, primOf } from './typename.ts';
+import { STREAMER_PRIMS, parseTypeName, primOf } from './typename.ts';
 import { bodyContent, compilerFor, recordContent } from './streamed.ts';
 
 export interface BasketInterpretation {
@@ -107,23 +107,6 @@ const LEAF_PRIMS: Record<string, [Prim, Prim]> = {
   TLeafO: ['bool', 'bool'],
 };
 
-const STREAMER_PRIMS: Record<number, Prim> = {
-  [ST.char]: 'i8',
-  [ST.short]: 'i16',
-  [ST.int]: 'i32',
-  [ST.long]: 'i64',
-  [ST.float]: 'f32',
-  [ST.counter]: 'i32',
-  [ST.double]: 'f64',
-  [ST.uchar]: 'u8',
-  [ST.ushort]: 'u16',
-  [ST.uint]: 'u32',
-  [ST.ulong]: 'u64',
-  [ST.bits]: 'u32',
-  [ST.long64]: 'i64',
-  [ST.ulong64]: 'u64',
-  [ST.bool]: 'bool',
-};
 
 
 // Plain TBranch with TLeaf* leaves.
@@ -210,6 +193,7 @@ registerInterpretation({
       return basket(new ContentDecoder(recordContent(layout, ctx.streamers), `base-class record ${member.name}`));
     }
     const t = member.type;
+    if ((t === ST.double32 || t === ST.offsetL + ST.double32) && /\[.*\]/.test(member.title)) return no(`Double32_t with a packing range (${member.title}) is not supported yet`);
     const prim = STREAMER_PRIMS[t];
     if (prim) return basket(shared(`fixed:${prim}:1`, () => new FixedDecoder(prim, 1, member.typeName)));
     if (t > ST.offsetL && t < ST.offsetL + 20 && STREAMER_PRIMS[t - ST.offsetL]) {

@@ -28,29 +28,10 @@ import {
   StructBuilder,
 } from './builders.ts';
 import { type Content, type State, fail, kMemberWise, primContent, stringContent, u32 } from './decoders.ts';
-import { parseTypeName, type TypeNode } from './typename.ts';
+import { STREAMER_PRIMS, parseTypeName, type TypeNode } from './typename.ts';
 
 const kByteCountMask = 0x40000000;
 
-const STREAMER_PRIMS: Record<number, Prim> = {
-  [ST.char]: 'i8',
-  [ST.short]: 'i16',
-  [ST.int]: 'i32',
-  [ST.long]: 'i64',
-  [ST.float]: 'f32',
-  [ST.counter]: 'i32',
-  [ST.double]: 'f64',
-  [ST.double32]: 'f32',
-  [ST.uchar]: 'u8',
-  [ST.ushort]: 'u16',
-  [ST.uint]: 'u32',
-  [ST.ulong]: 'u64',
-  [ST.bits]: 'u32',
-  [ST.long64]: 'i64',
-  [ST.ulong64]: 'u64',
-  [ST.bool]: 'bool',
-  [ST.legacyChar]: 'i8',
-};
 
 /** A record header: byte count when present, version, and the checksum that follows version 0. */
 export function versionHeader(s: State, what: string): { end: number | undefined; version: number; checksum?: number } {
@@ -226,6 +207,7 @@ export class StreamerCompiler {
   /** How one member of `owner` is read (with its own header where ROOT writes one). */
   memberContent(el: StreamerElement, owner: StreamerInfo): Content | string {
     const t = el.type;
+    if ((t === ST.double32 || t === ST.offsetL + ST.double32) && /\[.*\]/.test(el.title)) return `Double32_t member ${el.name} with a packing range (${el.title}) is not supported`;
     const prim = STREAMER_PRIMS[t];
     if (prim) return primContent(prim);
     if (t === ST.float16) return 'Float16_t members are not supported';

@@ -4,6 +4,7 @@
  * interpretation registry matches on.
  */
 import type { Prim } from './builders.ts';
+import { ST } from '../streamers.ts';
 
 export type TypeNode =
   | { kind: 'prim'; prim: Prim; name: string }
@@ -112,3 +113,24 @@ function parseUncached(raw: string): TypeNode {
   }
   return { kind: 'class', name };
 }
+
+/** The Arrow primitive of a basic TStreamerElement type code (Double32_t is stored as float). */
+export const STREAMER_PRIMS: Readonly<Record<number, Prim>> = {
+  [ST.char]: 'i8',
+  [ST.legacyChar]: 'i8',
+  [ST.short]: 'i16',
+  [ST.int]: 'i32',
+  [ST.long]: 'i64',
+  [ST.float]: 'f32',
+  [ST.counter]: 'i32',
+  [ST.double]: 'f64',
+  [ST.double32]: 'f32',
+  [ST.uchar]: 'u8',
+  [ST.ushort]: 'u16',
+  [ST.uint]: 'u32',
+  [ST.ulong]: 'u64',
+  [ST.bits]: 'u32',
+  [ST.long64]: 'i64',
+  [ST.ulong64]: 'u64',
+  [ST.bool]: 'bool',
+};

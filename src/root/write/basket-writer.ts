@@ -123,3 +123,33 @@ export class BranchBasketWriter {
     this.offsets = [];
   }
 }
+
+/**
+ * The TBranch members that describe where a branch's baskets went (for its record in the TTree):
+ * entries, byte counts and the fBasket* arrays (fMaxBaskets long, the entry after the last basket
+ * recorded after it, as ROOT does).
+ */
+export function branchRecordFields(w: BranchBasketWriter, entries: number): Record<string, unknown> {
+  const maxBaskets = Math.max(10, w.baskets.length + 1);
+  const seeks = new Array<number>(maxBaskets).fill(0);
+  const bytes = new Array<number>(maxBaskets).fill(0);
+  const starts = new Array<number>(maxBaskets).fill(0);
+  w.baskets.forEach((b, k) => {
+    seeks[k] = b.seek;
+    bytes[k] = b.nbytes;
+    starts[k] = b.entryStart;
+  });
+  starts[w.baskets.length] = entries;
+  return {
+    fEntries: entries,
+    fEntryNumber: entries,
+    fFirstEntry: 0,
+    fTotBytes: w.totBytes,
+    fZipBytes: w.zipBytes,
+    fWriteBasket: w.baskets.length,
+    fMaxBaskets: maxBaskets,
+    fBasketSeek: seeks,
+    fBasketBytes: bytes,
+    fBasketEntry: starts,
+  };
+}

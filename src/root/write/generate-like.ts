@@ -20,7 +20,7 @@ import type { CompressionSetting } from '../compression/compress.ts';
 import { embeddedBasket, parseBasketHeader, splitBasket, type Basket } from '../tree/basket.ts';
 import type { Branch } from '../tree/model.ts';
 import { TreeReader } from '../tree/reader.ts';
-import { BranchBasketWriter } from './basket-writer.ts';
+import { BranchBasketWriter, branchRecordFields } from './basket-writer.ts';
 import { RootFileWriter } from './file-writer.ts';
 import { ObjectWriter, streamerInfoPayload } from './object-writer.ts';
 import { Out } from './out.ts';
@@ -302,28 +302,9 @@ export async function generateLike(o: GenerateLikeOptions): Promise<GenerateSumm
     let zipBytes = 0;
     for (const p of plans) {
       const w = p.writer;
-      const maxBaskets = Math.max(10, w.baskets.length + 1);
-      const seeks = new Array<number>(maxBaskets).fill(0);
-      const bytes = new Array<number>(maxBaskets).fill(0);
-      const starts = new Array<number>(maxBaskets).fill(0);
-      w.baskets.forEach((b, k) => {
-        seeks[k] = b.seek;
-        bytes[k] = b.nbytes;
-        starts[k] = b.entryStart;
-      });
-      starts[w.baskets.length] = n;
       Object.assign(p.object, {
-        fEntries: n,
-        fEntryNumber: n,
-        fFirstEntry: 0,
-        fTotBytes: w.totBytes,
-        fZipBytes: w.zipBytes,
-        fWriteBasket: w.baskets.length,
-        fMaxBaskets: maxBaskets,
+        ...branchRecordFields(w, n),
         fBasketSize: w.basketSize,
-        fBasketSeek: seeks,
-        fBasketBytes: bytes,
-        fBasketEntry: starts,
         fBaskets: { _typename: 'TObjArray', fName: '', fLowerBound: 0, fBits: 0x03000000, fUniqueID: 0, arr: [] },
       });
       totBytes += w.totBytes;

@@ -9,7 +9,7 @@ import { UsageError } from '../../errors.ts';
 import type { Prim } from '../interpret/builders.ts';
 import type { RootObject } from '../object-reader.ts';
 import { settingNumber } from '../compression/compress.ts';
-import { BranchBasketWriter } from './basket-writer.ts';
+import { BranchBasketWriter, branchRecordFields } from './basket-writer.ts';
 import { CORE_STREAMER_INFOS, coreStreamers } from './core-streamers.ts';
 import type { RootFileWriter } from './file-writer.ts';
 import { ObjectWriter, streamerInfoPayload } from './object-writer.ts';
@@ -194,27 +194,7 @@ export class TreeBuilder {
     let zipBytes = 0;
     for (const c of this.columns) {
       const w = c.writer;
-      const maxBaskets = Math.max(10, w.baskets.length + 1);
-      const seeks = new Array<number>(maxBaskets).fill(0);
-      const bytes = new Array<number>(maxBaskets).fill(0);
-      const starts = new Array<number>(maxBaskets).fill(0);
-      w.baskets.forEach((b, k) => {
-        seeks[k] = b.seek;
-        bytes[k] = b.nbytes;
-        starts[k] = b.entryStart;
-      });
-      starts[w.baskets.length] = n;
-      Object.assign(c.record, {
-        fEntries: n,
-        fEntryNumber: n,
-        fTotBytes: w.totBytes,
-        fZipBytes: w.zipBytes,
-        fWriteBasket: w.baskets.length,
-        fMaxBaskets: maxBaskets,
-        fBasketSeek: seeks,
-        fBasketBytes: bytes,
-        fBasketEntry: starts,
-      });
+      Object.assign(c.record, branchRecordFields(w, n));
       totBytes += w.totBytes;
       zipBytes += w.zipBytes;
     }
