@@ -11,7 +11,7 @@
  */
 import type { CompressionSetting } from '../compression/compress.ts';
 import { UsageError } from '../../errors.ts';
-import { rng } from './generate-like.ts';
+import { gaussian, rng } from './generate-like.ts';
 import { RootFileWriter } from './file-writer.ts';
 import { TreeBuilder } from './tree-builder.ts';
 
@@ -48,20 +48,7 @@ export async function generateDimuon(o: GenerateDimuonOptions): Promise<{ events
   if (!Number.isSafeInteger(o.events) || o.events < 0) throw new UsageError(`--events must be a whole number >= 0, got ${o.events}`);
   const t0 = performance.now();
   const rand = rng(o.seed ?? 42);
-  let spare: number | undefined;
-  const gauss = (): number => {
-    if (spare !== undefined) {
-      const s = spare;
-      spare = undefined;
-      return s;
-    }
-    let u = 0;
-    while (u === 0) u = rand();
-    const r = Math.sqrt(-2 * Math.log(u));
-    const a = 2 * Math.PI * rand();
-    spare = r * Math.sin(a);
-    return r * Math.cos(a);
-  };
+  const gauss = gaussian(rand);
   const expo = (mean: number): number => -mean * Math.log(1 - rand());
   const poisson = (mean: number): number => {
     let k = 0;

@@ -60,7 +60,8 @@ export function rng(seed: number): () => number {
   };
 }
 
-function gaussian(random: () => number): () => number {
+/** Standard normal samples (Box-Muller, both values of each pair used) from a uniform source. */
+export function gaussian(random: () => number): () => number {
   let spare: number | undefined;
   return () => {
     if (spare !== undefined) {
