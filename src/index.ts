@@ -19,3 +19,5 @@ export { TreeBuilder, type ColumnKind } from './root/write/tree-builder.ts';
 export { generateLike, type GenerateLikeOptions, type GenerateSummary } from './root/write/generate-like.ts';
 export { generateDimuon, RESONANCES } from './root/write/generate-dimuon.ts';
 export { compressBuffer, parseCompression, type CompressionSetting } from './root/compression/compress.ts';
+export { convertFile, outputName, NOMINAL_WEIGHT, type ConvertOptions, type ConvertResult } from './convert/convert-file.ts';
+export { columnName, columnNames } from './parquet/naming.ts';

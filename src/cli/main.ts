@@ -14,6 +14,7 @@ import { allCommands } from './command.ts';
 import './inspect.ts';
 import './dump.ts';
 import './generate.ts';
+import './convert.ts';
 
 export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t + '\n')): Promise<number> {
   const format: LogFormat = argv.includes('--log-format=json') || argv.join(' ').includes('--log-format json') ? 'json' : 'text';

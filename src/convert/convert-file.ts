@@ -1,0 +1,227 @@
+/**
+ * convertFile: one ROOT file's tree to one Parquet file, cluster by cluster (a record batch per
+ * ROOT cluster, row groups cut on cluster boundaries), so memory stays about one row group.
+ * Columns: every branch with values, named by the column rule (parquet/naming.ts), typed as the
+ * reader's Arrow types; left out, with the reason recorded in the file: DataVector interface
+ * branches ("redundant": the element counts are the list lengths of the Aux columns), members of
+ * split collections (they are the fields of their collection's column) and records without values.
+ * Derived: `nominalMcEventWeight` (float32), the first of `EventInfoAuxDyn.mcEventWeights`.
+ * The output is written under a temporary name and renamed only when complete and verified.
+ */
+import { rename, rm, stat } from 'node:fs/promises';
+import { basename, join } from 'node:path';
+import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+import { InputError } from '../errors.ts';
+import { RootFile } from '../root/file.ts';
+import { readMetadata } from '../root/metadata.ts';
+import { DataVectorDecoder } from '../root/interpret/decoders.ts';
+import { TreeReader, clusters } from '../root/tree/reader.ts';
+import { columnNames } from '../parquet/naming.ts';
+import { writeParquet } from '../parquet/writer.ts';
+
+export const CONVERTER_VERSION = '0.1.0';
+export const NOMINAL_WEIGHT = 'nominalMcEventWeight';
+
+export interface ConvertOptions {
+  tree?: string;
+  outDir: string;
+  compression?: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
+  /** Target uncompressed bytes of a row group (whole clusters are combined up to it). */
+  rowGroupBytes?: number;
+}
+
+export interface ConvertResult {
+  input: string;
+  output: string;
+  entries: number;
+  columns: number;
+  leftOut: { branch: string; reason: string }[];
+  bytesIn: number;
+  bytesOut: number;
+}
+
+/** The tree to convert: the one named, else CollectionTree, else the file's only TTree. */
+async function chooseTree(file: RootFile, name?: string): Promise<string> {
+  if (name) return name;
+  const trees = [...new Set((await file.allKeys()).filter((k) => k.key.className === 'TTree' && !k.path).map((k) => k.key.name))];
+  if (trees.includes('CollectionTree')) return 'CollectionTree';
+  if (trees.length === 1) return trees[0]!;
+  throw new InputError(`no CollectionTree and ${trees.length} trees (${trees.join(', ')}): choose one with --tree`, { file: file.name });
+}
+
+/** A deterministic output name from the input's identity (its file name and size). */
+export function outputName(input: string, size: number): string {
+  const base = basename(input).replace(/\.root(\.\d+)?$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  return `${base}.${size}.parquet`;
+}
+
+export async function convertFile(input: string, o: ConvertOptions): Promise<ConvertResult> {
+  const file = await RootFile.open(input);
+  try {
+    const treeName = await chooseTree(file, o.tree);
+    const reader = await TreeReader.open(file, treeName);
+    const tree = reader.tree;
+    const leftOut: { branch: string; reason: string }[] = [];
+    const selected: string[] = [];
+    for (const b of tree.all) {
+      if (selected.includes(b.name)) continue;
+      const r = reader.resolve(b);
+      if (!r.readable) {
+        leftOut.push({ branch: b.name, reason: r.reason });
+      } else if (b.parent?.element?.type === 4) {
+        leftOut.push({ branch: b.name, reason: `part of ${b.parent.name}` });
+      } else if (r.interpretation.kind === 'basket' && r.interpretation.decoder instanceof DataVectorDecoder && DataType.isInt(r.interpretation.type)) {
+        leftOut.push({ branch: b.name, reason: 'redundant: element counts (the list lengths of the Aux columns)' });
+      } else if (DataType.isStruct(r.interpretation.type) && (r.interpretation.type as Struct).children.length === 0) {
+        leftOut.push({ branch: b.name, reason: 'no values: empty record' });
+      } else {
+        selected.push(b.name);
+      }
+    }
+    // Parquet cannot store a struct without fields: drop such records inside other types too.
+    const pruned = new Map<string, DataType>();
+    for (const b of [...selected]) {
+      const dropped: string[] = [];
+      const type = pruneType(reader.interpretation(b).type, b, dropped);
+      for (const d of dropped) leftOut.push({ branch: d, reason: 'no values: empty record inside a column' });
+      if (!type) selected.splice(selected.indexOf(b), 1);
+      else pruned.set(b, type);
+    }
+    const names = columnNames(selected, file.name);
+    const weights = tree.byName.get('EventInfoAuxDyn.mcEventWeights') && selected.includes('EventInfoAuxDyn.mcEventWeights');
+    const fields = selected.map((b) => {
+      const type = pruned.get(b)!;
+      return new Field(names.get(b)!, type, false, new Map([['root.branch', b], ['root.type', tree.byName.get(b)!.typeName]]));
+    });
+    if (weights) fields.push(new Field(NOMINAL_WEIGHT, new Float32(), false, new Map([['derived', 'first entry of EventInfoAuxDyn.mcEventWeights (0 when empty)']])));
+    const schema = new Schema(fields);
+
+    const ranges = clusters(tree);
+    const clusterRows = ranges.length ? Math.max(...ranges.map(([a, b]) => b - a)) : 1;
+    const bytesPerEntry = tree.totBytes / Math.max(1, tree.entries);
+    const perGroup = Math.max(1, Math.floor((o.rowGroupBytes ?? 64 * 2 ** 20) / Math.max(1, bytesPerEntry * clusterRows)));
+    const rowGroupRows = clusterRows * perGroup;
+
+    async function* batches(): AsyncGenerator<RecordBatch> {
+      if (ranges.length === 0) {
+        yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: 0, nullCount: 0, children: fields.map((f) => emptyData(f.type)) }));
+        return;
+      }
+      for (const [start, stop] of ranges) {
+        const { columns } = await reader.arrays(selected, { entryStart: start, entryStop: stop });
+        const children = selected.map((b) => pruneData(columns.get(b)!, pruned.get(b)!));
+        if (weights) children.push(nominalWeights(columns.get('EventInfoAuxDyn.mcEventWeights')!));
+        yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: stop - start, nullCount: 0, children }));
+      }
+    }
+
+    const bookkeeping = await readMetadata(file).catch(() => null);
+    const size = file.source.size;
+    const output = join(o.outDir, outputName(input, size));
+    const tmp = `${output}.tmp-${process.pid}`;
+    // One key-value entry holding a JSON document: parquet-wasm stores the key-value metadata in a
+    // hash map, so several keys would come out in a different order on every run.
+    const info: Record<string, unknown> = {
+      converter: CONVERTER_VERSION,
+      source: input,
+      sourceSize: size,
+      tree: treeName,
+      entries: tree.entries,
+      options: { compression: o.compression ?? 'ZSTD', rowGroupRows },
+      columnRule: "the branch name with '.' and ':' replaced by '_'",
+      leftOut,
+    };
+    if (bookkeeping?.metadataTree) info.bookkeeping = bookkeeping;
+    const metadata: Record<string, string> = { physlite: JSON.stringify(info, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) };
+    let bytesOut = 0;
+    try {
+      bytesOut = await writeParquet(tmp, batches(), {
+        compression: o.compression ?? 'ZSTD',
+        rowGroupRows,
+        metadata,
+        floatColumns: fields.filter((f) => isFloating(f.type)).map((f) => f.name),
+      });
+      await verify(tmp, tree.entries, output);
+      await rename(tmp, output);
+    } catch (err) {
+      await rm(tmp, { force: true });
+      throw err;
+    }
+    return { input, output, entries: tree.entries, columns: fields.length, leftOut, bytesIn: size, bytesOut: (await stat(output)).size || bytesOut };
+  } finally {
+    await file.close();
+  }
+}
+
+/** The type without struct fields that hold nothing (recursively); null when nothing is left. */
+function pruneType(t: DataType, path: string, dropped: string[]): DataType | null {
+  if (DataType.isStruct(t)) {
+    const kept = (t as Struct).children
+      .map((f) => {
+        const inner = pruneType(f.type, `${path}.${f.name}`, dropped);
+        return inner ? new Field(f.name, inner, f.nullable, f.metadata) : null;
+      })
+      .filter((f): f is Field => f !== null);
+    if (kept.length === 0) {
+      dropped.push(path);
+      return null;
+    }
+    return kept.length === (t as Struct).children.length && kept.every((f, i) => f.type === (t as Struct).children[i]!.type) ? t : new Struct(kept);
+  }
+  if (DataType.isList(t)) {
+    const child = (t as List).children[0]!;
+    const inner = pruneType(child.type, path, dropped);
+    if (!inner) return null;
+    return inner === child.type ? t : new List(new Field(child.name, inner, child.nullable));
+  }
+  return t;
+}
+
+/** The data of `d` restricted to the pruned type `t` (same buffers, fewer children). */
+function pruneData(d: Data, t: DataType): Data {
+  if (d.type === t) return d;
+  if (DataType.isStruct(t)) {
+    const fields = (d.type as Struct).children.map((f) => f.name);
+    const children = (t as Struct).children.map((f) => pruneData(d.children[fields.indexOf(f.name)]!, f.type));
+    return makeData({ type: t as Struct, length: d.length, offset: d.offset, nullCount: 0, children });
+  }
+  if (DataType.isList(t)) {
+    return makeData({ type: t as List, length: d.length, offset: d.offset, nullCount: 0, valueOffsets: d.valueOffsets as Int32Array, child: pruneData(d.children[0]!, (t as List).children[0]!.type) });
+  }
+  return d;
+}
+
+function isFloating(t: DataType): boolean {
+  if (DataType.isFloat(t)) return true;
+  if (DataType.isList(t) || DataType.isFixedSizeList(t)) return isFloating((t as List).children[0]!.type);
+  return false;
+}
+
+function emptyData(type: DataType): Data {
+  switch (type.typeId) {
+    case Type.List:
+      return makeData({ type: type as List, length: 0, nullCount: 0, valueOffsets: new Int32Array(1), child: emptyData((type as List).children[0]!.type) });
+    case Type.Struct:
+      return makeData({ type: type as Struct, length: 0, nullCount: 0, children: (type as Struct).children.map((f) => emptyData(f.type)) });
+    default:
+      return makeData({ type, length: 0, nullCount: 0 } as never);
+  }
+}
+
+/** The first weight of every entry (0 when an entry has none). */
+function nominalWeights(weights: Data): Data {
+  const offsets = weights.valueOffsets as Int32Array;
+  const values = weights.children[0]!.values as Float32Array | Float64Array;
+  const out = new Float32Array(weights.length);
+  for (let i = 0; i < weights.length; i++) out[i] = offsets[i + 1]! > offsets[i]! ? values[offsets[i]!]! : 0;
+  return makeData({ type: new Float32(), data: out, length: out.length, nullCount: 0 });
+}
+
+/** The written file must hold one row per entry. */
+async function verify(path: string, entries: number, output: string): Promise<void> {
+  const { readFile } = await import('node:fs/promises');
+  const file = await pq.ParquetFile.fromFile(new Blob([await readFile(path)]));
+  const rows = file.metadata().fileMetadata().numRows();
+  if (rows !== entries) throw new InputError(`Parquet output has ${rows} rows for ${entries} entries`, { file: output });
+}

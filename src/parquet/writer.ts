@@ -1,0 +1,60 @@
+/**
+ * Parquet writing through parquet-wasm's streaming writer: Arrow record batches go in one at a
+ * time (pulled, so only the batch being encoded is in memory), Parquet bytes come out and are
+ * appended to a file. Row groups are cut every `rowGroupRows` rows, which callers choose as a
+ * multiple of the ROOT cluster size so row groups follow clusters.
+ */
+import { open } from 'node:fs/promises';
+import { type RecordBatch, tableToIPC, Table } from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+
+export interface ParquetWriteOptions {
+  compression: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
+  rowGroupRows: number;
+  metadata: Record<string, string>;
+  /** Columns (by name) of floating-point values: dictionary encoding off for them. */
+  floatColumns: string[];
+}
+
+const CODECS = { ZSTD: pq.Compression.ZSTD, SNAPPY: pq.Compression.SNAPPY, UNCOMPRESSED: pq.Compression.UNCOMPRESSED } as const;
+
+export async function writeParquet(path: string, batches: AsyncIterable<RecordBatch>, o: ParquetWriteOptions): Promise<number> {
+  let builder = new pq.WriterPropertiesBuilder()
+    .setCompression(CODECS[o.compression])
+    .setMaxRowGroupSize(Math.max(1, o.rowGroupRows))
+    .setStatisticsEnabled(pq.EnabledStatistics.Chunk)
+    .setCreatedBy('physlite')
+    .setKeyValueMetadata(new Map(Object.entries(o.metadata)));
+  for (const c of o.floatColumns) builder = builder.setColumnDictionaryEnabled(c, false);
+  const props = builder.build();
+
+  const iterator = batches[Symbol.asyncIterator]();
+  const input = new ReadableStream({
+    async pull(controller) {
+      const next = await iterator.next();
+      if (next.done) {
+        controller.close();
+        return;
+      }
+      // apache-arrow -> IPC -> parquet-wasm's own Arrow (its record batches live in wasm memory).
+      const table = pq.Table.fromIPCStream(tableToIPC(new Table([next.value]), 'stream'));
+      for (const b of table.recordBatches()) controller.enqueue(b);
+    },
+  });
+  const output = await pq.transformParquetStream(input, props);
+  const handle = await open(path, 'w');
+  let bytes = 0;
+  try {
+    const reader = output.getReader();
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      await handle.write(value as Uint8Array);
+      bytes += (value as Uint8Array).length;
+    }
+    await handle.sync();
+  } finally {
+    await handle.close();
+  }
+  return bytes;
+}

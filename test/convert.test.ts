@@ -1,0 +1,152 @@
+/**
+ * Issue 5 (first part): one ROOT file to one Parquet file. Every column read back with DuckDB (a
+ * reader that shares no code with the writer) equals what the project's reader returns for the
+ * ROOT branch: floats bit for bit, 64-bit integers exact, ElementLinks, nested lists, strings.
+ */
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { DuckDBInstance } from '@duckdb/node-api';
+import * as pq from 'parquet-wasm/node';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toValues } from '../src/arrow/values.ts';
+import { NOMINAL_WEIGHT, convertFile } from '../src/convert/convert-file.ts';
+import { columnName, columnNames } from '../src/parquet/naming.ts';
+import { parseCompression } from '../src/root/compression/compress.ts';
+import { RootFile } from '../src/root/file.ts';
+import { TreeReader } from '../src/root/tree/reader.ts';
+import { generateLike } from '../src/root/write/generate-like.ts';
+import { InputError } from '../src/errors.ts';
+import { fixture } from './helpers/fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'physlite-convert-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** DuckDB's values as plain JS (lists as arrays, structs as objects). */
+function plain(v: unknown): unknown {
+  if (v && typeof v === 'object') {
+    if ('items' in v && Array.isArray((v as { items: unknown[] }).items)) return (v as { items: unknown[] }).items.map(plain);
+    if ('entries' in v && typeof (v as { entries: unknown }).entries === 'object') {
+      return Object.fromEntries(Object.entries((v as { entries: Record<string, unknown> }).entries).map(([k, x]) => [k, plain(x)]));
+    }
+  }
+  return v;
+}
+
+const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
+
+async function duckColumns(path: string): Promise<Map<string, unknown[]>> {
+  const db = await DuckDBInstance.create(':memory:');
+  const con = await db.connect();
+  const r = await con.runAndReadAll(`select * from read_parquet('${path}')`);
+  const names = r.columnNames();
+  const cols = r.getColumns();
+  const out = new Map<string, unknown[]>();
+  names.forEach((n, i) => out.set(n, cols[i]!.map(plain)));
+  return out;
+}
+
+describe.each(['uproot-HZZ.root', 'uproot-Zmumu-lz4.root', 'PHYSLITE_example.root', 'DAOD_PHYSLITE_21.2.108.0.art.pool.root'])('%s', (name) => {
+  it('converts to Parquet that DuckDB reads to the same values', async () => {
+    const result = await convertFile(fixture(name), { outDir: dir });
+    const file = await RootFile.open(fixture(name));
+    const reader = await TreeReader.open(file, name.startsWith('uproot') ? 'events' : 'CollectionTree');
+    const duck = await duckColumns(result.output);
+    expect(duck.size).toBe(result.columns);
+    const compared = new Set<string>();
+    for (const b of reader.tree.all) {
+      const column = columnName(b.name);
+      if (!duck.has(column) || column === NOMINAL_WEIGHT || compared.has(column)) continue;
+      const { columns } = await reader.arrays([b.name]);
+      const mine = toValues(columns.get(b.name)!);
+      const theirs = duck.get(column)!;
+      expect(theirs.length, column).toBe(reader.tree.entries);
+      // DuckDB drops struct fields pruned for Parquet (empty records): compare what it has.
+      expect(json(theirs), column).toBe(json(project(mine, theirs)));
+      compared.add(column);
+    }
+    expect(compared.size).toBe(result.columns - (duck.has(NOMINAL_WEIGHT) ? 1 : 0));
+    if (duck.has(NOMINAL_WEIGHT)) {
+      const { columns } = await reader.arrays(['EventInfoAuxDyn.mcEventWeights']);
+      const first = toValues(columns.get('EventInfoAuxDyn.mcEventWeights')!).map((w) => (w as number[])[0] ?? 0);
+      expect(json(duck.get(NOMINAL_WEIGHT))).toBe(json(first.map((x) => Math.fround(x))));
+    }
+    await file.close();
+    // The file says where it came from and what it left out.
+    const info = JSON.parse((await keyValues(result.output)).get('physlite')!);
+    expect(info.source).toBe(fixture(name));
+    expect(info.entries).toBe(result.entries);
+    expect(info.leftOut).toEqual(result.leftOut);
+    if (name.startsWith('DAOD')) expect(info.bookkeeping.cutBookkeepers[0].name).toBe('AllExecutedEvents');
+  });
+});
+
+/** `mine` shaped like `theirs` where a struct lost fields (the pruned empty records). */
+function project(mine: unknown, theirs: unknown): unknown {
+  if (Array.isArray(mine) && Array.isArray(theirs)) return mine.map((m, i) => project(m, theirs[i]));
+  if (mine && typeof mine === 'object' && theirs && typeof theirs === 'object' && !Array.isArray(mine)) {
+    return Object.fromEntries(Object.keys(theirs).map((k) => [k, project((mine as Record<string, unknown>)[k], (theirs as Record<string, unknown>)[k])]));
+  }
+  return mine;
+}
+
+async function keyValues(path: string): Promise<Map<string, string>> {
+  const f = await pq.ParquetFile.fromFile(new Blob([readFileSync(path)]));
+  return f.metadata().fileMetadata().keyValueMetadata() as Map<string, string>;
+}
+
+describe('conversion rules', () => {
+  it('a zero-entry input gives a zero-row file with the full schema', async () => {
+    const template = await RootFile.open(fixture('uproot-Zmumu.root'));
+    const empty = join(dir, 'empty.root');
+    await generateLike({ template, tree: 'events', events: 0, out: empty, compression: parseCompression('zstd:1') });
+    await template.close();
+    const result = await convertFile(empty, { outDir: dir });
+    expect(result.entries).toBe(0);
+    const db = await DuckDBInstance.create(':memory:');
+    const con = await db.connect();
+    const d = await con.runAndReadAll(`describe select * from read_parquet('${result.output}')`);
+    expect(d.getRows().map((r) => String(r[0]))).toContain('Type');
+    expect(d.getRows().length).toBe(20);
+    const n = await con.runAndReadAll(`select count(*) from read_parquet('${result.output}')`);
+    expect(Number(n.getRows()[0]![0])).toBe(0);
+  });
+
+  it('names columns by one rule and refuses collisions', () => {
+    expect(columnName('AnalysisMuonsAuxDyn.pt')).toBe('AnalysisMuonsAuxDyn_pt');
+    expect(columnName('AnalysisMuonsAuxDyn:pt')).toBe('AnalysisMuonsAuxDyn_pt');
+    expect(() => columnNames(['a.b_c', 'a_b.c'], 'x.root')).toThrow(InputError);
+  });
+
+  it('the same input gives a byte-identical file', async () => {
+    const a = await convertFile(fixture('uproot-HZZ-zstd.root'), { outDir: mkdtempSync(join(dir, 'a-')) });
+    const b = await convertFile(fixture('uproot-HZZ-zstd.root'), { outDir: mkdtempSync(join(dir, 'b-')) });
+    expect(readFileSync(a.output).equals(readFileSync(b.output))).toBe(true);
+  });
+});
+
+describe('physlite convert', () => {
+  it('converts a directory (ROOT files by their magic bytes), reports a bad input with exit 2, skips existing outputs', async () => {
+    const { copyFileSync, mkdirSync, writeFileSync, readdirSync } = await import('node:fs');
+    const { main } = await import('../src/cli/main.ts');
+    const inDir = join(dir, 'cli-in');
+    const outDir = join(dir, 'cli-out');
+    mkdirSync(inDir, { recursive: true });
+    copyFileSync(fixture('uproot-HZZ.root'), join(inDir, 'good.pool.root.1'));
+    writeFileSync(join(inDir, 'truncated.root'), readFileSync(fixture('uproot-Zmumu.root')).subarray(0, 100000));
+    writeFileSync(join(inDir, 'notes.txt'), 'not ROOT');
+    let text = '';
+    expect(await main(['convert', inDir, '--out', outDir], (t) => (text += t))).toBe(2);
+    expect(text).toMatch(/1 converted, 0 skipped \(output exists\), 1 failed/);
+    expect(readdirSync(outDir).filter((f) => f.endsWith('.parquet'))).toEqual(['good.pool.217945.parquet']);
+    expect(readdirSync(outDir).some((f) => f.includes('.tmp-'))).toBe(false);
+    const ledgers = readdirSync(join(outDir, '_ledger'));
+    const lines = readFileSync(join(outDir, '_ledger', ledgers[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
+    expect(lines.map((l) => l.status)).toEqual(['done', 'failed']);
+    expect(lines[1].error).toMatch(/truncated.*truncated\.root/);
+    text = '';
+    expect(await main(['convert', join(inDir, 'good.pool.root.1'), '--out', outDir], (t) => (text += t))).toBe(0);
+    expect(text).toMatch(/0 converted, 1 skipped/);
+    expect(await main(['convert', inDir, '--out', outDir, '--row-group', '5000'], () => {})).toBe(1);
+  });
+});
