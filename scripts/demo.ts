@@ -1,7 +1,7 @@
 /**
  * npm run demo — the main job on built-in defaults, as far as the pipeline exists today:
  * 1. generate a sample: simulated PHYSLITE-like dimuon events (out/demo/dimuon.root);
- * 2. inspect it and dump a few events;
+ * 2. inspect it, dump a few events and convert it to Parquet (out/demo/parquet/);
  * 3. inspect a real PHYSLITE file (PHYSLITE_example, if ../shared/fixtures is there) and show the
  *    bookkeeping of a release-21 sample.
  * Each step prints the `physlite` command it runs, so it can be repeated by hand.
@@ -35,6 +35,7 @@ console.log('physlite demo: generate a simulated sample, then read it and a real
 run(['generate', '--physics', 'dimuon', '--events', '100000', '--out', dimuon]);
 run(['inspect', dimuon]);
 run(['dump', dimuon, '--branch', 'EventInfoAuxDyn.eventNumber', '--branch', 'AnalysisMuonsAuxDyn.pt', '--branch', 'AnalysisMuonsAuxDyn.charge', '--entry-stop', '3']);
+run(['convert', dimuon, '--out', resolve(outDir, 'parquet'), '--force']);
 
 if (existsSync(sample)) {
   run(['inspect', sample]);
