@@ -1,0 +1,42 @@
+/** Issue 5: the Parquet output read back with hyparquet, a second reader sharing no code with the writer. */
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { parquetReadObjects } from 'hyparquet';
+import { asyncBufferFromFile } from 'hyparquet/src/node.js';
+import { compressors } from 'hyparquet-compressors';
+import { afterAll, describe, expect, it } from 'vitest';
+import { toValues } from '../src/arrow/values.ts';
+import { convertFile } from '../src/convert/convert-file.ts';
+import { columnName } from '../src/parquet/naming.ts';
+import { RootFile } from '../src/root/file.ts';
+import { TreeReader } from '../src/root/tree/reader.ts';
+import { fixture } from './helpers/fixtures.ts';
+
+const dir = mkdtempSync(join(tmpdir(), 'physlite-hyparquet-'));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : x));
+
+describe.each([
+  ['uproot-HZZ.root', 'events'],
+  ['PHYSLITE_example.root', 'CollectionTree'],
+])('%s', (name, treeName) => {
+  it('hyparquet reads every column to the reader values', async () => {
+    const result = await convertFile(fixture(name), { outDir: dir });
+    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(result.output), compressors })) as Record<string, unknown>[];
+    expect(rows).toHaveLength(result.entries);
+    const file = await RootFile.open(fixture(name));
+    const reader = await TreeReader.open(file, treeName);
+    const done = new Set<string>();
+    for (const b of reader.tree.all) {
+      const column = columnName(b.name);
+      if (!(column in rows[0]!) || done.has(column)) continue;
+      const { columns } = await reader.arrays([b.name]);
+      const mine = toValues(columns.get(b.name)!);
+      expect(json(rows.map((r) => r[column])), column).toBe(json(mine));
+      done.add(column);
+    }
+    expect(done.size).toBeGreaterThan(40);
+    await file.close();
+  });
+});
