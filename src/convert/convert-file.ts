@@ -13,6 +13,7 @@ import { basename, join } from 'node:path';
 import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { InputError } from '../errors.ts';
+import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { RootFile } from '../root/file.ts';
 import { readMetadata } from '../root/metadata.ts';
 import { DataVectorDecoder } from '../root/interpret/decoders.ts';
@@ -135,6 +136,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     if (bookkeeping?.metadataTree) info.bookkeeping = bookkeeping;
     const metadata: Record<string, string> = { physlite: JSON.stringify(info, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) };
     let bytesOut = 0;
+    registerTemporary(tmp);
     try {
       bytesOut = await writeParquet(tmp, batches(), {
         compression: o.compression ?? 'ZSTD',
@@ -147,6 +149,8 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     } catch (err) {
       await rm(tmp, { force: true });
       throw err;
+    } finally {
+      releaseTemporary(tmp);
     }
     return { input, output, entries: tree.entries, columns: fields.length, leftOut, bytesIn: size, bytesOut: (await stat(output)).size || bytesOut };
   } finally {

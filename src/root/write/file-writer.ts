@@ -9,6 +9,7 @@
 import { open, rename, rm, type FileHandle } from 'node:fs/promises';
 import { basename } from 'node:path';
 import { TransientError } from '../../errors.ts';
+import { registerTemporary, releaseTemporary } from '../../cleanup.ts';
 import { compressBuffer, settingNumber, type CompressionSetting } from '../compression/compress.ts';
 import { Out } from './out.ts';
 
@@ -80,6 +81,7 @@ export class RootFileWriter {
     } catch (err) {
       throw new TransientError(`cannot create ${tmp}: ${(err as Error).message}`, { file: path }, { cause: err });
     }
+    registerTemporary(tmp);
     const w = new RootFileWriter(path, tmp, handle, compression, title);
     // Header and directory are written at close; reserve their room now.
     w.pos = BEGIN + w.nbytesName + DIRECTORY_RESERVE;
@@ -207,6 +209,7 @@ export class RootFileWriter {
     await this.handle.close();
     this.closed = true;
     await rename(this.tmp, this.path);
+    releaseTemporary(this.tmp);
   }
 
   /** Give up: close and remove the temporary file, leaving nothing behind. */
@@ -215,5 +218,6 @@ export class RootFileWriter {
     this.closed = true;
     await this.handle.close().catch(() => {});
     await rm(this.tmp, { force: true });
+    releaseTemporary(this.tmp);
   }
 }
