@@ -150,3 +150,21 @@ describe('physlite convert', () => {
     expect(await main(['convert', inDir, '--out', outDir, '--row-group', '5000'], () => {})).toBe(1);
   });
 });
+
+describe('branch selection', () => {
+  it('--preset analysis, --include and --exclude choose the columns', async () => {
+    const { branchFilter } = await import('../src/convert/select.ts');
+    const a = await convertFile(fixture('PHYSLITE_example.root'), { outDir: mkdtempSync(join(dir, 'preset-')), selection: { preset: 'analysis', exclude: ['*mcEventWeights'] } });
+    const cols = [...(await duckColumns(a.output)).keys()];
+    expect(cols).toContain('AnalysisMuonsAuxDyn_pt');
+    expect(cols).toContain('AnalysisJetsAuxDyn_btaggingLink');
+    expect(cols).toContain('BTagging_AntiKt4EMPFlowAuxDyn_GN2v00_pb');
+    expect(cols).not.toContain('EventInfoAuxDyn_mcEventWeights');
+    expect(cols).not.toContain('AnalysisJetsAuxDyn_EnergyPerSampling');
+    expect(cols.length).toBeGreaterThan(50);
+    expect(cols.length).toBeLessThan(120);
+    const only = branchFilter({ include: ['AnalysisMuonsAuxDyn.p?'] });
+    expect(['AnalysisMuonsAuxDyn.pt', 'AnalysisMuonsAuxDyn.phi', 'AnalysisMuonsAuxDyn.eta'].filter(only)).toEqual(['AnalysisMuonsAuxDyn.pt']);
+    expect(() => branchFilter({ preset: 'nope' })).toThrow(/unknown preset/);
+  });
+});

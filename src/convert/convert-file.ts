@@ -19,6 +19,7 @@ import { readMetadata } from '../root/metadata.ts';
 import { DataVectorDecoder } from '../root/interpret/decoders.ts';
 import { TreeReader, clusters } from '../root/tree/reader.ts';
 import { columnNames } from '../parquet/naming.ts';
+import { branchFilter, type Selection } from './select.ts';
 import { writeParquet } from '../parquet/writer.ts';
 
 export const CONVERTER_VERSION = '0.1.0';
@@ -30,6 +31,8 @@ export interface ConvertOptions {
   compression?: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
   /** Target uncompressed bytes of a row group (whole clusters are combined up to it). */
   rowGroupBytes?: number;
+  /** Which branches to convert (all with values by default). */
+  selection?: Selection;
 }
 
 export interface ConvertResult {
@@ -65,8 +68,10 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     const tree = reader.tree;
     const leftOut: { branch: string; reason: string }[] = [];
     const selected: string[] = [];
+    const wanted = branchFilter(o.selection ?? {});
     for (const b of tree.all) {
       if (selected.includes(b.name)) continue;
+      if (!wanted(b.name)) continue; // not selected: not a conversion loss, so not listed
       const r = reader.resolve(b);
       if (!r.readable) {
         leftOut.push({ branch: b.name, reason: r.reason });
@@ -129,7 +134,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
       sourceSize: size,
       tree: treeName,
       entries: tree.entries,
-      options: { compression: o.compression ?? 'ZSTD', rowGroupRows },
+      options: { compression: o.compression ?? 'ZSTD', rowGroupRows, selection: o.selection ?? {} },
       columnRule: "the branch name with '.' and ':' replaced by '_'",
       leftOut,
     };
