@@ -142,8 +142,9 @@ describe('physlite convert', () => {
     expect(readdirSync(outDir).some((f) => f.includes('.tmp-'))).toBe(false);
     const ledgers = readdirSync(join(outDir, '_ledger'));
     const lines = readFileSync(join(outDir, '_ledger', ledgers[0]!), 'utf8').trim().split('\n').map((l) => JSON.parse(l));
-    expect(lines.map((l) => l.status)).toEqual(['done', 'failed']);
-    expect(lines[1].error).toMatch(/truncated.*truncated\.root/);
+    // Workers finish in any order.
+    expect(lines.map((l) => l.status).sort()).toEqual(['done', 'failed']);
+    expect(lines.find((l) => l.status === 'failed').error).toMatch(/truncated.*truncated\.root/);
     text = '';
     expect(await main(['convert', join(inDir, 'good.pool.root.1'), '--out', outDir], (t) => (text += t))).toBe(0);
     expect(text).toMatch(/0 converted, 1 skipped/);

@@ -1,19 +1,21 @@
 /**
- * `physlite convert INPUT... --out DIR`: ROOT files to one Parquet file each. This first version
- * converts one file at a time in this process; outputs are written under a temporary name and
- * renamed when complete and verified, an existing output is skipped (`--force` redoes it), every
- * input gets a line in this run's ledger (DIR/_ledger/), and one bad input never stops the run.
+ * `physlite convert INPUT... --out DIR`: ROOT files to one Parquet file each, on a pool of worker
+ * processes; outputs are written under a temporary name and renamed when complete and verified, an
+ * existing output is skipped (`--force` redoes it), every input gets a line in this run's ledger
+ * (DIR/_ledger/), and one bad input never stops the run.
  * Exit code: 0 all converted, 2 some inputs permanently bad, 3 transient failures left.
  */
 import { appendFile, mkdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
-import { EXIT, PhysliteError, TransientError, UsageError, exitCodeOf } from '../errors.ts';
-import { convertFile, outputName } from '../convert/convert-file.ts';
+import { availableParallelism } from 'node:os';
+import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
+import { ConversionPool } from '../convert/pool.ts';
+import { outputName } from '../convert/convert-file.ts';
 import { expandInputs } from '../convert/inputs.ts';
 import { branchFilter } from '../convert/select.ts';
 import { registerCommand } from './command.ts';
 
-/** `64MiB`, `500kB`, `1GB` as bytes; a bare number is refused (rows or bytes?). */
+/** `64MiB`, `500kB`, `1GB` as bytes; a bare number is refused (rows or bytes?). Used for every size option. */
 export function parseRowGroup(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|kB|KiB|MB|MiB|GB|GiB)$/.exec(text.trim());
   if (!m) throw new UsageError(`--row-group takes a size with its unit (64MiB, 256MB), got "${text}"`);
@@ -35,6 +37,9 @@ registerCommand({
       .option('include', { type: 'string', array: true, describe: 'Only branches matching these globs (repeatable)' })
       .option('exclude', { type: 'string', array: true, describe: 'Leave out branches matching these globs (repeatable)' })
       .option('preset', { type: 'string', describe: 'A checked-in branch list: analysis (what the built-in analysis reads, ~10% of the bytes)' })
+      .option('workers', { type: 'number', default: availableParallelism(), describe: 'Worker processes, one input each at a time (default: the CPUs this process may use)' })
+      .option('max-worker-memory', { type: 'string', default: '1GiB', describe: 'A worker above this resident memory is replaced after its current file' })
+      .option('max-files-per-worker', { type: 'number', default: 200, describe: 'A worker is replaced after this many files' })
       .example('$0 convert data/*.root --out parquet/', 'one Parquet file per input')
       .example('$0 convert data/ --out parquet-analysis/ --preset analysis', 'only the branches the analysis reads'),
   async run(args, ctx) {
@@ -55,35 +60,47 @@ registerCommand({
     let failedTransient = 0;
     let converted = 0;
     let skipped = 0;
+    const ledgerLine = async (record: Record<string, unknown>): Promise<void> => {
+      await appendFile(ledger, JSON.stringify(record) + '\n');
+    };
+    // Inputs whose output exists are skipped here; the rest go to the worker pool.
+    const jobs: string[] = [];
     for (const input of inputs) {
-      const t0 = performance.now();
+      const st = await stat(input).catch(() => null);
+      const output = st ? join(outDir, outputName(input, st.size)) : undefined;
+      if (!args.force && output && (await stat(output).catch(() => null))) {
+        skipped++;
+        await ledgerLine({ time: new Date().toISOString(), input, size: st!.size, status: 'skipped', output });
+      } else jobs.push(input);
+    }
+    const workers = Number(args.workers);
+    const maxFiles = Number(args['max-files-per-worker']);
+    if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1`);
+    if (!Number.isSafeInteger(maxFiles) || maxFiles < 1) throw new UsageError(`--max-files-per-worker must be a whole number >= 1`);
+    const pool = new ConversionPool({ workers, maxRssBytes: parseRowGroup(String(args['max-worker-memory'])), maxFilesPerWorker: maxFiles });
+    const stop = (): void => pool.kill();
+    process.once('exit', stop);
+    const started = new Map<string, number>();
+    for (const j of jobs) started.set(j, performance.now());
+    await pool.run(jobs, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, selection }, async (input, outcome) => {
       const record: Record<string, unknown> = { time: new Date().toISOString(), input };
-      try {
-        const size = (await stat(input)).size;
-        const output = join(outDir, outputName(input, size));
-        record.size = size;
-        if (!args.force && (await stat(output).catch(() => null))) {
-          record.status = 'skipped';
-          record.output = output;
-          skipped++;
-        } else {
-          const r = await convertFile(input, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, selection });
-          Object.assign(record, { status: 'done', output: r.output, entries: r.entries, columns: r.columns, bytesIn: r.bytesIn, bytesOut: r.bytesOut });
-          converted++;
-          ctx.log.info(`converted ${input}`, { entries: r.entries, columns: r.columns, output: r.output });
-        }
-      } catch (err) {
-        const code = exitCodeOf(err instanceof PhysliteError ? err : new TransientError(String(err)));
+      if (outcome instanceof Error) {
+        const code = exitCodeOf(outcome);
         record.status = 'failed';
-        record.error = err instanceof PhysliteError ? err.describe() : (err as Error).message;
+        record.error = outcome instanceof PhysliteError ? outcome.describe() : outcome.message;
         record.transient = code === EXIT.transient;
         if (code === EXIT.transient) failedTransient++;
         else failedPermanent++;
         ctx.log.error(`failed ${input}: ${record.error}`, { exitCode: code });
+      } else {
+        Object.assign(record, { status: 'done', output: outcome.output, entries: outcome.entries, columns: outcome.columns, bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut });
+        converted++;
+        ctx.log.info(`converted ${input}`, { entries: outcome.entries, columns: outcome.columns, output: outcome.output });
       }
-      record.seconds = +((performance.now() - t0) / 1000).toFixed(3);
-      await appendFile(ledger, JSON.stringify(record) + '\n');
-    }
+      record.seconds = +((performance.now() - started.get(input)!) / 1000).toFixed(3);
+      await ledgerLine(record);
+    });
+    process.off('exit', stop);
     ctx.out(`${converted} converted, ${skipped} skipped (output exists), ${failedPermanent + failedTransient} failed; ledger ${ledger}`);
     return failedTransient ? EXIT.transient : failedPermanent ? EXIT.permanent : EXIT.ok;
   },

@@ -1,0 +1,122 @@
+/**
+ * The conversion pool: `workers` child processes, one input each at a time (the work is CPU-bound
+ * on decompression and encoding, and separate processes isolate memory: a worker's WebAssembly
+ * memory never shrinks). A worker whose resident memory passed `maxRssBytes`, or that converted
+ * `maxFilesPerWorker` files, is replaced after its current file. A worker that dies fails only its
+ * current input (as a transient failure) and is replaced.
+ */
+import { type ChildProcess, fork } from 'node:child_process';
+import { PhysliteError, TransientError } from '../errors.ts';
+import type { ConvertOptions, ConvertResult } from './convert-file.ts';
+
+const workerPath = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+export interface PoolOptions {
+  workers: number;
+  maxRssBytes: number;
+  maxFilesPerWorker: number;
+}
+
+export class WorkerFailure extends PhysliteError {
+  override readonly exitCode: number;
+  constructor(message: string, context: Record<string, unknown>, exitCode: number, name: string) {
+    super(message, context);
+    this.name = name;
+    this.exitCode = exitCode;
+  }
+}
+
+interface Slot {
+  child: ChildProcess;
+  files: number;
+  busy: boolean;
+  rss: number;
+}
+
+export class ConversionPool {
+  private readonly o: PoolOptions;
+  private readonly slots: Slot[] = [];
+  private nextId = 1;
+  /** Peak resident memory reported by any worker. */
+  peakRss = 0;
+  workersStarted = 0;
+
+  constructor(o: PoolOptions) {
+    this.o = o;
+  }
+
+  private spawn(): Slot {
+    const child = fork(workerPath, [], { stdio: ['ignore', 'ignore', 'inherit', 'ipc'], execArgv: [] });
+    this.workersStarted++;
+    return { child, files: 0, busy: false, rss: 0 };
+  }
+
+  /** Convert every input with at most `workers` in flight; `onResult` is called as each finishes. */
+  async run(inputs: readonly string[], options: ConvertOptions, onResult: (input: string, result: ConvertResult | Error) => Promise<void>): Promise<void> {
+    let next = 0;
+    const runSlot = async (): Promise<void> => {
+      let slot = this.spawn();
+      this.slots.push(slot);
+      try {
+        while (next < inputs.length) {
+          const input = inputs[next++]!;
+          if (slot.files >= this.o.maxFilesPerWorker || slot.rss > this.o.maxRssBytes) {
+            slot.child.disconnect();
+            slot = this.replace(slot);
+          }
+          let outcome: ConvertResult | Error;
+          try {
+            outcome = await this.convert(slot, input, options);
+          } catch (err) {
+            outcome = err as Error;
+            if (slot.child.exitCode !== null || slot.child.signalCode !== null) slot = this.replace(slot);
+          }
+          slot.files++;
+          await onResult(input, outcome);
+        }
+      } finally {
+        if (slot.child.connected) slot.child.disconnect();
+      }
+    };
+    await Promise.all(Array.from({ length: Math.min(this.o.workers, inputs.length) }, runSlot));
+  }
+
+  private replace(old: Slot): Slot {
+    const i = this.slots.indexOf(old);
+    const slot = this.spawn();
+    this.slots[i] = slot;
+    return slot;
+  }
+
+  private convert(slot: Slot, input: string, options: ConvertOptions): Promise<ConvertResult> {
+    const id = this.nextId++;
+    slot.busy = true;
+    return new Promise((resolve, reject) => {
+      const onMessage = (msg: { id: number; ok: boolean; result?: ConvertResult; error?: { name: string; message: string; context: Record<string, unknown>; exitCode: number }; rss: number }): void => {
+        if (msg.id !== id) return;
+        cleanup();
+        slot.rss = msg.rss;
+        this.peakRss = Math.max(this.peakRss, msg.rss);
+        if (msg.ok) resolve(msg.result!);
+        else reject(new WorkerFailure(msg.error!.message, msg.error!.context, msg.error!.exitCode, msg.error!.name));
+      };
+      const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
+        cleanup();
+        reject(new TransientError(`conversion worker ended (${signal ?? `exit code ${code}`}) while converting`, { file: input }));
+      };
+      const cleanup = (): void => {
+        slot.busy = false;
+        slot.child.off('message', onMessage);
+        slot.child.off('exit', onExit);
+      };
+      slot.child.on('message', onMessage);
+      slot.child.on('exit', onExit);
+      slot.child.send({ id, input, options });
+    });
+  }
+
+  /** Stop every worker now (interruption). */
+  kill(): void {
+    for (const s of this.slots) if (s.child.exitCode === null) s.child.kill('SIGTERM');
+  }
+}

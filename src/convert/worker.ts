@@ -1,0 +1,36 @@
+/**
+ * A conversion worker process: converts one input at a time on request from the pool and answers
+ * with the result or the error (its name, message, context and exit code) and its memory use.
+ * Runs as a child process, so a worker's memory (WebAssembly memory never shrinks) goes away with it.
+ */
+import { PhysliteError, exitCodeOf } from '../errors.ts';
+import { convertFile, type ConvertOptions } from './convert-file.ts';
+
+interface Job {
+  id: number;
+  input: string;
+  options: ConvertOptions;
+}
+
+process.on('message', async (job: Job) => {
+  try {
+    const result = await convertFile(job.input, job.options);
+    process.send!({ id: job.id, ok: true, result, rss: process.memoryUsage().rss });
+  } catch (err) {
+    const e = err as Error;
+    process.send!({
+      id: job.id,
+      ok: false,
+      error: {
+        name: e?.name ?? 'Error',
+        message: e?.message ?? String(err),
+        context: err instanceof PhysliteError ? err.context : {},
+        exitCode: exitCodeOf(err),
+        describe: err instanceof PhysliteError ? err.describe() : e?.message,
+      },
+      rss: process.memoryUsage().rss,
+    });
+  }
+});
+// Stop when the pool goes away.
+process.on('disconnect', () => process.exit(0));
