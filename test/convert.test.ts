@@ -149,6 +149,13 @@ describe('physlite convert', () => {
     expect(await main(['convert', join(inDir, 'good.pool.root.1'), '--out', outDir], (t) => (text += t))).toBe(0);
     expect(text).toMatch(/0 converted, 1 skipped/);
     expect(await main(['convert', inDir, '--out', outDir, '--row-group', '5000'], () => {})).toBe(1);
+    // The bad input failed before: skipped (still exit 2) unless --resume retries it.
+    text = '';
+    expect(await main(['convert', inDir, '--out', outDir], (t) => (text += t))).toBe(2);
+    expect(text).toMatch(/1 skipped \(failed before; --resume\), 0 failed/);
+    text = '';
+    expect(await main(['convert', inDir, '--out', outDir, '--resume'], (t) => (text += t))).toBe(2);
+    expect(text).toMatch(/0 converted, 1 skipped \(output exists\), 1 failed/);
   });
 });
 

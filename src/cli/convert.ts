@@ -5,7 +5,7 @@
  * (DIR/_ledger/), and one bad input never stops the run.
  * Exit code: 0 all converted, 2 some inputs permanently bad, 3 transient failures left.
  */
-import { appendFile, mkdir, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
@@ -23,6 +23,26 @@ export function parseRowGroup(text: string): number {
   return Math.round(Number(m[1]) * unit[m[2]!]!);
 }
 
+/** The last status each input had in the earlier ledgers of this output directory. */
+async function lastStatuses(ledgerDir: string, current: string): Promise<Map<string, { status: string; transient: boolean }>> {
+  const out = new Map<string, { status: string; transient: boolean }>();
+  const files = (await readdir(ledgerDir).catch(() => [] as string[])).filter((f) => f.endsWith('.jsonl')).sort();
+  for (const f of files) {
+    if (join(ledgerDir, f) === current) continue;
+    const text = await readFile(join(ledgerDir, f), 'utf8').catch(() => '');
+    for (const line of text.split('\n')) {
+      if (!line.trim()) continue;
+      try {
+        const r = JSON.parse(line) as { input: string; status: string; transient?: boolean };
+        if (r.status === 'done' || r.status === 'failed') out.set(r.input, { status: r.status, transient: r.transient === true });
+      } catch {
+        // a line cut by a crash: ignore it
+      }
+    }
+  }
+  return out;
+}
+
 registerCommand({
   name: 'convert <inputs..>',
   describe: 'Convert ROOT files (PHYSLITE) to column-split Parquet, one Parquet file per input',
@@ -34,6 +54,8 @@ registerCommand({
       .option('compression', { choices: ['zstd', 'snappy', 'none'] as const, default: 'zstd', describe: 'Parquet compression' })
       .option('row-group', { type: 'string', default: '64MiB', describe: 'Target uncompressed size of a row group (whole ROOT clusters)' })
       .option('force', { type: 'boolean', default: false, describe: 'Convert again inputs whose output exists' })
+      .option('resume', { type: 'boolean', default: false, describe: 'Also retry inputs that earlier runs (their ledgers) recorded as failed' })
+      .option('retries', { type: 'number', default: 1, describe: 'Attempts again, within this run, of inputs that failed transiently' })
       .option('include', { type: 'string', array: true, describe: 'Only branches matching these globs (repeatable)' })
       .option('exclude', { type: 'string', array: true, describe: 'Leave out branches matching these globs (repeatable)' })
       .option('preset', { type: 'string', describe: 'A checked-in branch list: analysis (what the built-in analysis reads, ~10% of the bytes)' })
@@ -60,10 +82,13 @@ registerCommand({
     let failedTransient = 0;
     let converted = 0;
     let skipped = 0;
+    let skippedFailed = 0;
     const ledgerLine = async (record: Record<string, unknown>): Promise<void> => {
       await appendFile(ledger, JSON.stringify(record) + '\n');
     };
-    // Inputs whose output exists are skipped here; the rest go to the worker pool.
+    // Inputs whose output exists are skipped here, and so are inputs that earlier runs recorded as
+    // failed (unless --resume); the rest go to the worker pool.
+    const earlier = await lastStatuses(join(outDir, '_ledger'), ledger);
     const jobs: string[] = [];
     for (const input of inputs) {
       const st = await stat(input).catch(() => null);
@@ -71,6 +96,12 @@ registerCommand({
       if (!args.force && output && (await stat(output).catch(() => null))) {
         skipped++;
         await ledgerLine({ time: new Date().toISOString(), input, size: st!.size, status: 'skipped', output });
+      } else if (!args.resume && !args.force && earlier.get(input)?.status === 'failed') {
+        skippedFailed++;
+        // Still not converted: it counts in the exit code as it failed before.
+        if (earlier.get(input)!.transient) failedTransient++;
+        else failedPermanent++;
+        await ledgerLine({ time: new Date().toISOString(), input, status: 'skipped-failed', note: 'failed in an earlier run; --resume retries it' });
       } else jobs.push(input);
     }
     const workers = Number(args.workers);
@@ -82,26 +113,54 @@ registerCommand({
     process.once('exit', stop);
     const started = new Map<string, number>();
     for (const j of jobs) started.set(j, performance.now());
-    await pool.run(jobs, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, selection }, async (input, outcome) => {
-      const record: Record<string, unknown> = { time: new Date().toISOString(), input };
-      if (outcome instanceof Error) {
-        const code = exitCodeOf(outcome);
-        record.status = 'failed';
-        record.error = outcome instanceof PhysliteError ? outcome.describe() : outcome.message;
-        record.transient = code === EXIT.transient;
-        if (code === EXIT.transient) failedTransient++;
-        else failedPermanent++;
-        ctx.log.error(`failed ${input}: ${record.error}`, { exitCode: code });
-      } else {
-        Object.assign(record, { status: 'done', output: outcome.output, entries: outcome.entries, columns: outcome.columns, bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut });
-        converted++;
-        ctx.log.info(`converted ${input}`, { entries: outcome.entries, columns: outcome.columns, output: outcome.output });
-      }
-      record.seconds = +((performance.now() - started.get(input)!) / 1000).toFixed(3);
-      await ledgerLine(record);
-    });
+    const retries = Number(args.retries);
+    if (!Number.isSafeInteger(retries) || retries < 0) throw new UsageError('--retries must be a whole number >= 0');
+    const total = jobs.length;
+    let finished = 0;
+    let eventsDone = 0;
+    let bytesDone = 0;
+    const t0 = performance.now();
+    const tty = process.stderr.isTTY;
+    let pending = jobs;
+    for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
+      const again: string[] = [];
+      await pool.run(pending, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, selection }, async (input, outcome) => {
+        const record: Record<string, unknown> = { time: new Date().toISOString(), input, attempt: attempt + 1 };
+        if (outcome instanceof Error) {
+          const code = exitCodeOf(outcome);
+          record.status = 'failed';
+          record.error = outcome instanceof PhysliteError ? outcome.describe() : outcome.message;
+          record.transient = code === EXIT.transient;
+          if (code === EXIT.transient && attempt < retries) {
+            again.push(input);
+            record.status = 'retrying';
+          } else if (code === EXIT.transient) failedTransient++;
+          else failedPermanent++;
+          ctx.log.error(`failed ${input}: ${record.error}`, { exitCode: code, attempt: attempt + 1 });
+        } else {
+          Object.assign(record, { status: 'done', output: outcome.output, entries: outcome.entries, columns: outcome.columns, bytesIn: outcome.bytesIn, bytesOut: outcome.bytesOut });
+          converted++;
+          eventsDone += outcome.entries;
+          bytesDone += outcome.bytesIn;
+          if (!tty) ctx.log.info(`converted ${input}`, { entries: outcome.entries, columns: outcome.columns, output: outcome.output });
+        }
+        if (record.status !== 'retrying') finished++;
+        record.seconds = +((performance.now() - started.get(input)!) / 1000).toFixed(3);
+        await ledgerLine(record);
+        if (tty) {
+          const s = (performance.now() - t0) / 1000;
+          const rate = bytesDone / 1e6 / Math.max(s, 1e-9);
+          const eta = finished > 0 ? ((total - finished) * s) / finished : 0;
+          process.stderr.write(`\rconvert: ${finished}/${total} files, ${eventsDone} events, ${rate.toFixed(1)} MB/s, ETA ${Math.round(eta)} s   `);
+        }
+      });
+      pending = again;
+    }
+    if (tty) process.stderr.write('\n');
     process.off('exit', stop);
-    ctx.out(`${converted} converted, ${skipped} skipped (output exists), ${failedPermanent + failedTransient} failed; ledger ${ledger}`);
+    ctx.out(
+      `${converted} converted, ${skipped} skipped (output exists), ${skippedFailed ? `${skippedFailed} skipped (failed before; --resume), ` : ''}${failedPermanent + failedTransient - skippedFailed} failed; ledger ${ledger}`,
+    );
     return failedTransient ? EXIT.transient : failedPermanent ? EXIT.permanent : EXIT.ok;
   },
 });
