@@ -8,6 +8,7 @@
  * Derived: `nominalMcEventWeight` (float32), the first of `EventInfoAuxDyn.mcEventWeights`.
  * The output is written under a temporary name and renamed only when complete and verified.
  */
+import { openAsBlob } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
@@ -147,7 +148,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
         compression: o.compression ?? 'ZSTD',
         rowGroupRows,
         metadata,
-        floatColumns: fields.filter((f) => isFloating(f.type)).map((f) => f.name),
+        stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
       });
       await verify(tmp, tree.entries, output);
       await rename(tmp, output);
@@ -201,12 +202,6 @@ function pruneData(d: Data, t: DataType): Data {
   return d;
 }
 
-function isFloating(t: DataType): boolean {
-  if (DataType.isFloat(t)) return true;
-  if (DataType.isList(t) || DataType.isFixedSizeList(t)) return isFloating((t as List).children[0]!.type);
-  return false;
-}
-
 function emptyData(type: DataType): Data {
   switch (type.typeId) {
     case Type.List:
@@ -229,8 +224,8 @@ function nominalWeights(weights: Data): Data {
 
 /** The written file must hold one row per entry. */
 async function verify(path: string, entries: number, output: string): Promise<void> {
-  const { readFile } = await import('node:fs/promises');
-  const file = await pq.ParquetFile.fromFile(new Blob([await readFile(path)]));
+  // A file-backed Blob: only the footer is read, not the whole output.
+  const file = await pq.ParquetFile.fromFile(await openAsBlob(path));
   const rows = file.metadata().fileMetadata().numRows();
   if (rows !== entries) throw new InputError(`Parquet output has ${rows} rows for ${entries} entries`, { file: output });
 }
