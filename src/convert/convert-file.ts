@@ -44,6 +44,8 @@ export interface ConvertResult {
   leftOut: { branch: string; reason: string }[];
   bytesIn: number;
   bytesOut: number;
+  /** The tree's uncompressed basket bytes (fTotBytes): the payload the conversion decoded. */
+  uncompressedBytes: number;
 }
 
 /** The tree to convert: the one named, else CollectionTree, else the file's only TTree. */
@@ -158,7 +160,16 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     } finally {
       releaseTemporary(tmp);
     }
-    return { input, output, entries: tree.entries, columns: fields.length, leftOut, bytesIn: size, bytesOut: (await stat(output)).size || bytesOut };
+    return {
+      input,
+      output,
+      entries: tree.entries,
+      columns: fields.length,
+      leftOut,
+      bytesIn: size,
+      bytesOut: (await stat(output)).size || bytesOut,
+      uncompressedBytes: tree.totBytes,
+    };
   } finally {
     await file.close();
   }

@@ -1,0 +1,94 @@
+/**
+ * bench:convert — conversion throughput and memory with one worker and with all cores, and the
+ * Parquet/ROOT size ratio on generated data and on the real fixtures. Prints JSON.
+ * Inputs: --inputs DIR (e.g. bench-data/small from `npm run bench:data`), else it generates
+ * --files files of --events PHYSLITE-like events into bench-data/convert-in first.
+ * Memory per worker is the workers' resident size reported after each file (the pool's record).
+ */
+import { availableParallelism } from 'node:os';
+import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { parseCompression } from '../src/root/compression/compress.ts';
+import { RootFile } from '../src/root/file.ts';
+import { generateLike } from '../src/root/write/generate-like.ts';
+import { ConversionPool } from '../src/convert/pool.ts';
+import { convertFile, type ConvertResult } from '../src/convert/convert-file.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const fixtures = resolve(root, '..', 'shared', 'fixtures', 'root');
+const { values } = parseArgs({
+  options: {
+    inputs: { type: 'string' },
+    files: { type: 'string', default: '8' },
+    events: { type: 'string', default: '1000' },
+    template: { type: 'string', default: join(fixtures, 'PHYSLITE_example.root') },
+  },
+});
+
+let inputDir = values.inputs;
+if (!inputDir) {
+  inputDir = join(root, 'bench-data', 'convert-in');
+  mkdirSync(inputDir, { recursive: true });
+  for (let i = 0; i < Number(values.files); i++) {
+    const out = join(inputDir, `gen-${i}.root`);
+    if (existsSync(out)) continue;
+    const template = await RootFile.open(values.template!);
+    await generateLike({ template, events: Number(values.events), out, compression: parseCompression('zstd:5'), seed: 100 + i });
+    await template.close();
+  }
+}
+const inputs = readdirSync(inputDir)
+  .filter((f) => f.endsWith('.root'))
+  .sort()
+  .map((f) => join(inputDir!, f));
+
+async function run(workers: number): Promise<Record<string, unknown>> {
+  const outDir = join(root, 'bench-data', `convert-out-${workers}`);
+  rmSync(outDir, { recursive: true, force: true });
+  mkdirSync(outDir, { recursive: true });
+  const pool = new ConversionPool({ workers, maxRssBytes: 4 * 2 ** 30, maxFilesPerWorker: 1_000_000 });
+  const results: ConvertResult[] = [];
+  const t0 = performance.now();
+  await pool.run(inputs, { outDir }, async (_input, r) => {
+    if (r instanceof Error) throw r;
+    results.push(r);
+  });
+  const seconds = (performance.now() - t0) / 1000;
+  const events = results.reduce((n, r) => n + r.entries, 0);
+  const uncompressed = results.reduce((n, r) => n + r.uncompressedBytes, 0);
+  const rootBytes = results.reduce((n, r) => n + r.bytesIn, 0);
+  const parquetBytes = results.reduce((n, r) => n + r.bytesOut, 0);
+  return {
+    workers,
+    files: results.length,
+    events,
+    seconds: +seconds.toFixed(2),
+    eventsPerSecond: Math.round(events / seconds),
+    eventsPerSecondPerWorker: Math.round(events / seconds / workers),
+    uncompressedMBpsPerWorker: +(uncompressed / 1e6 / seconds / workers).toFixed(1),
+    peakWorkerRssMiB: +(pool.peakRss / 2 ** 20).toFixed(1),
+    parquetToRootRatio: +(parquetBytes / rootBytes).toFixed(3),
+  };
+}
+
+const fixtureRatios: Record<string, number> = {};
+const fixtureOut = join(root, 'bench-data', 'convert-fixtures');
+rmSync(fixtureOut, { recursive: true, force: true });
+mkdirSync(fixtureOut, { recursive: true });
+for (const name of ['PHYSLITE_example.root', 'DAOD_PHYSLITE_21.2.108.0.art.pool.root', 'uproot-HZZ.root']) {
+  if (!existsSync(join(fixtures, name))) continue;
+  const r = await convertFile(join(fixtures, name), { outDir: fixtureOut });
+  fixtureRatios[name] = +(r.bytesOut / statSync(join(fixtures, name)).size).toFixed(3);
+}
+
+const result = {
+  benchmark: 'convert',
+  node: process.version,
+  inputs: inputDir,
+  oneWorker: await run(1),
+  allCores: await run(availableParallelism()),
+  parquetToRootRatioOnFixtures: fixtureRatios,
+  targets: { uncompressedMBpsPerWorker: 100, peakWorkerRssMiB: 512, parquetToRootRatio: 1 },
+};
+console.log(JSON.stringify(result, null, 2));
