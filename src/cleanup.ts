@@ -21,3 +21,18 @@ export function registerTemporary(path: string): void {
 export function releaseTemporary(path: string): void {
   pending.delete(path);
 }
+
+type Hook = () => Promise<void>;
+const hooks = new Set<Hook>();
+
+/** Work to finish before an interrupted process exits (stop workers, remove their temporaries). */
+export function onShutdown(hook: Hook): () => void {
+  hooks.add(hook);
+  return () => hooks.delete(hook);
+}
+
+/** Run the shutdown hooks, waiting at most `timeoutMs` for them. */
+export async function runShutdownHooks(timeoutMs = 10_000): Promise<void> {
+  const all = Promise.allSettled([...hooks].map((h) => h()));
+  await Promise.race([all, new Promise((r) => setTimeout(r, timeoutMs).unref())]);
+}

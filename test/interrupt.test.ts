@@ -1,6 +1,6 @@
 /** Interrupted commands exit 130 (SIGINT) / 143 (SIGTERM) and leave no partial output behind. */
 import { spawn } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -29,5 +29,35 @@ describe('interruption', () => {
     const exit = await runUntilKilled(['generate', '--like', fixture('PHYSLITE_example.root'), '--events', '50000', '--out', out], signal, 2500);
     expect(exit).toBe(code);
     expect(readdirSync(dir).filter((f) => f.startsWith(signal))).toEqual([]);
+  });
+});
+
+describe('interruption of convert', () => {
+  it('SIGINT during a conversion: exit 130, no temporary or partial Parquet file', async () => {
+    const { generateLike } = await import('../src/root/write/generate-like.ts');
+    const { parseCompression } = await import('../src/root/compression/compress.ts');
+    const { RootFile } = await import('../src/root/file.ts');
+    const input = join(dir, 'input.root');
+    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
+    await generateLike({ template, events: 4000, out: input, compression: parseCompression('zstd:1') });
+    await template.close();
+    const out = join(dir, 'parquet');
+    // Interrupt while the temporary Parquet file is being written (poll until it appears).
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'src/cli/main.ts'), 'convert', input, '--out', out, '--workers', '1'], { stdio: 'ignore' });
+    let sawTemporary = false;
+    const poll = setInterval(() => {
+      const files = existsSync(out) ? readdirSync(out) : [];
+      if (files.some((f) => f.includes('.tmp-'))) {
+        sawTemporary = true;
+        clearInterval(poll);
+        child.kill('SIGINT');
+      }
+    }, 50);
+    const exit = await new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    clearInterval(poll);
+    expect(sawTemporary).toBe(true);
+    expect(exit).toBe(130);
+    const left = readdirSync(out).filter((f) => f !== '_ledger');
+    expect(left).toEqual([]);
   });
 });

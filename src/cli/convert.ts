@@ -5,7 +5,8 @@
  * (DIR/_ledger/), and one bad input never stops the run.
  * Exit code: 0 all converted, 2 some inputs permanently bad, 3 transient failures left.
  */
-import { appendFile, mkdir, readdir, readFile, stat } from 'node:fs/promises';
+import { appendFile, mkdir, readdir, readFile, rm, stat } from 'node:fs/promises';
+import { onShutdown } from '../cleanup.ts';
 import { join } from 'node:path';
 import { availableParallelism } from 'node:os';
 import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
@@ -111,6 +112,12 @@ registerCommand({
     const pool = new ConversionPool({ workers, maxRssBytes: parseRowGroup(String(args['max-worker-memory'])), maxFilesPerWorker: maxFiles });
     const stop = (): void => pool.kill();
     process.once('exit', stop);
+    // Interrupted: stop the workers, then remove what a killed worker could not (its temporaries).
+    const offShutdown = onShutdown(async () => {
+      const pids = await pool.stop();
+      const files = await readdir(outDir).catch(() => [] as string[]);
+      await Promise.all(files.filter((f) => pids.some((p) => f.endsWith(`.tmp-${p}`))).map((f) => rm(join(outDir, f), { force: true })));
+    });
     const started = new Map<string, number>();
     for (const j of jobs) started.set(j, performance.now());
     const retries = Number(args.retries);
@@ -158,6 +165,7 @@ registerCommand({
     }
     if (tty) process.stderr.write('\n');
     process.off('exit', stop);
+    offShutdown();
     ctx.out(
       `${converted} converted, ${skipped} skipped (output exists), ${skippedFailed ? `${skippedFailed} skipped (failed before; --resume), ` : ''}${failedPermanent + failedTransient - skippedFailed} failed; ledger ${ledger}`,
     );

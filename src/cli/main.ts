@@ -10,6 +10,7 @@ import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
 import { createLogger, type LogFormat, type Logger } from '../log.ts';
+import { runShutdownHooks } from '../cleanup.ts';
 import { allCommands } from './command.ts';
 import './inspect.ts';
 import './dump.ts';
@@ -78,8 +79,12 @@ function report(err: unknown, log: Logger): number {
 }
 
 function installSignalHandlers(): void {
-  process.once('SIGINT', () => process.exit(EXIT.sigint));
-  process.once('SIGTERM', () => process.exit(EXIT.sigterm));
+  // Let running work stop cleanly (workers ended, temporary outputs removed), then exit.
+  const stop = (code: number) => (): void => {
+    void runShutdownHooks().finally(() => process.exit(code));
+  };
+  process.once('SIGINT', stop(EXIT.sigint));
+  process.once('SIGTERM', stop(EXIT.sigterm));
 }
 
 function invokedDirectly(): boolean {

@@ -119,4 +119,20 @@ export class ConversionPool {
   kill(): void {
     for (const s of this.slots) if (s.child.exitCode === null) s.child.kill('SIGTERM');
   }
+
+  /** Stop every worker and wait until they have exited (their exit removes their temporaries). */
+  async stop(): Promise<number[]> {
+    const pids = this.slots.map((s) => s.child.pid).filter((p): p is number => p !== undefined);
+    await Promise.all(
+      this.slots.map(
+        (s) =>
+          new Promise<void>((done) => {
+            if (s.child.exitCode !== null || s.child.signalCode !== null) return done();
+            s.child.once('exit', () => done());
+            s.child.kill('SIGTERM');
+          }),
+      ),
+    );
+    return pids;
+  }
 }

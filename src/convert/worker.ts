@@ -34,3 +34,6 @@ process.on('message', async (job: Job) => {
 });
 // Stop when the pool goes away.
 process.on('disconnect', () => process.exit(0));
+// Signals end the worker through process.exit, so its exit handlers remove temporary outputs.
+process.once('SIGTERM', () => process.exit(143));
+process.once('SIGINT', () => process.exit(130));
