@@ -176,3 +176,30 @@ describe('branch selection', () => {
     expect(() => branchFilter({ preset: 'nope' })).toThrow(/unknown preset/);
   });
 });
+
+describe('verification counts', () => {
+  it('counts Parquet level entries: a value each, one per empty list at any depth', async () => {
+    const { leafLevels } = await import('../src/convert/convert-file.ts');
+    const { ListBuilder, PrimBuilder, StructBuilder } = await import('../src/root/interpret/builders.ts');
+    // [[1,2],[]], [], [[3]]  -> values 3, empty lists: one inner, one outer -> 5 level entries
+    const inner = new ListBuilder(new PrimBuilder('i32', 64));
+    const outer = new ListBuilder(inner);
+    const src = new Uint8Array([0, 0, 0, 1, 0, 0, 0, 2, 0, 0, 0, 3]);
+    const view = new DataView(src.buffer);
+    inner.child.appendBE(src, view, 0, 2);
+    inner.close();
+    inner.close();
+    outer.close();
+    outer.close();
+    inner.child.appendBE(src, view, 8, 1);
+    inner.close();
+    outer.close();
+    expect(leafLevels(outer.finish(), 'x')).toEqual([['x.list.item.list.item', 5]]);
+    const links = new ListBuilder(new StructBuilder(['a', 'b'], [new PrimBuilder('u32'), new PrimBuilder('u32')]));
+    links.close();
+    expect(leafLevels(links.finish(), 'l')).toEqual([
+      ['l.list.item.a', 1],
+      ['l.list.item.b', 1],
+    ]);
+  });
+});

@@ -6,7 +6,8 @@
  * branches ("redundant": the element counts are the list lengths of the Aux columns), members of
  * split collections (they are the fields of their collection's column) and records without values.
  * Derived: `nominalMcEventWeight` (float32), the first of `EventInfoAuxDyn.mcEventWeights`.
- * The output is written under a temporary name and renamed only when complete and verified.
+ * The output is written under a temporary name and renamed only when complete and verified (rows,
+ * and per leaf column the number of values and empty-list entries, against the Parquet footer).
  */
 import { openAsBlob } from 'node:fs';
 import { rename, rm, stat } from 'node:fs/promises';
@@ -112,6 +113,13 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     const perGroup = Math.max(1, Math.floor((o.rowGroupBytes ?? 64 * 2 ** 20) / Math.max(1, bytesPerEntry * clusterRows)));
     const rowGroupRows = clusterRows * perGroup;
 
+    // What the written file must hold, per leaf column: rows, and the number of Parquet level
+    // entries (values plus one per empty list), counted from the Arrow data as it goes out.
+    const expectedLevels = new Map<string, number>();
+    const count = (data: Data, path: string): void => {
+      for (const [leaf, n] of leafLevels(data, path)) expectedLevels.set(leaf, (expectedLevels.get(leaf) ?? 0) + n);
+    };
+
     async function* batches(): AsyncGenerator<RecordBatch> {
       if (ranges.length === 0) {
         yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: 0, nullCount: 0, children: fields.map((f) => emptyData(f.type)) }));
@@ -121,6 +129,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
         const { columns } = await reader.arrays(selected, { entryStart: start, entryStop: stop });
         const children = selected.map((b) => pruneData(columns.get(b)!, pruned.get(b)!));
         if (weights) children.push(nominalWeights(columns.get('EventInfoAuxDyn.mcEventWeights')!));
+        children.forEach((c, i) => count(c, fields[i]!.name));
         yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: stop - start, nullCount: 0, children }));
       }
     }
@@ -152,7 +161,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
         metadata,
         stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
       });
-      await verify(tmp, tree.entries, output);
+      await verify(tmp, tree.entries, output, expectedLevels);
       await rename(tmp, output);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -233,10 +242,61 @@ function nominalWeights(weights: Data): Data {
   return makeData({ type: new Float32(), data: out, length: out.length, nullCount: 0 });
 }
 
-/** The written file must hold one row per entry. */
-async function verify(path: string, entries: number, output: string): Promise<void> {
+/**
+ * Level entries per Parquet leaf column of `d` (path `a.b.c` as Parquet names them): a value each,
+ * and one for every empty list, since an empty list is stored as a level entry without a value.
+ */
+export function leafLevels(d: Data, path: string): [string, number][] {
+  const out: [string, number][] = [];
+  const walk = (data: Data, at: string, lists: Int32Array[][]): void => {
+    if (DataType.isStruct(data.type)) {
+      (data.type as Struct).children.forEach((f, i) => walk(data.children[i]!, `${at}.${f.name}`, lists));
+      return;
+    }
+    if (DataType.isList(data.type)) {
+      walk(data.children[0]!, `${at}.list.${(data.type as List).children[0]!.name}`, [...lists, [data.valueOffsets as Int32Array]]);
+      return;
+    }
+    out.push([at, levelsOf(d.length, lists)]);
+  };
+  walk(d, path, []);
+  return out;
+}
+
+/** Entries at the innermost level: each empty list at any depth counts once, values count once each. */
+function levelsOf(rows: number, lists: Int32Array[][]): number {
+  if (lists.length === 0) return rows;
+  let total = 0;
+  const visit = (depth: number, a: number, b: number): void => {
+    const offsets = lists[depth]![0]!;
+    for (let i = a; i < b; i++) {
+      const s = offsets[i]!;
+      const e = offsets[i + 1]!;
+      if (e === s) total++;
+      else if (depth + 1 === lists.length) total += e - s;
+      else visit(depth + 1, s, e);
+    }
+  };
+  visit(0, 0, rows);
+  return total;
+}
+
+/** The written file must hold one row per entry and, per leaf column, the level entries sent to it. */
+async function verify(path: string, entries: number, output: string, expected: Map<string, number>): Promise<void> {
   // A file-backed Blob: only the footer is read, not the whole output.
   const file = await pq.ParquetFile.fromFile(await openAsBlob(path));
-  const rows = file.metadata().fileMetadata().numRows();
+  const meta = file.metadata();
+  const rows = meta.fileMetadata().numRows();
   if (rows !== entries) throw new InputError(`Parquet output has ${rows} rows for ${entries} entries`, { file: output });
+  const written = new Map<string, number>();
+  for (let g = 0; g < meta.numRowGroups(); g++) {
+    for (const c of meta.rowGroup(g).columns()) {
+      const key = c.columnPath().join('.');
+      written.set(key, (written.get(key) ?? 0) + c.numValues());
+    }
+  }
+  for (const [column, n] of expected) {
+    const got = written.get(column);
+    if (got !== n) throw new InputError(`Parquet column ${column} holds ${got ?? 'no'} values, ${n} were written`, { file: output });
+  }
 }
