@@ -61,3 +61,40 @@ describe('interruption of convert', () => {
     expect(left).toEqual([]);
   });
 });
+
+describe('SIGKILL and rerun', () => {
+  it('a run killed outright mid-write is completed by a rerun: no temporaries left, output identical to an uninterrupted run', async () => {
+    const { generateLike } = await import('../src/root/write/generate-like.ts');
+    const { parseCompression } = await import('../src/root/compression/compress.ts');
+    const { RootFile } = await import('../src/root/file.ts');
+    const { readFileSync } = await import('node:fs');
+    const { main } = await import('../src/cli/main.ts');
+    const input = join(dir, 'killme.root');
+    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
+    await generateLike({ template, events: 4000, out: input, compression: parseCompression('zstd:1') });
+    await template.close();
+    const out = join(dir, 'killed');
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'src/cli/main.ts'), 'convert', input, '--out', out, '--workers', '1'], { stdio: 'ignore', detached: true });
+    let killedMidWrite = false;
+    const poll = setInterval(() => {
+      if (existsSync(out) && readdirSync(out).some((f) => f.includes('.tmp-'))) {
+        killedMidWrite = true;
+        clearInterval(poll);
+        process.kill(-child.pid!, 'SIGKILL'); // the whole process group: parent and worker
+      }
+    }, 50);
+    await new Promise((done) => child.on('exit', done));
+    clearInterval(poll);
+    expect(killedMidWrite).toBe(true);
+    await new Promise((r) => setTimeout(r, 300)); // let the killed worker's pid go
+    expect(readdirSync(out).some((f) => f.includes('.tmp-'))).toBe(true);
+    // Rerun: stale temporaries removed, the input converted.
+    expect(await main(['convert', input, '--out', out, '--workers', '1'], () => {})).toBe(0);
+    const files = readdirSync(out).filter((f) => f !== '_ledger');
+    expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
+    const clean = join(dir, 'clean');
+    expect(await main(['convert', input, '--out', clean, '--workers', '1'], () => {})).toBe(0);
+    expect(files).toHaveLength(1);
+    expect(readFileSync(join(out, files[0]!)).equals(readFileSync(join(clean, files[0]!)))).toBe(true);
+  });
+});

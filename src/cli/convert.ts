@@ -16,12 +16,47 @@ import { expandInputs } from '../convert/inputs.ts';
 import { branchFilter } from '../convert/select.ts';
 import { registerCommand } from './command.ts';
 
+/** `--row-group`: a size with its unit (`64MiB`) or a row count (`50000rows`); a bare number is refused. */
+export function parseRowGroupTarget(text: string): { bytes?: number; rows?: number } {
+  const rows = /^(\d+)\s*rows$/.exec(text.trim());
+  if (rows) {
+    const n = Number(rows[1]);
+    if (n < 1) throw new UsageError(`--row-group needs at least 1 row`);
+    return { rows: n };
+  }
+  return { bytes: parseRowGroup(text) };
+}
+
 /** `64MiB`, `500kB`, `1GB` as bytes; a bare number is refused (rows or bytes?). Used for every size option. */
 export function parseRowGroup(text: string): number {
   const m = /^(\d+(?:\.\d+)?)\s*(B|kB|KiB|MB|MiB|GB|GiB)$/.exec(text.trim());
-  if (!m) throw new UsageError(`--row-group takes a size with its unit (64MiB, 256MB), got "${text}"`);
+  if (!m) throw new UsageError(`a size needs its unit (64MiB, 256MB; --row-group also takes 50000rows), got "${text}"`);
   const unit: Record<string, number> = { B: 1, kB: 1e3, KiB: 2 ** 10, MB: 1e6, MiB: 2 ** 20, GB: 1e9, GiB: 2 ** 30 };
   return Math.round(Number(m[1]) * unit[m[2]!]!);
+}
+
+/**
+ * Temporary outputs of runs that were killed outright (SIGKILL, a lost node): `*.tmp-<pid>` whose
+ * process is gone. A live pid means another run is writing there: its files are left alone.
+ */
+async function removeStaleTemporaries(outDir: string): Promise<void> {
+  for (const f of await readdir(outDir).catch(() => [] as string[])) {
+    const m = /\.tmp-(\d+)$/.exec(f);
+    if (!m) continue;
+    if (!(await processAlive(Number(m[1])))) await rm(join(outDir, f), { force: true });
+  }
+}
+
+/** Whether a process runs (a zombie, whose parent was killed and nobody reaped it, does not). */
+async function processAlive(pid: number): Promise<boolean> {
+  const stat = await readFile(`/proc/${pid}/stat`, 'utf8').catch(() => undefined);
+  if (stat !== undefined) return !/^\d+ \(.*\) Z/.test(stat);
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (err) {
+    return (err as NodeJS.ErrnoException).code === 'EPERM';
+  }
 }
 
 /** The last status each input had in the earlier ledgers of this output directory. */
@@ -66,7 +101,7 @@ registerCommand({
       .example('$0 convert data/*.root --out parquet/', 'one Parquet file per input')
       .example('$0 convert data/ --out parquet-analysis/ --preset analysis', 'only the branches the analysis reads'),
   async run(args, ctx) {
-    const rowGroupBytes = parseRowGroup(String(args['row-group']));
+    const { bytes: rowGroupBytes, rows: rowGroupRows } = parseRowGroupTarget(String(args['row-group']));
     const selection = {
       include: (args.include as string[] | undefined)?.map(String),
       exclude: (args.exclude as string[] | undefined)?.map(String),
@@ -77,6 +112,7 @@ registerCommand({
     const inputs = await expandInputs((args.inputs as string[]).map(String));
     if (inputs.length === 0) throw new UsageError('no ROOT input found');
     await mkdir(join(outDir, '_ledger'), { recursive: true });
+    await removeStaleTemporaries(outDir);
     const ledger = join(outDir, '_ledger', `${new Date().toISOString().replace(/[:.]/g, '-')}-${process.pid}.jsonl`);
     const compression = ({ zstd: 'ZSTD', snappy: 'SNAPPY', none: 'UNCOMPRESSED' } as const)[String(args.compression) as 'zstd' | 'snappy' | 'none'];
     let failedPermanent = 0;
@@ -131,7 +167,7 @@ registerCommand({
     let pending = jobs;
     for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
       const again: string[] = [];
-      await pool.run(pending, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, selection }, async (input, outcome) => {
+      await pool.run(pending, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, rowGroupRows, selection }, async (input, outcome) => {
         const record: Record<string, unknown> = { time: new Date().toISOString(), input, attempt: attempt + 1 };
         if (outcome instanceof Error) {
           const code = exitCodeOf(outcome);

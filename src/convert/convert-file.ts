@@ -33,6 +33,8 @@ export interface ConvertOptions {
   compression?: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
   /** Target uncompressed bytes of a row group (whole clusters are combined up to it). */
   rowGroupBytes?: number;
+  /** Or a row count per row group (takes precedence over rowGroupBytes). */
+  rowGroupRows?: number;
   /** Which branches to convert (all with values by default). */
   selection?: Selection;
 }
@@ -111,7 +113,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     const clusterRows = ranges.length ? Math.max(...ranges.map(([a, b]) => b - a)) : 1;
     const bytesPerEntry = tree.totBytes / Math.max(1, tree.entries);
     const perGroup = Math.max(1, Math.floor((o.rowGroupBytes ?? 64 * 2 ** 20) / Math.max(1, bytesPerEntry * clusterRows)));
-    const rowGroupRows = clusterRows * perGroup;
+    const rowGroupRows = o.rowGroupRows ?? clusterRows * perGroup;
 
     // What the written file must hold, per leaf column: rows, and the number of Parquet level
     // entries (values plus one per empty list), counted from the Arrow data as it goes out.
