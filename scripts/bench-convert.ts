@@ -68,6 +68,8 @@ async function run(workers: number): Promise<Record<string, unknown>> {
     eventsPerSecondPerWorker: Math.round(events / seconds / workers),
     uncompressedMBpsPerWorker: +(uncompressed / 1e6 / seconds / workers).toFixed(1),
     peakWorkerRssMiB: +(pool.peakRss / 2 ** 20).toFixed(1),
+    workerRssAfterFile100MiB: pool.rssHistory[99] ? +(pool.rssHistory[99] / 2 ** 20).toFixed(1) : null,
+    workerRssAfterFile1000MiB: pool.rssHistory[999] ? +(pool.rssHistory[999] / 2 ** 20).toFixed(1) : null,
     parquetToRootRatio: +(parquetBytes / rootBytes).toFixed(3),
   };
 }
@@ -89,6 +91,6 @@ const result = {
   oneWorker: await run(1),
   allCores: await run(availableParallelism()),
   parquetToRootRatioOnFixtures: fixtureRatios,
-  targets: { uncompressedMBpsPerWorker: 100, peakWorkerRssMiB: 512, parquetToRootRatio: 1 },
+  targets: { uncompressedMBpsPerWorker: 100, peakWorkerRssMiB: 512, parquetToRootRatio: 1, rssGrowthFile100To1000: 0.1 },
 };
 console.log(JSON.stringify(result, null, 2));

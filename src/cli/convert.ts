@@ -154,8 +154,6 @@ registerCommand({
       const files = await readdir(outDir).catch(() => [] as string[]);
       await Promise.all(files.filter((f) => pids.some((p) => f.endsWith(`.tmp-${p}`))).map((f) => rm(join(outDir, f), { force: true })));
     });
-    const started = new Map<string, number>();
-    for (const j of jobs) started.set(j, performance.now());
     const retries = Number(args.retries);
     if (!Number.isSafeInteger(retries) || retries < 0) throw new UsageError('--retries must be a whole number >= 0');
     const total = jobs.length;
@@ -167,7 +165,7 @@ registerCommand({
     let pending = jobs;
     for (let attempt = 0; attempt <= retries && pending.length > 0; attempt++) {
       const again: string[] = [];
-      await pool.run(pending, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, rowGroupRows, selection }, async (input, outcome) => {
+      await pool.run(pending, { outDir, tree: args.tree as string | undefined, compression, rowGroupBytes, rowGroupRows, selection }, async (input, outcome, seconds) => {
         const record: Record<string, unknown> = { time: new Date().toISOString(), input, attempt: attempt + 1 };
         if (outcome instanceof Error) {
           const code = exitCodeOf(outcome);
@@ -188,7 +186,7 @@ registerCommand({
           if (!tty) ctx.log.info(`converted ${input}`, { entries: outcome.entries, columns: outcome.columns, output: outcome.output });
         }
         if (record.status !== 'retrying') finished++;
-        record.seconds = +((performance.now() - started.get(input)!) / 1000).toFixed(3);
+        record.seconds = +seconds.toFixed(3);
         await ledgerLine(record);
         if (tty) {
           const s = (performance.now() - t0) / 1000;

@@ -39,6 +39,8 @@ export class ConversionPool {
   private nextId = 1;
   /** Peak resident memory reported by any worker. */
   peakRss = 0;
+  /** The reporting worker's resident memory after each finished file, in finishing order. */
+  readonly rssHistory: number[] = [];
   workersStarted = 0;
 
   constructor(o: PoolOptions) {
@@ -52,7 +54,7 @@ export class ConversionPool {
   }
 
   /** Convert every input with at most `workers` in flight; `onResult` is called as each finishes. */
-  async run(inputs: readonly string[], options: ConvertOptions, onResult: (input: string, result: ConvertResult | Error) => Promise<void>): Promise<void> {
+  async run(inputs: readonly string[], options: ConvertOptions, onResult: (input: string, result: ConvertResult | Error, seconds: number) => Promise<void>): Promise<void> {
     let next = 0;
     const runSlot = async (): Promise<void> => {
       let slot = this.spawn();
@@ -65,6 +67,7 @@ export class ConversionPool {
             slot = this.replace(slot);
           }
           let outcome: ConvertResult | Error;
+          const t0 = performance.now();
           try {
             outcome = await this.convert(slot, input, options);
           } catch (err) {
@@ -72,7 +75,7 @@ export class ConversionPool {
             if (slot.child.exitCode !== null || slot.child.signalCode !== null) slot = this.replace(slot);
           }
           slot.files++;
-          await onResult(input, outcome);
+          await onResult(input, outcome, (performance.now() - t0) / 1000);
         }
       } finally {
         if (slot.child.connected) slot.child.disconnect();
@@ -97,6 +100,7 @@ export class ConversionPool {
         cleanup();
         slot.rss = msg.rss;
         this.peakRss = Math.max(this.peakRss, msg.rss);
+        this.rssHistory.push(msg.rss);
         if (msg.ok) resolve(msg.result!);
         else reject(new WorkerFailure(msg.error!.message, msg.error!.context, msg.error!.exitCode, msg.error!.name));
       };
