@@ -4,6 +4,7 @@
  * merged request grows beyond `maxRequest` bytes (a single larger range is still read whole).
  * Requests run with at most `concurrency` in flight.
  */
+import pLimit from 'p-limit';
 import type { ByteRange, ByteSource } from './source.ts';
 
 export interface CoalesceConfig {
@@ -50,17 +51,17 @@ export async function readRanges(
 ): Promise<Uint8Array[]> {
   const plan = planRanges(ranges, config);
   const result = new Array<Uint8Array>(ranges.length);
-  let next = 0;
-  const worker = async (): Promise<void> => {
-    while (next < plan.length) {
-      const m = plan[next++]!;
-      const bytes = await source.read(m.offset, m.length);
-      for (const i of m.members) {
-        const r = ranges[i]!;
-        result[i] = bytes.subarray(r.offset - m.offset, r.offset - m.offset + r.length);
-      }
-    }
-  };
-  await Promise.all(Array.from({ length: Math.min(Math.max(1, config.concurrency), plan.length) }, worker));
+  const limit = pLimit(Math.max(1, config.concurrency));
+  await Promise.all(
+    plan.map((m) =>
+      limit(async () => {
+        const bytes = await source.read(m.offset, m.length);
+        for (const i of m.members) {
+          const r = ranges[i]!;
+          result[i] = bytes.subarray(r.offset - m.offset, r.offset - m.offset + r.length);
+        }
+      }),
+    ),
+  );
   return result;
 }
