@@ -108,6 +108,14 @@ registerCommand({
       preset: args.preset as string | undefined,
     };
     branchFilter(selection); // an unknown preset is a usage error before any work
+    const maxRss = parseRowGroup(String(args['max-worker-memory']));
+    // A row group is held about three times while it is converted (decoded columns, their IPC copy,
+    // the encoder's copy), on top of a worker's ~300 MiB of code and WebAssembly memory.
+    if (rowGroupBytes !== undefined && 3 * rowGroupBytes + 300 * 2 ** 20 > maxRss) {
+      throw new UsageError(
+        `--row-group ${String(args['row-group'])} needs about ${Math.round((3 * rowGroupBytes + 300 * 2 ** 20) / 2 ** 20)} MiB per worker, above --max-worker-memory ${String(args['max-worker-memory'])}`,
+      );
+    }
     const outDir = String(args.out);
     const inputs = await expandInputs((args.inputs as string[]).map(String));
     if (inputs.length === 0) throw new UsageError('no ROOT input found');
@@ -145,7 +153,7 @@ registerCommand({
     const maxFiles = Number(args['max-files-per-worker']);
     if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1`);
     if (!Number.isSafeInteger(maxFiles) || maxFiles < 1) throw new UsageError(`--max-files-per-worker must be a whole number >= 1`);
-    const pool = new ConversionPool({ workers, maxRssBytes: parseRowGroup(String(args['max-worker-memory'])), maxFilesPerWorker: maxFiles });
+    const pool = new ConversionPool({ workers, maxRssBytes: maxRss, maxFilesPerWorker: maxFiles });
     const stop = (): void => pool.kill();
     process.once('exit', stop);
     // Interrupted: stop the workers, then remove what a killed worker could not (its temporaries).
