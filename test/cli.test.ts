@@ -14,6 +14,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { openFile } from 'jsroot/io';
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
+import type { InspectReport } from '../src/root/inspect.ts';
 import { formatNumber, stringify } from '../src/cli/json.ts';
 import { main } from '../src/cli/main.ts';
 import { RootFile } from '../src/root/file.ts';
@@ -66,25 +67,10 @@ const STACK_LINE = /^\s+at /m;
 // inspect --json
 // ---------------------------------------------------------------------------------------------
 
-interface BranchJson {
-  name: string;
-  typeName: string;
-  compressedBytes: number;
-  uncompressedBytes: number;
-  baskets: number;
-  readable: boolean;
-  reason?: string;
-}
-interface InspectJson {
-  file: { path: string; size: number; version: number; compression: { setting: number; algorithm: string; level: number } };
-  keys: { name: string; cycle: number; className: string }[];
-  trees: { name: string; cycle: number; kind: string; entries: number; branches: BranchJson[] }[];
-}
-
 const isCount = (x: unknown): boolean => Number.isSafeInteger(x) && (x as number) >= 0;
 
 /** Every object of the report has exactly the contract's fields, with the contract's types. */
-function checkInspectContract(r: InspectJson): void {
+function checkInspectContract(r: InspectReport): void {
   expect(Object.keys(r).sort()).toEqual(['file', 'keys', 'trees']);
   expect(Object.keys(r.file).sort()).toEqual(['compression', 'path', 'size', 'version']);
   expect(Object.keys(r.file.compression).sort()).toEqual(['algorithm', 'level', 'setting']);
@@ -111,11 +97,11 @@ function checkInspectContract(r: InspectJson): void {
   }
 }
 
-async function inspectJson(path: string): Promise<InspectJson> {
+async function inspectJson(path: string): Promise<InspectReport> {
   const r = await run('inspect', path, '--json');
   expect(r.code, r.stderr).toBe(0);
   expect(r.stderr).toBe('');
-  return JSON.parse(r.stdout) as InspectJson;
+  return JSON.parse(r.stdout) as InspectReport;
 }
 
 /** The keys of the top directory, as jsroot lists them (an independent reader). */

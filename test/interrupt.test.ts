@@ -1,6 +1,6 @@
 /** Interrupted commands exit 130 (SIGINT) / 143 (SIGTERM) and leave no partial output behind. */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
@@ -32,30 +32,46 @@ describe('interruption', () => {
   });
 });
 
+/** A 4000-event PHYSLITE-like input: big enough that its conversion is still writing when killed. */
+async function makeInput(name: string): Promise<string> {
+  const { generateLike } = await import('../src/root/write/generate-like.ts');
+  const { parseCompression } = await import('../src/root/compression/compress.ts');
+  const { RootFile } = await import('../src/root/file.ts');
+  const input = join(dir, name);
+  const template = await RootFile.open(fixture('PHYSLITE_example.root'));
+  await generateLike({ template, events: 4000, out: input, compression: parseCompression('zstd:1') });
+  await template.close();
+  return input;
+}
+
+const hasTemporary = (out: string): boolean => existsSync(out) && readdirSync(out).some((f) => f.includes('.tmp-'));
+
+/**
+ * Runs `convert input --out out` in a child process and kills it (or, detached, its whole process
+ * group: parent and worker) once a temporary Parquet file appears. Resolves with whether it was
+ * killed mid-write and its exit code.
+ */
+async function convertKilledMidWrite(input: string, out: string, signal: NodeJS.Signals, group: boolean): Promise<{ killedMidWrite: boolean; exit: number | null }> {
+  const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'src/cli/main.ts'), 'convert', input, '--out', out, '--workers', '1'], { stdio: 'ignore', detached: group });
+  let killedMidWrite = false;
+  const poll = setInterval(() => {
+    if (!hasTemporary(out)) return;
+    killedMidWrite = true;
+    clearInterval(poll);
+    if (group) process.kill(-child.pid!, signal);
+    else child.kill(signal);
+  }, 50);
+  const exit = await new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+  clearInterval(poll);
+  return { killedMidWrite, exit };
+}
+
 describe('interruption of convert', () => {
   it('SIGINT during a conversion: exit 130, no temporary or partial Parquet file', async () => {
-    const { generateLike } = await import('../src/root/write/generate-like.ts');
-    const { parseCompression } = await import('../src/root/compression/compress.ts');
-    const { RootFile } = await import('../src/root/file.ts');
-    const input = join(dir, 'input.root');
-    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
-    await generateLike({ template, events: 4000, out: input, compression: parseCompression('zstd:1') });
-    await template.close();
+    const input = await makeInput('input.root');
     const out = join(dir, 'parquet');
-    // Interrupt while the temporary Parquet file is being written (poll until it appears).
-    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'src/cli/main.ts'), 'convert', input, '--out', out, '--workers', '1'], { stdio: 'ignore' });
-    let sawTemporary = false;
-    const poll = setInterval(() => {
-      const files = existsSync(out) ? readdirSync(out) : [];
-      if (files.some((f) => f.includes('.tmp-'))) {
-        sawTemporary = true;
-        clearInterval(poll);
-        child.kill('SIGINT');
-      }
-    }, 50);
-    const exit = await new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
-    clearInterval(poll);
-    expect(sawTemporary).toBe(true);
+    const { killedMidWrite, exit } = await convertKilledMidWrite(input, out, 'SIGINT', false);
+    expect(killedMidWrite).toBe(true);
     expect(exit).toBe(130);
     const left = readdirSync(out).filter((f) => f !== '_ledger');
     expect(left).toEqual([]);
@@ -64,30 +80,13 @@ describe('interruption of convert', () => {
 
 describe('SIGKILL and rerun', () => {
   it('a run killed outright mid-write is completed by a rerun: no temporaries left, output identical to an uninterrupted run', async () => {
-    const { generateLike } = await import('../src/root/write/generate-like.ts');
-    const { parseCompression } = await import('../src/root/compression/compress.ts');
-    const { RootFile } = await import('../src/root/file.ts');
-    const { readFileSync } = await import('node:fs');
     const { main } = await import('../src/cli/main.ts');
-    const input = join(dir, 'killme.root');
-    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
-    await generateLike({ template, events: 4000, out: input, compression: parseCompression('zstd:1') });
-    await template.close();
+    const input = await makeInput('killme.root');
     const out = join(dir, 'killed');
-    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'src/cli/main.ts'), 'convert', input, '--out', out, '--workers', '1'], { stdio: 'ignore', detached: true });
-    let killedMidWrite = false;
-    const poll = setInterval(() => {
-      if (existsSync(out) && readdirSync(out).some((f) => f.includes('.tmp-'))) {
-        killedMidWrite = true;
-        clearInterval(poll);
-        process.kill(-child.pid!, 'SIGKILL'); // the whole process group: parent and worker
-      }
-    }, 50);
-    await new Promise((done) => child.on('exit', done));
-    clearInterval(poll);
+    const { killedMidWrite } = await convertKilledMidWrite(input, out, 'SIGKILL', true);
     expect(killedMidWrite).toBe(true);
     await new Promise((r) => setTimeout(r, 300)); // let the killed worker's pid go
-    expect(readdirSync(out).some((f) => f.includes('.tmp-'))).toBe(true);
+    expect(hasTemporary(out)).toBe(true);
     // Rerun: stale temporaries removed, the input converted.
     expect(await main(['convert', input, '--out', out, '--workers', '1'], () => {})).toBe(0);
     const files = readdirSync(out).filter((f) => f !== '_ledger');

@@ -4,6 +4,7 @@
  * a DataView and copy big-endian value runs into the builders. Every entry is checked against its
  * entry-offset span, so corrupt bytes end in a DeserializationError naming entry and offset.
  */
+import { kByteCountMask } from '../object-reader.ts';
 import { DeserializationError, type ErrorContext } from '../../errors.ts';
 import type { Basket } from '../tree/basket.ts';
 import {
@@ -20,7 +21,6 @@ import {
 } from './builders.ts';
 import type { TypeNode } from './typename.ts';
 
-const kByteCountMask = 0x40000000;
 export const kMemberWise = 0x4000;
 
 export interface DecodeArgs {

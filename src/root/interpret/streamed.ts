@@ -13,6 +13,7 @@
  * What cannot be typed statically (pointers to polymorphic objects, custom streamers) is refused
  * at compile time with a reason.
  */
+import { kByteCountMask } from '../object-reader.ts';
 import type { Field } from 'apache-arrow';
 import { UnsupportedError } from '../../errors.ts';
 import { ST, normalizeClassName, type StreamerElement, type StreamerInfo, type StreamerSet } from '../streamers.ts';
@@ -30,7 +31,6 @@ import {
 import { type Content, type State, fail, kMemberWise, primContent, stringContent, u32 } from './decoders.ts';
 import { STREAMER_PRIMS, parseTypeName, type TypeNode } from './typename.ts';
 
-const kByteCountMask = 0x40000000;
 
 
 /** A record header: byte count when present, version, and the checksum that follows version 0. */

@@ -6,7 +6,7 @@
  * TArray*. Reading an object and writing it back gives the same bytes.
  */
 import { UnsupportedError } from '../../errors.ts';
-import { kClassMask, kMapOffset, kNewClassTag, type RootObject } from '../object-reader.ts';
+import { kByteCountMask, kClassMask, kMapOffset, kNewClassTag, type RootObject } from '../object-reader.ts';
 import { ST, normalizeClassName, type StreamerElement, type StreamerInfo, type StreamerSet } from '../streamers.ts';
 import { Out } from './out.ts';
 
@@ -145,7 +145,7 @@ export class ObjectWriter {
     }
     this.objectTags.set(obj, this.origin + beg + kMapOffset);
     this.writeClass(out, className, obj);
-    out.patchU32(beg, (0x40000000 | (out.pos - beg - 4)) >>> 0);
+    out.patchU32(beg, (kByteCountMask | (out.pos - beg - 4)) >>> 0);
   }
 }
 

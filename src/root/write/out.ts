@@ -3,7 +3,7 @@
  * are opened with `beginRecord` and closed with `endRecord`, which patches the count
  * (0x40000000 | bytes after the count), as TBufferFile::WriteVersion / SetByteCount do.
  */
-const kByteCountMask = 0x40000000;
+import { kByteCountMask } from '../object-reader.ts';
 
 export class Out {
   private buf: Uint8Array;
