@@ -16,6 +16,8 @@ import './inspect.ts';
 import './dump.ts';
 import './generate.ts';
 import './convert.ts';
+import './analyze.ts';
+import './merge.ts';
 
 export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t + '\n')): Promise<number> {
   const format: LogFormat = argv.includes('--log-format=json') || argv.join(' ').includes('--log-format json') ? 'json' : 'text';

@@ -1,0 +1,394 @@
+/**
+ * The built-in PHYSLITE analysis, written with the public API (api.ts). Object selection, overlap
+ * removal in the ATLAS order, then: the dimuon mass spectrum of the leading opposite-charge pair on
+ * log-log axes from 0.25 to 150 GeV (omega/rho, phi, J/psi, psi(2S), Upsilon, Z), the dielectron
+ * mass, the masses of all opposite-charge same-flavour pairs, leading lepton and muon pT, object
+ * multiplicities and missing ET. Energies in the files are MeV; parameters and axes are GeV.
+ * Release-21 and release-22+ column names are both accepted (see `columns`).
+ */
+import { defineAnalysis } from './api.ts';
+import { type Collection, type NumArray, collection, counts, leading, select } from './collection.ts';
+import type { Events } from './events.ts';
+import { pairMass } from './kinematics.ts';
+import { removeOverlaps } from './overlap.ts';
+
+export const MUON_MASS = 105.658; // MeV
+const GEV = 1000;
+
+export interface BuiltinParams {
+  electronPt: number;
+  electronEta: number;
+  electronCrackVeto: boolean;
+  /** LH working point flag: VeryLoose, Loose, LooseBL, Medium, Tight. */
+  electronId: string;
+  muonPt: number;
+  muonEta: number;
+  /** Highest accepted `quality` value: 0 Tight, 1 Medium, 2 Loose, 3 VeryLoose. */
+  muonQuality: number;
+  jetPt: number;
+  jetEta: number;
+  /** JVT applies to jets with pT below this (GeV) and |eta| below jvtEta. */
+  jvtPtMax: number;
+  jvtEta: number;
+  /** Release-21 `Jvt` score cut where `NNJvtPass` is absent. */
+  jvtScore: number;
+  overlapRemoval: boolean;
+  slidingCone: boolean;
+  /** dR from rapidity (true) or pseudorapidity. */
+  useRapidity: boolean;
+}
+
+const AUX = (c: string, m: string): string[] => [`${c}AuxDyn_${m}`, `${c}Aux_${m}`];
+
+export const CUTFLOW = ['all events', '>= 2 selected muons', 'leading muon pair opposite charge', '>= 2 selected electrons', 'leading electron pair opposite charge'] as const;
+
+export default defineAnalysis<BuiltinParams>({
+  name: 'physlite-builtin',
+  description: 'electrons, muons, jets with overlap removal; dimuon and dielectron spectra, lepton pT, jet multiplicity, MET',
+  params: {
+    electronPt: 7,
+    electronEta: 2.47,
+    electronCrackVeto: true,
+    electronId: 'Medium',
+    muonPt: 3,
+    muonEta: 2.5,
+    muonQuality: 1,
+    jetPt: 20,
+    jetEta: 4.5,
+    jvtPtMax: 60,
+    jvtEta: 2.4,
+    jvtScore: 0.2,
+    overlapRemoval: true,
+    slidingCone: false,
+    useRapidity: true,
+  },
+  columns: (p) => ({
+    weight: { names: ['nominalMcEventWeight'], optional: true },
+    mcWeights: { names: AUX('EventInfo', 'mcEventWeights'), optional: true },
+    el_pt: AUX('AnalysisElectrons', 'pt'),
+    el_eta: AUX('AnalysisElectrons', 'eta'),
+    el_phi: AUX('AnalysisElectrons', 'phi'),
+    el_m: { names: AUX('AnalysisElectrons', 'm'), optional: true },
+    el_charge: AUX('AnalysisElectrons', 'charge'),
+    el_id: AUX('AnalysisElectrons', `DFCommonElectronsLH${p.electronId}`),
+    el_tracks: { names: AUX('AnalysisElectrons', 'trackParticleLinks'), optional: true },
+    gsf_original: { names: AUX('GSFTrackParticles', 'originalTrackParticle'), optional: true },
+    mu_pt: AUX('AnalysisMuons', 'pt'),
+    mu_eta: AUX('AnalysisMuons', 'eta'),
+    mu_phi: AUX('AnalysisMuons', 'phi'),
+    mu_charge: AUX('AnalysisMuons', 'charge'),
+    mu_quality: AUX('AnalysisMuons', 'quality'),
+    mu_idtrack: { names: AUX('AnalysisMuons', 'inDetTrackParticleLink'), optional: true },
+    jet_pt: AUX('AnalysisJets', 'pt'),
+    jet_eta: AUX('AnalysisJets', 'eta'),
+    jet_phi: AUX('AnalysisJets', 'phi'),
+    jet_m: AUX('AnalysisJets', 'm'),
+    jet_jvtpass: { names: AUX('AnalysisJets', 'NNJvtPass'), optional: true },
+    jet_jvt: { names: AUX('AnalysisJets', 'Jvt'), optional: true },
+    jet_ntrk: { names: AUX('AnalysisJets', 'NumTrkPt500'), optional: true },
+    met_mpx: { names: AUX('MET_Core_AnalysisMET', 'mpx'), optional: true },
+    met_mpy: { names: AUX('MET_Core_AnalysisMET', 'mpy'), optional: true },
+    met_name: { names: AUX('MET_Core_AnalysisMET', 'name'), optional: true },
+  }),
+  histograms: () => ({
+    mumu_mass: {
+      axes: [{ type: 'log', bins: 600, lower: 0.25, upper: 150, label: 'm_{#mu#mu} [GeV]' }],
+      label: 'Dimuon mass, leading opposite-charge pair',
+      plot: { logx: true, logy: true },
+    },
+    ee_mass: {
+      axes: [{ type: 'log', bins: 300, lower: 1, upper: 150, label: 'm_{ee} [GeV]' }],
+      label: 'Dielectron mass, leading opposite-charge pair',
+      plot: { logx: true, logy: true },
+    },
+    mumu_mass_all: {
+      axes: [{ type: 'log', bins: 600, lower: 0.25, upper: 150, label: 'm_{#mu#mu} [GeV]' }],
+      label: 'Dimuon mass, all opposite-charge pairs',
+      plot: { logx: true, logy: true },
+    },
+    ee_mass_all: {
+      axes: [{ type: 'log', bins: 300, lower: 1, upper: 150, label: 'm_{ee} [GeV]' }],
+      label: 'Dielectron mass, all opposite-charge pairs',
+      plot: { logx: true, logy: true },
+    },
+    lead_lepton_pt: { axes: [{ type: 'log', bins: 60, lower: 1, upper: 1000, label: 'leading lepton p_{T} [GeV]' }], label: 'Leading lepton pT', plot: { logx: true, logy: true } },
+    lead_muon_pt: { axes: [{ type: 'regular', bins: 100, lower: 0, upper: 200, label: 'leading muon p_{T} [GeV]' }], label: 'Leading muon pT', plot: { logy: true } },
+    n_jets: { axes: [{ type: 'regular', bins: 16, lower: -0.5, upper: 15.5, label: 'selected jets' }], label: 'Jet multiplicity', plot: { logy: true } },
+    n_muons: { axes: [{ type: 'regular', bins: 8, lower: -0.5, upper: 7.5, label: 'selected muons' }], label: 'Muon multiplicity', plot: { logy: true } },
+    n_electrons: { axes: [{ type: 'regular', bins: 8, lower: -0.5, upper: 7.5, label: 'selected electrons' }], label: 'Electron multiplicity', plot: { logy: true } },
+    met: {
+      axes: [{ type: 'regular', bins: 60, lower: 0, upper: 300, label: 'E_{T}^{miss} [GeV]' }],
+      label: 'Missing ET: selected objects + PVSoftTrkCore soft term',
+      plot: { logy: true },
+    },
+  }),
+  cutflow: CUTFLOW,
+  process(ev, out, p) {
+    const n = ev.rows;
+    const w = eventWeights(ev, out);
+    out.cut('all events', null, w, n);
+
+    // Objects, with the per-object inputs of overlap removal carried as fields so selection compacts them.
+    const el = jaggedCollection(ev, 'el_pt', { pt: 'el_pt', eta: 'el_eta', phi: 'el_phi', charge: 'el_charge', id: 'el_id' }, ev.has('el_m') ? { m: 'el_m' } : {});
+    const mu = jaggedCollection(ev, 'mu_pt', { pt: 'mu_pt', eta: 'mu_eta', phi: 'mu_phi', charge: 'mu_charge', quality: 'mu_quality' });
+    const jvt: Record<string, string> = ev.has('jet_jvtpass') ? { jvtpass: 'jet_jvtpass' } : ev.has('jet_jvt') ? { jvtscore: 'jet_jvt' } : {};
+    if (!jvt.jvtpass && !jvt.jvtscore) out.note('no JVT column (NNJvtPass or Jvt): jets selected without JVT');
+    const jet = jaggedCollection(ev, 'jet_pt', { pt: 'jet_pt', eta: 'jet_eta', phi: 'jet_phi', m: 'jet_m' }, jvt);
+    const tracks = trackIdentities(ev, el, mu);
+    if (tracks) {
+      (el.fields as Record<string, NumArray>).trk_key = tracks.electron.key;
+      (el.fields as Record<string, NumArray>).trk_index = tracks.electron.index;
+      (mu.fields as Record<string, NumArray>).trk_key = tracks.muon.key;
+      (mu.fields as Record<string, NumArray>).trk_index = tracks.muon.index;
+    }
+    if (ev.has('jet_ntrk')) (jet.fields as Record<string, NumArray>).ntrk = primaryVertexTracks(ev, jet);
+
+    const selE = select(el, electronMask(el, p));
+    const selM = select(mu, muonMask(mu, p));
+    const selJ = select(jet, jetMask(jet, p));
+
+    let E = selE;
+    let M = selM;
+    let J = selJ;
+    if (p.overlapRemoval) {
+      const f = (c: Collection, m: NumArray | number | null) => ({ coll: c, pt: c.fields.pt!, eta: c.fields.eta!, phi: c.fields.phi!, m });
+      const r = removeOverlaps(f(selE, selE.fields.m ?? 0.511), f(selM, MUON_MASS), f(selJ, selJ.fields.m!), {
+        useRapidity: p.useRapidity,
+        slidingCone: p.slidingCone,
+        ...(tracks
+          ? {
+              electronTrack: { key: selE.fields.trk_key as Uint32Array, index: selE.fields.trk_index as Uint32Array },
+              muonTrack: { key: selM.fields.trk_key as Uint32Array, index: selM.fields.trk_index as Uint32Array },
+            }
+          : {}),
+        ...(selJ.fields.ntrk ? { jetTracks: selJ.fields.ntrk } : {}),
+      });
+      for (const s of r.steps) if (!s.applied || s.reason) out.note(`overlap removal, ${s.step}: ${s.reason ?? 'not applied'}`);
+      E = select(selE, r.electrons);
+      M = select(selM, r.muons);
+      J = select(selJ, r.jets);
+    }
+
+    const nE = counts(E);
+    const nM = counts(M);
+    const nJ = counts(J);
+    out.hist('n_electrons').fill([nE], w);
+    out.hist('n_muons').fill([nM], w);
+    out.hist('n_jets').fill([nJ], w);
+
+    leadingPair(M, MUON_MASS, w, out, 'mumu_mass', '>= 2 selected muons', 'leading muon pair opposite charge');
+    leadingPair(E, E.fields.m ?? 0.511, w, out, 'ee_mass', '>= 2 selected electrons', 'leading electron pair opposite charge');
+    allPairs(M, MUON_MASS, w, out.hist('mumu_mass_all'));
+    allPairs(E, E.fields.m ?? 0.511, w, out.hist('ee_mass_all'));
+
+    // Leading muon and leading lepton pT.
+    const lm = leading(M, M.fields.pt!);
+    const le = leading(E, E.fields.pt!);
+    const muPt = new Float64Array(n);
+    const lepPt = new Float64Array(n);
+    const hasMu = new Uint8Array(n);
+    const hasLep = new Uint8Array(n);
+    for (let i = 0; i < n; i++) {
+      const a = lm[i]! >= 0 ? M.fields.pt![lm[i]!]! / GEV : -1;
+      const b = le[i]! >= 0 ? E.fields.pt![le[i]!]! / GEV : -1;
+      if (a >= 0) {
+        hasMu[i] = 1;
+        muPt[i] = a;
+      }
+      if (a >= 0 || b >= 0) {
+        hasLep[i] = 1;
+        lepPt[i] = Math.max(a, b);
+      }
+    }
+    fillMasked(out.hist('lead_muon_pt'), muPt, w, hasMu);
+    fillMasked(out.hist('lead_lepton_pt'), lepPt, w, hasLep);
+
+    // Missing ET: minus the vector sum of the selected objects, plus the track soft term.
+    if (ev.has('met_mpx') && ev.has('met_mpy') && ev.has('met_name')) {
+      const soft = ev.findString('met_name', 'PVSoftTrkCore');
+      const mpx = ev.jagged('met_mpx').values;
+      const mpy = ev.jagged('met_mpy').values;
+      const met = new Float64Array(n);
+      const hasMet = new Uint8Array(n);
+      for (let i = 0; i < n; i++) {
+        if (soft[i]! < 0) continue;
+        let x = mpx[soft[i]!]!;
+        let y = mpy[soft[i]!]!;
+        for (const c of [E, M, J]) {
+          for (let j = c.offsets[i]!; j < c.offsets[i + 1]!; j++) {
+            x -= c.fields.pt![j]! * Math.cos(c.fields.phi![j]!);
+            y -= c.fields.pt![j]! * Math.sin(c.fields.phi![j]!);
+          }
+        }
+        met[i] = Math.hypot(x, y) / GEV;
+        hasMet[i] = 1;
+      }
+      fillMasked(out.hist('met'), met, w, hasMet);
+    } else {
+      out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
+    }
+  },
+});
+
+/** Nominal MC weight per event: the derived scalar column, else the first mcEventWeights entry, else 1 (data). */
+function eventWeights(ev: Events, out: { note(t: string): void }): Float64Array {
+  const w = new Float64Array(ev.rows);
+  if (ev.has('weight')) {
+    w.set(ev.scalar('weight'));
+  } else if (ev.has('mcWeights')) {
+    const { offsets, values } = ev.jagged('mcWeights');
+    for (let i = 0; i < ev.rows; i++) w[i] = offsets[i + 1]! > offsets[i]! ? values[offsets[i]!]! : 0;
+  } else {
+    w.fill(1);
+    out.note('no MC event weights: events weighted 1 (data)');
+  }
+  return w;
+}
+
+function jaggedCollection(ev: Events, by: string, fields: Record<string, string>, extra: Record<string, string> = {}): Collection {
+  const offsets = ev.jagged(by).offsets;
+  const out: Record<string, NumArray> = {};
+  for (const [k, col] of Object.entries({ ...fields, ...extra })) out[k] = ev.jagged(col).values;
+  return collection(offsets, out);
+}
+
+function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
+  const { pt, eta, id } = c.fields as Record<string, NumArray>;
+  const keep = new Uint8Array(pt!.length);
+  for (let j = 0; j < keep.length; j++) {
+    const a = Math.abs(eta![j]!);
+    keep[j] = pt![j]! > p.electronPt * GEV && a < p.electronEta && !(p.electronCrackVeto && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
+  }
+  return keep;
+}
+
+function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
+  const { pt, eta, quality } = c.fields as Record<string, NumArray>;
+  const keep = new Uint8Array(pt!.length);
+  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > p.muonPt * GEV && Math.abs(eta![j]!) < p.muonEta && quality![j]! <= p.muonQuality ? 1 : 0;
+  return keep;
+}
+
+function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
+  const { pt, eta, jvtpass: pass, jvtscore: score } = c.fields as Record<string, NumArray | undefined>;
+  const keep = new Uint8Array(pt!.length);
+  for (let j = 0; j < keep.length; j++) {
+    const ptj = pt![j]!;
+    const a = Math.abs(eta![j]!);
+    let ok = ptj > p.jetPt * GEV && a < p.jetEta;
+    if (ok && ptj < p.jvtPtMax * GEV && a < p.jvtEta) {
+      if (pass) ok = pass[j]! !== 0;
+      else if (score) ok = score[j]! > p.jvtScore;
+    }
+    keep[j] = ok ? 1 : 0;
+  }
+  return keep;
+}
+
+/** NumTrkPt500 of the first (primary) vertex per jet, -1 when the jet has none. */
+function primaryVertexTracks(ev: Events, jet: Collection): Int32Array {
+  const d = ev.raw('jet_ntrk');
+  const outer = d.valueOffsets as Int32Array;
+  const inner = d.children[0]!.valueOffsets as Int32Array;
+  const values = d.children[0]!.children[0]!.values as Int32Array;
+  const out = new Int32Array(jet.offsets[jet.events]!).fill(-1);
+  const base = outer[0]!;
+  for (let j = 0; j < out.length; j++) {
+    const k = base + j;
+    if (k < outer[ev.rows]! && inner[k + 1]! > inner[k]!) out[j] = values[inner[k]!]!;
+  }
+  return out;
+}
+
+/**
+ * Per selected-or-not electron and muon, the identity of its ID track: the muon's
+ * inDetTrackParticleLink, and for the electron the originalTrackParticle of its first GSF track.
+ * Null when a column is missing (overlap removal then notes the skipped step). Unmatched links get sentinels that never compare equal.
+ */
+function trackIdentities(ev: Events, el: Collection, mu: Collection) {
+  if (!ev.has('el_tracks') || !ev.has('gsf_original') || !ev.has('mu_idtrack')) return null;
+  const et = ev.jaggedJaggedStruct('el_tracks');
+  const gsf = ev.jaggedStruct('gsf_original');
+  const mt = ev.jaggedStruct('mu_idtrack');
+  const nE = el.offsets[el.events]!;
+  const nM = mu.offsets[mu.events]!;
+  const eKey = new Uint32Array(nE).fill(0xffffffff);
+  const eIdx = new Uint32Array(nE).fill(0xfffffffe);
+  const mKey = new Uint32Array(nM).fill(0xffffffff);
+  const mIdx = new Uint32Array(nM).fill(0xfffffffd);
+  const gKey = gsf.values.m_persKey!;
+  const gIdx = gsf.values.m_persIndex!;
+  const eLinkIdx = et.values.m_persIndex!;
+  for (let i = 0; i < ev.rows; i++) {
+    const g0 = gsf.offsets[i]!;
+    const g1 = gsf.offsets[i + 1]!;
+    for (let e = 0; e < el.offsets[i + 1]! - el.offsets[i]!; e++) {
+      const outerIdx = et.outer[i]! + e;
+      const first = et.inner[outerIdx]!;
+      if (et.inner[outerIdx + 1]! <= first) continue;
+      const gi = g0 + eLinkIdx[first]!;
+      if (gi >= g1) continue;
+      eKey[el.offsets[i]! + e] = gKey[gi]!;
+      eIdx[el.offsets[i]! + e] = gIdx[gi]!;
+    }
+    for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
+      const k = mt.offsets[i]! + m;
+      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
+      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
+    }
+  }
+  return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
+}
+
+function leadingPair(c: Collection, mass: NumArray | number, w: Float64Array, out: import('./output.ts').Output, hist: string, stepTwo: string, stepOs: string): void {
+  const l0 = leading(c, c.fields.pt!, 0);
+  const l1 = leading(c, c.fields.pt!, 1);
+  const two = new Uint8Array(c.events);
+  const os = new Uint8Array(c.events);
+  const m = new Float64Array(c.events);
+  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
+  for (let i = 0; i < c.events; i++) {
+    const a = l0[i]!;
+    const b = l1[i]!;
+    if (b < 0) continue;
+    two[i] = 1;
+    if (charge![a]! * charge![b]! >= 0) continue;
+    os[i] = 1;
+    const ma = typeof mass === 'number' ? mass : mass[a]!;
+    const mb = typeof mass === 'number' ? mass : mass[b]!;
+    m[i] = pairMass(pt![a]!, eta![a]!, phi![a]!, ma, pt![b]!, eta![b]!, phi![b]!, mb) / GEV;
+  }
+  out.cut(stepTwo, two, w, c.events);
+  out.cut(stepOs, os, w, c.events);
+  fillMasked(out.hist(hist), m, w, os);
+}
+
+function allPairs(c: Collection, mass: NumArray | number, w: Float64Array, h: import('./histogram.ts').Histogram): void {
+  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
+  const ms: number[] = [];
+  const ws: number[] = [];
+  for (let i = 0; i < c.events; i++) {
+    for (let a = c.offsets[i]!; a < c.offsets[i + 1]!; a++) {
+      for (let b = a + 1; b < c.offsets[i + 1]!; b++) {
+        if (charge![a]! * charge![b]! >= 0) continue;
+        const ma = typeof mass === 'number' ? mass : mass[a]!;
+        const mb = typeof mass === 'number' ? mass : mass[b]!;
+        ms.push(pairMass(pt![a]!, eta![a]!, phi![a]!, ma, pt![b]!, eta![b]!, phi![b]!, mb) / GEV);
+        ws.push(w[i]!);
+      }
+    }
+  }
+  h.fill([ms], ws);
+}
+
+function fillMasked(h: import('./histogram.ts').Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
+  let k = 0;
+  const xs = new Float64Array(x.length);
+  const ws = new Float64Array(x.length);
+  for (let i = 0; i < x.length; i++) {
+    if (!mask[i]) continue;
+    xs[k] = x[i]!;
+    ws[k++] = w[i]!;
+  }
+  h.fill([xs], ws, k);
+}

@@ -1,0 +1,209 @@
+/**
+ * Analysis inputs: a Parquet file written by `physlite convert`, or a ROOT file read through the
+ * reader, both behind one interface that yields column batches (Arrow Data by column name) for
+ * only the columns asked for. Parquet is read with parquet-wasm's async reader with column
+ * projection, one batch per row group, through a SourceBlob so bytes and requests are counted; ROOT
+ * files are read cluster by cluster with the same column names (the conversion's naming rule).
+ * Either way memory is about one row group / cluster of the projected columns.
+ */
+import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+import { InputError, PhysliteError } from '../errors.ts';
+import { FileSource } from '../root/source/file.ts';
+import type { ByteSource } from '../root/source/source.ts';
+import { RootFile } from '../root/file.ts';
+import { TreeReader, clusters } from '../root/tree/reader.ts';
+import { readMetadata, type CutBookkeeper } from '../root/metadata.ts';
+import { columnName } from '../parquet/naming.ts';
+import { SourceBlob } from './source-blob.ts';
+
+export interface ColumnBatch {
+  rows: number;
+  columns: Map<string, Data>;
+}
+
+export interface AnalysisInput {
+  readonly name: string;
+  readonly kind: 'parquet' | 'root';
+  readonly size: number;
+  readonly entries: number;
+  /** Columns the file has (Parquet names). */
+  readonly columnNames: ReadonlySet<string>;
+  /** Bookkeeping for normalisation (CutBookkeepers), when the file has it. */
+  readonly bookkeeping: CutBookkeeper[];
+  /** Row groups (Parquet) or clusters (ROOT). */
+  readonly parts: number;
+  /** Batches of the columns, optionally only of the row groups / clusters i with i % part.count === part.index. */
+  batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch>;
+  readonly counters: { requests: number; bytes: number };
+  close(): Promise<void>;
+}
+
+export async function openInput(path: string): Promise<AnalysisInput> {
+  const source = await FileSource.open(path);
+  try {
+    const magic = await source.read(0, Math.min(4, source.size));
+    const text = String.fromCharCode(...magic);
+    if (text === 'PAR1') return await ParquetInput.open(source);
+    if (text === 'root') return await RootInput.open(source);
+    throw new InputError(`neither Parquet nor ROOT (first bytes ${JSON.stringify(text)})`, { file: path });
+  } catch (err) {
+    await source.close();
+    throw err instanceof PhysliteError ? err : new InputError(`cannot open: ${(err as Error).message}`, { file: path });
+  }
+}
+
+class ParquetInput implements AnalysisInput {
+  readonly kind = 'parquet';
+  readonly name: string;
+  readonly size: number;
+  readonly entries: number;
+  readonly columnNames: ReadonlySet<string>;
+  readonly bookkeeping: CutBookkeeper[];
+  readonly counters: { requests: number; bytes: number };
+  private readonly file: pq.ParquetFile;
+  private readonly source: ByteSource;
+  private readonly rowGroupRows: number;
+  readonly parts: number;
+
+  private constructor(source: ByteSource, file: pq.ParquetFile) {
+    this.source = source;
+    this.name = source.name;
+    this.size = source.size;
+    this.counters = source.counters;
+    this.file = file;
+    const meta = file.metadata();
+    const fm = meta.fileMetadata();
+    this.entries = Number(fm.numRows());
+    let max = 1;
+    for (let i = 0; i < meta.numRowGroups(); i++) max = Math.max(max, Number(meta.rowGroup(i).numRows()));
+    this.rowGroupRows = max;
+    this.parts = meta.numRowGroups();
+    const schema = tableFromIPC(file.schema().intoIPCStream()).schema;
+    this.columnNames = new Set(schema.fields.map((f) => f.name));
+    this.bookkeeping = [];
+    const kv = fm.keyValueMetadata() as Map<string, string>;
+    const info = kv.get('physlite');
+    if (info) {
+      try {
+        const parsed = JSON.parse(info) as { bookkeeping?: { cutBookkeepers?: CutBookkeeper[] } };
+        this.bookkeeping = parsed.bookkeeping?.cutBookkeepers ?? [];
+      } catch {
+        throw new InputError('the physlite key-value metadata is not JSON', { file: this.name });
+      }
+    }
+  }
+
+  static async open(source: ByteSource): Promise<ParquetInput> {
+    let file: pq.ParquetFile;
+    try {
+      file = await pq.ParquetFile.fromFile(new SourceBlob(source));
+    } catch (err) {
+      throw new InputError(`not a readable Parquet file: ${String((err as Error)?.message ?? err)}`, { file: source.name });
+    }
+    return new ParquetInput(source, file);
+  }
+
+  async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
+    for (const c of columns) if (!this.columnNames.has(c)) throw new InputError(`column ${c} is missing`, { file: this.name });
+    if (this.entries === 0) return;
+    const rowGroups = part ? [...Array(this.parts).keys()].filter((i) => i % part.count === part.index) : undefined;
+    if (rowGroups?.length === 0) return;
+    let stream: ReadableStream;
+    try {
+      stream = await this.file.stream({ columns: [...columns], batchSize: this.rowGroupRows, ...(rowGroups ? { rowGroups } : {}) });
+    } catch (err) {
+      throw new InputError(`cannot read columns: ${String((err as Error)?.message ?? err)}`, { file: this.name });
+    }
+    const reader = stream.getReader();
+    try {
+      for (;;) {
+        let step: Awaited<ReturnType<typeof reader.read>>;
+        try {
+          step = await reader.read();
+        } catch (err) {
+          if (err instanceof PhysliteError) throw err;
+          throw new InputError(`corrupt column data: ${String((err as Error)?.message ?? err)}`, { file: this.name });
+        }
+        if (step.done) break;
+        const table = tableFromIPC((step.value as pq.RecordBatch).intoIPCStream());
+        for (const batch of table.batches as RecordBatch[]) {
+          const map = new Map<string, Data>();
+          batch.schema.fields.forEach((f, i) => map.set(f.name, batch.data.children[i]!));
+          yield { rows: batch.numRows, columns: map };
+        }
+      }
+    } finally {
+      reader.releaseLock();
+    }
+  }
+
+  async close(): Promise<void> {
+    this.file.free();
+    await this.source.close();
+  }
+}
+
+class RootInput implements AnalysisInput {
+  readonly kind = 'root';
+  readonly name: string;
+  readonly size: number;
+  readonly entries: number;
+  readonly columnNames: ReadonlySet<string>;
+  readonly bookkeeping: CutBookkeeper[];
+  readonly counters: { requests: number; bytes: number };
+  private readonly file: RootFile;
+  private readonly reader: TreeReader;
+  private readonly branchOf: Map<string, string>;
+  readonly parts: number;
+
+  private constructor(file: RootFile, reader: TreeReader, bookkeeping: CutBookkeeper[]) {
+    this.file = file;
+    this.reader = reader;
+    this.name = file.name;
+    this.size = file.source.size;
+    this.counters = file.source.counters;
+    this.entries = reader.tree.entries;
+    this.bookkeeping = bookkeeping;
+    this.branchOf = new Map();
+    for (const b of reader.tree.all) {
+      // Members of split collections are fields of their collection's column, as in the conversion.
+      if (b.parent?.element?.type === 4) continue;
+      this.branchOf.set(columnName(b.name), b.name);
+    }
+    this.columnNames = new Set(this.branchOf.keys());
+    this.parts = clusters(reader.tree).length;
+  }
+
+  static async open(source: ByteSource): Promise<RootInput> {
+    const file = await RootFile.open(source);
+    const keys = await file.allKeys();
+    const trees = [...new Set(keys.filter((k) => k.key.className === 'TTree' && !k.path).map((k) => k.key.name))];
+    const name = trees.includes('CollectionTree') ? 'CollectionTree' : trees.length === 1 ? trees[0]! : undefined;
+    if (!name) throw new InputError(`no CollectionTree and ${trees.length} trees`, { file: file.name });
+    const reader = await TreeReader.open(file, name);
+    const meta = await readMetadata(file).catch(() => null);
+    return new RootInput(file, reader, meta?.cutBookkeepers ?? []);
+  }
+
+  async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
+    const branches = columns.map((c) => {
+      const b = this.branchOf.get(c);
+      if (!b) throw new InputError(`column ${c} is missing`, { file: this.name });
+      return b;
+    });
+    const ranges = clusters(this.reader.tree);
+    for (let r = 0; r < ranges.length; r++) {
+      if (part && r % part.count !== part.index) continue;
+      const [start, stop] = ranges[r]!;
+      const { columns: data } = await this.reader.arrays(branches, { entryStart: start, entryStop: stop });
+      const map = new Map<string, Data>();
+      columns.forEach((c, i) => map.set(c, data.get(branches[i]!)!));
+      yield { rows: stop - start, columns: map };
+    }
+  }
+
+  async close(): Promise<void> {
+    await this.file.close();
+  }
+}

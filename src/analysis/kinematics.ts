@@ -1,0 +1,57 @@
+/**
+ * Four-vector arithmetic in float64 over columnar objects (pt, eta, phi, mass; MeV as in the
+ * files): rapidity, wrapped delta-phi, delta-R squared, pair invariant masses. Functions take
+ * flat arrays and absolute object indices so the hot loops touch typed arrays only.
+ */
+import type { NumArray } from './collection.ts';
+
+const TWO_PI = 2 * Math.PI;
+
+/** phi1 - phi2 wrapped into [-pi, pi). */
+export function deltaPhi(phi1: number, phi2: number): number {
+  let d = phi1 - phi2;
+  if (d >= Math.PI || d < -Math.PI) d -= TWO_PI * Math.floor((d + Math.PI) / TWO_PI);
+  return d;
+}
+
+/** Rapidity y = 0.5 ln((E + pz) / (E - pz)) of a particle with transverse momentum, pseudorapidity, mass. */
+export function rapidity(pt: number, eta: number, m: number): number {
+  const pz = pt * Math.sinh(eta);
+  const e = Math.sqrt(pt * pt + pz * pz + m * m);
+  return 0.5 * Math.log((e + pz) / (e - pz));
+}
+
+/** Rapidities of all objects (or pseudorapidities when `mass` is null). */
+export function rapidities(pt: NumArray, eta: NumArray, mass: NumArray | number | null): Float64Array {
+  const out = new Float64Array(pt.length);
+  if (mass === null) {
+    for (let i = 0; i < pt.length; i++) out[i] = eta[i]!;
+    return out;
+  }
+  for (let i = 0; i < pt.length; i++) out[i] = rapidity(pt[i]!, eta[i]!, typeof mass === 'number' ? mass : mass[i]!);
+  return out;
+}
+
+export function deltaR2(y1: number, phi1: number, y2: number, phi2: number): number {
+  const dy = y1 - y2;
+  const dp = deltaPhi(phi1, phi2);
+  return dy * dy + dp * dp;
+}
+
+/** Invariant mass of two objects given (pt, eta, phi, m) each, in float64. */
+export function pairMass(pt1: number, eta1: number, phi1: number, m1: number, pt2: number, eta2: number, phi2: number, m2: number): number {
+  const px1 = pt1 * Math.cos(phi1);
+  const py1 = pt1 * Math.sin(phi1);
+  const pz1 = pt1 * Math.sinh(eta1);
+  const e1 = Math.sqrt(px1 * px1 + py1 * py1 + pz1 * pz1 + m1 * m1);
+  const px2 = pt2 * Math.cos(phi2);
+  const py2 = pt2 * Math.sin(phi2);
+  const pz2 = pt2 * Math.sinh(eta2);
+  const e2 = Math.sqrt(px2 * px2 + py2 * py2 + pz2 * pz2 + m2 * m2);
+  const e = e1 + e2;
+  const px = px1 + px2;
+  const py = py1 + py2;
+  const pz = pz1 + pz2;
+  const m2sum = e * e - px * px - py * py - pz * pz;
+  return m2sum > 0 ? Math.sqrt(m2sum) : 0;
+}

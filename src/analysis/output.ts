@@ -1,0 +1,47 @@
+/**
+ * What an analysis fills: its histograms, its cutflow (events and weighted events after each step),
+ * and notes (things the reader of the results must know, such as a step that could not run on
+ * some files). One Output per worker; outputs merge by adding (see result.ts).
+ */
+import { UsageError } from '../errors.ts';
+import { Histogram, type HistogramSpec } from './histogram.ts';
+
+export class Output {
+  readonly histograms: Map<string, Histogram>;
+  readonly cutflow: { step: string; events: number; weighted: number; weighted2: number }[];
+  readonly notes = new Set<string>();
+
+  constructor(histograms: Record<string, HistogramSpec>, cutflow: readonly string[] = []) {
+    this.histograms = new Map(Object.entries(histograms).map(([k, s]) => [k, new Histogram(s)]));
+    this.cutflow = cutflow.map((step) => ({ step, events: 0, weighted: 0, weighted2: 0 }));
+  }
+
+  hist(name: string): Histogram {
+    const h = this.histograms.get(name);
+    if (!h) throw new UsageError(`histogram ${name} was not declared by the analysis`);
+    return h;
+  }
+
+  /** Count the events passing a cutflow step (`pass` null: all `n` events). */
+  cut(step: string, pass: Uint8Array | null, weights: ArrayLike<number>, n = weights.length): void {
+    const row = this.cutflow.find((c) => c.step === step);
+    if (!row) throw new UsageError(`cutflow step ${step} was not declared by the analysis`);
+    let events = 0;
+    let w = 0;
+    let w2 = 0;
+    for (let i = 0; i < n; i++) {
+      if (pass && !pass[i]) continue;
+      events++;
+      const x = weights[i]!;
+      w += x;
+      w2 += x * x;
+    }
+    row.events += events;
+    row.weighted += w;
+    row.weighted2 += w2;
+  }
+
+  note(text: string): void {
+    this.notes.add(text);
+  }
+}

@@ -1,0 +1,134 @@
+/**
+ * Overlap removal between selected electrons, muons and jets, in the order of ATLAS
+ * AssociationUtils' OverlapRemovalTool:
+ *   1. electron-muon: remove the electron that shares its ID track with a muon (when the track-link
+ *      columns are given; otherwise the step is skipped and the result says so);
+ *   2. electron-jet: remove the jet within dR 0.2 of an electron, then the electron within dR 0.4
+ *      (or the sliding cone min(0.4, 0.04 + 10 GeV / pT)) of a remaining jet;
+ *   3. muon-jet: remove the jet within dR 0.2 of a muon unless the jet has at least 3 tracks (when
+ *      the track count is given), then the muon within dR 0.4 (or sliding cone) of a remaining jet.
+ * A pair overlaps when dR^2 <= cone^2 (float64). dR uses rapidity by default, pseudorapidity on
+ * request. Inputs are collections after object selection; the result is a keep-mask per object.
+ */
+import type { Collection, NumArray } from './collection.ts';
+import { deltaR2, rapidities } from './kinematics.ts';
+
+export interface OverlapObjects {
+  coll: Collection;
+  pt: NumArray;
+  eta: NumArray;
+  phi: NumArray;
+  /** Mass per object, a constant, or null (rapidity then needs a mass: pseudorapidity is used). */
+  m: NumArray | number | null;
+}
+
+export interface OverlapOptions {
+  /** dR from rapidity (default) or pseudorapidity. */
+  useRapidity?: boolean;
+  slidingCone?: boolean;
+  /**
+   * Track identity per electron and per muon for the electron-muon step: two numbers per object
+   * (container key, index) that are equal when both use the same ID track.
+   */
+  electronTrack?: { key: Uint32Array; index: Uint32Array };
+  muonTrack?: { key: Uint32Array; index: Uint32Array };
+  /** Tracks per jet (NumTrkPt500 of the primary vertex) for the muon-jet step. */
+  jetTracks?: NumArray;
+}
+
+export interface OverlapResult {
+  electrons: Uint8Array;
+  muons: Uint8Array;
+  jets: Uint8Array;
+  /** The steps that ran, and those skipped with why. */
+  steps: { step: string; applied: boolean; reason?: string }[];
+}
+
+const JET_CONE2 = 0.2 * 0.2;
+const LEPTON_CONE = 0.4;
+
+export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: OverlapObjects, o: OverlapOptions = {}): OverlapResult {
+  const useY = o.useRapidity ?? true;
+  const yOf = (x: OverlapObjects): Float64Array => rapidities(x.pt, x.eta, useY ? x.m : null);
+  const ye = yOf(el);
+  const ym = yOf(mu);
+  const yj = yOf(jet);
+  const keepE = new Uint8Array(el.pt.length).fill(1);
+  const keepM = new Uint8Array(mu.pt.length).fill(1);
+  const keepJ = new Uint8Array(jet.pt.length).fill(1);
+  const steps: OverlapResult['steps'] = [];
+  const events = el.coll.events;
+  const cone2 = (pt: number): number => {
+    const c = o.slidingCone ? Math.min(LEPTON_CONE, 0.04 + 10000 / pt) : LEPTON_CONE;
+    return c * c;
+  };
+
+  // 1. electron-muon, shared ID track.
+  if (o.electronTrack && o.muonTrack) {
+    const et = o.electronTrack;
+    const mt = o.muonTrack;
+    for (let i = 0; i < events; i++) {
+      for (let e = el.coll.offsets[i]!; e < el.coll.offsets[i + 1]!; e++) {
+        for (let m = mu.coll.offsets[i]!; m < mu.coll.offsets[i + 1]!; m++) {
+          if (et.key[e] === mt.key[m] && et.index[e] === mt.index[m]) {
+            keepE[e] = 0;
+            break;
+          }
+        }
+      }
+    }
+    steps.push({ step: 'electron-muon (shared ID track)', applied: true });
+  } else {
+    steps.push({ step: 'electron-muon (shared ID track)', applied: false, reason: 'skipped: track-link columns (trackParticleLinks, originalTrackParticle, inDetTrackParticleLink) absent' });
+  }
+
+  // 2. electron-jet: jets near electrons go, then electrons near the remaining jets.
+  leptonJet(el, ye, keepE, jet, yj, keepJ, undefined, cone2);
+  steps.push({ step: 'electron-jet (jet dR<0.2, electron dR<0.4)', applied: true });
+  // 3. muon-jet, the same with the track-count exception.
+  leptonJet(mu, ym, keepM, jet, yj, keepJ, o.jetTracks, cone2);
+  steps.push({
+    step: 'muon-jet (jet dR<0.2 unless >=3 tracks, muon dR<0.4)',
+    applied: true,
+    ...(o.jetTracks ? {} : { reason: 'jet track counts absent: every jet within dR 0.2 of a muon is removed' }),
+  });
+  return { electrons: keepE, muons: keepM, jets: keepJ, steps };
+
+  function leptonJet(
+    lep: OverlapObjects,
+    yl: Float64Array,
+    keepL: Uint8Array,
+    j: OverlapObjects,
+    yjet: Float64Array,
+    keepJet: Uint8Array,
+    tracks: NumArray | undefined,
+    cone: (pt: number) => number,
+  ): void {
+    for (let i = 0; i < events; i++) {
+      const l0 = lep.coll.offsets[i]!;
+      const l1 = lep.coll.offsets[i + 1]!;
+      const j0 = j.coll.offsets[i]!;
+      const j1 = j.coll.offsets[i + 1]!;
+      if (l0 === l1 || j0 === j1) continue;
+      for (let k = j0; k < j1; k++) {
+        if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
+        for (let l = l0; l < l1; l++) {
+          if (keepL[l] && deltaR2(yl[l]!, lep.phi[l]!, yjet[k]!, j.phi[k]!) <= JET_CONE2) {
+            keepJet[k] = 0;
+            break;
+          }
+        }
+      }
+      for (let l = l0; l < l1; l++) {
+        if (!keepL[l]) continue;
+        const c2 = cone(lep.pt[l]!);
+        for (let k = j0; k < j1; k++) {
+          if (keepJet[k] && deltaR2(yl[l]!, lep.phi[l]!, yjet[k]!, j.phi[k]!) <= c2) {
+            keepL[l] = 0;
+            break;
+          }
+        }
+      }
+    }
+  }
+}

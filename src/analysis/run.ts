@@ -1,0 +1,168 @@
+/**
+ * runAnalysis: an analysis over many inputs, on a pool of worker threads (or in this thread with
+ * one worker). Tasks are files, or shares of a file's row groups when there are fewer files than
+ * workers. Partial results are merged in task order (a small reorder buffer), so the same inputs
+ * and worker count give bit-identical results, and any worker count gives identical counts. An
+ * input that fails is recorded (with its exit code: 2 permanent, 3 transient) and the others go on.
+ */
+import { Worker } from 'node:worker_threads';
+import { exitCodeOf, PhysliteError, TransientError } from '../errors.ts';
+import type { Analysis } from './api.ts';
+import { loadAnalysis, resolveParams } from './load.ts';
+import { Output } from './output.ts';
+import { AnalysisResult } from './result.ts';
+import { runTask, type Task } from './run-file.ts';
+import { openInput } from './input.ts';
+
+export interface RunOptions {
+  /** Built-in name or module path. */
+  analysis?: string;
+  params?: readonly string[];
+  workers?: number;
+  onTask?: (task: Task, outcome: AnalysisResult | Error) => void;
+}
+
+export interface WorkerError {
+  name: string;
+  message: string;
+  exitCode: number;
+  describe: string;
+}
+
+const workerUrl = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
+
+export async function runAnalysis(inputs: readonly string[], o: RunOptions = {}): Promise<AnalysisResult> {
+  const t0 = performance.now();
+  const analysis = await loadAnalysis(o.analysis);
+  const params = resolveParams(analysis, o.params);
+  const workers = Math.max(1, o.workers ?? 1);
+  const tasks = await planTasks(inputs, workers);
+  const total = empty(analysis, params);
+  const failed = new Set<string>();
+
+  // Merge in task order: results that finish early wait in `pending`.
+  const pending = new Map<number, AnalysisResult | Error>();
+  let nextMerge = 0;
+  const settle = (i: number, outcome: AnalysisResult | Error): void => {
+    o.onTask?.(tasks[i]!, outcome);
+    pending.set(i, outcome);
+    while (pending.has(nextMerge)) {
+      const r = pending.get(nextMerge)!;
+      pending.delete(nextMerge);
+      const task = tasks[nextMerge]!;
+      nextMerge++;
+      if (r instanceof Error) {
+        if (failed.has(task.file)) continue;
+        failed.add(task.file);
+        total.summary.failed.push({ file: task.file, error: r instanceof PhysliteError ? r.describe() : r.message, exitCode: exitCodeOf(r) });
+        total.summary.complete = false;
+      } else total.add(r);
+    }
+  };
+
+  if (workers === 1 || tasks.length <= 1) {
+    for (let i = 0; i < tasks.length; i++) settle(i, await runTask(analysis, params, tasks[i]!).catch((e: unknown) => asError(e)));
+  } else {
+    await runOnThreads(tasks, Math.min(workers, tasks.length), o.analysis ?? 'builtin', o.params ?? [], settle);
+  }
+  // A file with a failed share is listed as failed (the result is then incomplete) even though
+  // the events of its other shares stay counted.
+  const seconds = (performance.now() - t0) / 1000;
+  total.summary.seconds = seconds;
+  total.summary.eventsPerSecond = seconds > 0 ? total.summary.events / seconds : 0;
+  return total;
+}
+
+function empty(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>): AnalysisResult {
+  const out = new Output(a.histograms(params), a.cutflow ?? []);
+  return AnalysisResult.empty(a.name, params, out.histograms, a.cutflow ?? []);
+}
+
+function asError(e: unknown): Error {
+  return e instanceof Error ? e : new Error(String(e));
+}
+
+/** One task per file; with fewer files than workers, files are shared out by row group. */
+async function planTasks(inputs: readonly string[], workers: number): Promise<Task[]> {
+  if (inputs.length >= workers) return inputs.map((file) => ({ file }));
+  const tasks: Task[] = [];
+  const share = Math.ceil(workers / inputs.length);
+  for (const file of inputs) {
+    const parts = await openInput(file)
+      .then(async (i) => {
+        const n = i.parts;
+        await i.close();
+        return n;
+      })
+      .catch(() => 1); // the task itself will report why the file cannot be read
+    const count = Math.max(1, Math.min(share, parts));
+    for (let index = 0; index < count; index++) tasks.push(count === 1 ? { file } : { file, part: { index, count } });
+  }
+  return tasks;
+}
+
+async function runOnThreads(tasks: readonly Task[], n: number, analysis: string, params: readonly string[], settle: (i: number, r: AnalysisResult | Error) => void): Promise<void> {
+  let next = 0;
+  const one = async (): Promise<void> => {
+    const spawn = (): Worker => new Worker(workerUrl, { workerData: { analysis, params } });
+    let worker = spawn();
+    try {
+      while (next < tasks.length) {
+        const i = next++;
+        let crashed = false;
+        const outcome = await new Promise<AnalysisResult | Error>((resolve) => {
+          const onMessage = (m: { ok: boolean; result?: ReturnType<AnalysisResult['toJSON']>; error?: WorkerError }): void => {
+            cleanup();
+            if (m.ok) resolve(AnalysisResult.fromJSON(m.result!));
+            else resolve(remoteError(m.error!));
+          };
+          const onError = (err: Error): void => {
+            cleanup();
+            crashed = true;
+            resolve(err);
+          };
+          const onExit = (code: number): void => {
+            cleanup();
+            crashed = true;
+            resolve(new TransientError(`analysis worker exited with code ${code}`, { file: tasks[i]!.file }));
+          };
+          const cleanup = (): void => {
+            worker.off('message', onMessage);
+            worker.off('error', onError);
+            worker.off('exit', onExit);
+          };
+          worker.on('message', onMessage);
+          worker.on('error', onError);
+          worker.on('exit', onExit);
+          worker.postMessage(tasks[i]);
+        });
+        settle(i, outcome);
+        if (crashed) {
+          await worker.terminate();
+          worker = spawn();
+        }
+      }
+    } finally {
+      await worker.terminate();
+    }
+  };
+  await Promise.all(Array.from({ length: n }, one));
+}
+
+class RemoteError extends PhysliteError {
+  override readonly exitCode: number;
+  private readonly text: string;
+  constructor(e: WorkerError) {
+    super(e.message);
+    this.name = e.name;
+    this.exitCode = e.exitCode;
+    this.text = e.describe;
+  }
+  override describe(): string {
+    return this.text;
+  }
+}
+
+function remoteError(e: WorkerError): Error {
+  return new RemoteError(e);
+}

@@ -1,0 +1,63 @@
+/**
+ * `physlite analyze INPUT... --out DIR`: the built-in analysis (or `--analysis ./my.ts`) over
+ * Parquet files from `physlite convert`, or over ROOT files directly, reading only the columns the
+ * analysis declares. Writes histograms.json (UHI), summary.json, plots/ and report.html.
+ * Exit code: 0 all inputs analysed; 2 some inputs permanently bad; 3 transient failures (the
+ * results of the others are written either way and say they are incomplete).
+ */
+import { availableParallelism } from 'node:os';
+import { resolve } from 'node:path';
+import { EXIT, UsageError } from '../errors.ts';
+import { expandInputs, isRootOrParquet } from '../convert/inputs.ts';
+import { runAnalysis } from '../analysis/run.ts';
+import { writeResults } from '../analysis/report.ts';
+import type { Summary } from '../analysis/result.ts';
+import { registerCommand } from './command.ts';
+
+/** Exit code of an analysis summary: transient failures first (a retry may complete the result). */
+export function summaryExitCode(s: Summary): number {
+  if (s.failed.some((f) => f.exitCode === EXIT.transient)) return EXIT.transient;
+  if (s.failed.length) return EXIT.permanent;
+  return EXIT.ok;
+}
+
+registerCommand({
+  name: 'analyze <inputs..>',
+  describe: 'Run an analysis over Parquet (or ROOT) files: histograms (UHI JSON), plots, report',
+  builder: (y) =>
+    y
+      .positional('inputs', { type: 'string', array: true, describe: 'Parquet or ROOT files, directories, globs or @list.txt' })
+      .option('out', { type: 'string', default: 'out/analysis', describe: 'Output directory for histograms.json, summary.json, plots/, report.html' })
+      .option('analysis', { type: 'string', default: 'builtin', describe: 'builtin, or a .ts/.js module exporting defineAnalysis({...})' })
+      .option('param', { type: 'string', array: true, describe: 'Override an analysis parameter: key=value (repeatable), e.g. muonPt=5' })
+      .option('workers', { type: 'number', default: availableParallelism(), describe: 'Worker threads over files and row groups' })
+      .option('plots', { type: 'boolean', default: true, describe: 'Write SVG/PNG plots and report.html (--no-plots to skip)' })
+      .option('json', { type: 'boolean', default: false, describe: 'Print summary.json to stdout' }),
+  run: async (args, ctx) => {
+    const workers = Number(args.workers);
+    if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1, got ${String(args.workers)}`);
+    const inputs = await expandInputs(args.inputs as string[], isRootOrParquet);
+    if (inputs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
+    const result = await runAnalysis(inputs, {
+      analysis: args.analysis as string,
+      params: (args.param as string[] | undefined) ?? [],
+      workers,
+      onTask: (task, outcome) => {
+        if (outcome instanceof Error) ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file: task.file });
+        else ctx.log.debug(`analysed ${task.file}`, { events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });
+      },
+    });
+    const written = await writeResults(result, resolve(args.out as string), { plots: args.plots as boolean });
+    const s = result.summary;
+    if (args.json) ctx.out(JSON.stringify(s, null, 2));
+    else {
+      ctx.out(
+        `${s.events} events from ${inputs.length - s.failed.length} of ${inputs.length} file(s) in ${s.seconds!.toFixed(2)} s (${Math.round(s.eventsPerSecond!)} events/s); ` +
+          `read ${(s.io.bytesRead / 1e6).toFixed(1)} of ${(s.io.bytesTotal / 1e6).toFixed(1)} MB (${(100 * s.io.fractionRead).toFixed(1)}%)`,
+      );
+      if (!s.complete) ctx.out(`INCOMPLETE: ${s.failed.length} input(s) failed: ${s.failed.map((f) => f.file).join(', ')}`);
+      ctx.out(`results: ${written.report ?? written.summary} (histograms ${written.histograms})`);
+    }
+    return summaryExitCode(s);
+  },
+});
