@@ -6,8 +6,11 @@
  * multiplicities and missing ET. Energies in the files are MeV; parameters and axes are GeV.
  * Release-21 and release-22+ column names are both accepted (see `columns`).
  */
+import { DataType } from 'apache-arrow';
 import { defineAnalysis } from './api.ts';
-import { type Collection, type NumArray, collection, counts, leading, select } from './collection.ts';
+import { type Collection, type NumArray, collection, counts, leading } from './collection.ts';
+import type { Histogram } from './histogram.ts';
+import type { Output } from './output.ts';
 import type { Events } from './events.ts';
 import { pairMass } from './kinematics.ts';
 import { removeOverlaps } from './overlap.ts';
@@ -63,8 +66,8 @@ export default defineAnalysis<BuiltinParams>({
     useRapidity: true,
   },
   columns: (p) => ({
-    weight: { names: ['nominalMcEventWeight'], optional: true },
-    mcWeights: { names: AUX('EventInfo', 'mcEventWeights'), optional: true },
+    // The derived scalar first: the full weight vector is the largest column of a PHYSLITE file.
+    weight: { names: ['nominalMcEventWeight', ...AUX('EventInfo', 'mcEventWeights')], optional: true },
     el_pt: AUX('AnalysisElectrons', 'pt'),
     el_eta: AUX('AnalysisElectrons', 'eta'),
     el_phi: AUX('AnalysisElectrons', 'phi'),
@@ -128,69 +131,51 @@ export default defineAnalysis<BuiltinParams>({
     const w = eventWeights(ev, out);
     out.cut('all events', null, w, n);
 
-    // Objects, with the per-object inputs of overlap removal carried as fields so selection compacts them.
+    // Objects as flat columns; selection and overlap removal are masks over them (no copies).
     const el = jaggedCollection(ev, 'el_pt', { pt: 'el_pt', eta: 'el_eta', phi: 'el_phi', charge: 'el_charge', id: 'el_id' }, ev.has('el_m') ? { m: 'el_m' } : {});
     const mu = jaggedCollection(ev, 'mu_pt', { pt: 'mu_pt', eta: 'mu_eta', phi: 'mu_phi', charge: 'mu_charge', quality: 'mu_quality' });
     const jvt: Record<string, string> = ev.has('jet_jvtpass') ? { jvtpass: 'jet_jvtpass' } : ev.has('jet_jvt') ? { jvtscore: 'jet_jvt' } : {};
     if (!jvt.jvtpass && !jvt.jvtscore) out.note('no JVT column (NNJvtPass or Jvt): jets selected without JVT');
     const jet = jaggedCollection(ev, 'jet_pt', { pt: 'jet_pt', eta: 'jet_eta', phi: 'jet_phi', m: 'jet_m' }, jvt);
-    const tracks = trackIdentities(ev, el, mu);
-    if (tracks) {
-      (el.fields as Record<string, NumArray>).trk_key = tracks.electron.key;
-      (el.fields as Record<string, NumArray>).trk_index = tracks.electron.index;
-      (mu.fields as Record<string, NumArray>).trk_key = tracks.muon.key;
-      (mu.fields as Record<string, NumArray>).trk_index = tracks.muon.index;
-    }
-    if (ev.has('jet_ntrk')) (jet.fields as Record<string, NumArray>).ntrk = primaryVertexTracks(ev, jet);
+    let keepE = electronMask(el, p);
+    let keepM = muonMask(mu, p);
+    let keepJ = jetMask(jet, p);
+    const eMass = el.fields.m ?? 0.511;
 
-    const selE = select(el, electronMask(el, p));
-    const selM = select(mu, muonMask(mu, p));
-    const selJ = select(jet, jetMask(jet, p));
-
-    let E = selE;
-    let M = selM;
-    let J = selJ;
     if (p.overlapRemoval) {
-      const f = (c: Collection, m: NumArray | number | null) => ({ coll: c, pt: c.fields.pt!, eta: c.fields.eta!, phi: c.fields.phi!, m });
-      const r = removeOverlaps(f(selE, selE.fields.m ?? 0.511), f(selM, MUON_MASS), f(selJ, selJ.fields.m!), {
+      const tracks = trackIdentities(ev, el, mu);
+      const obj = (c: Collection, m: NumArray | number, mask: Uint8Array) => ({ coll: c, pt: c.fields.pt!, eta: c.fields.eta!, phi: c.fields.phi!, m, mask });
+      const r = removeOverlaps(obj(el, eMass, keepE), obj(mu, MUON_MASS, keepM), obj(jet, jet.fields.m!, keepJ), {
         useRapidity: p.useRapidity,
         slidingCone: p.slidingCone,
-        ...(tracks
-          ? {
-              electronTrack: { key: selE.fields.trk_key as Uint32Array, index: selE.fields.trk_index as Uint32Array },
-              muonTrack: { key: selM.fields.trk_key as Uint32Array, index: selM.fields.trk_index as Uint32Array },
-            }
-          : {}),
-        ...(selJ.fields.ntrk ? { jetTracks: selJ.fields.ntrk } : {}),
+        ...(tracks ? { electronTrack: tracks.electron, muonTrack: tracks.muon } : {}),
+        ...(ev.has('jet_ntrk') ? { jetTracks: primaryVertexTracks(ev, jet) } : {}),
       });
       for (const s of r.steps) if (!s.applied || s.reason) out.note(`overlap removal, ${s.step}: ${s.reason ?? 'not applied'}`);
-      E = select(selE, r.electrons);
-      M = select(selM, r.muons);
-      J = select(selJ, r.jets);
+      keepE = r.electrons;
+      keepM = r.muons;
+      keepJ = r.jets;
     }
 
-    const nE = counts(E);
-    const nM = counts(M);
-    const nJ = counts(J);
-    out.hist('n_electrons').fill([nE], w);
-    out.hist('n_muons').fill([nM], w);
-    out.hist('n_jets').fill([nJ], w);
+    out.hist('n_electrons').fill([counts(el, keepE)], w);
+    out.hist('n_muons').fill([counts(mu, keepM)], w);
+    out.hist('n_jets').fill([counts(jet, keepJ)], w);
 
-    leadingPair(M, MUON_MASS, w, out, 'mumu_mass', '>= 2 selected muons', 'leading muon pair opposite charge');
-    leadingPair(E, E.fields.m ?? 0.511, w, out, 'ee_mass', '>= 2 selected electrons', 'leading electron pair opposite charge');
-    allPairs(M, MUON_MASS, w, out.hist('mumu_mass_all'));
-    allPairs(E, E.fields.m ?? 0.511, w, out.hist('ee_mass_all'));
+    const lm = leadingPair(mu, keepM, MUON_MASS, w, out, 'mumu_mass', '>= 2 selected muons', 'leading muon pair opposite charge');
+    const le = leadingPair(el, keepE, eMass, w, out, 'ee_mass', '>= 2 selected electrons', 'leading electron pair opposite charge');
+    allPairs(mu, keepM, MUON_MASS, w, out.hist('mumu_mass_all'));
+    allPairs(el, keepE, eMass, w, out.hist('ee_mass_all'));
 
     // Leading muon and leading lepton pT.
-    const lm = leading(M, M.fields.pt!);
-    const le = leading(E, E.fields.pt!);
     const muPt = new Float64Array(n);
     const lepPt = new Float64Array(n);
     const hasMu = new Uint8Array(n);
     const hasLep = new Uint8Array(n);
+    const mpt = mu.fields.pt!;
+    const ept = el.fields.pt!;
     for (let i = 0; i < n; i++) {
-      const a = lm[i]! >= 0 ? M.fields.pt![lm[i]!]! / GEV : -1;
-      const b = le[i]! >= 0 ? E.fields.pt![le[i]!]! / GEV : -1;
+      const a = lm[i]! >= 0 ? mpt[lm[i]!]! / GEV : -1;
+      const b = le[i]! >= 0 ? ept[le[i]!]! / GEV : -1;
       if (a >= 0) {
         hasMu[i] = 1;
         muPt[i] = a;
@@ -208,21 +193,20 @@ export default defineAnalysis<BuiltinParams>({
       const soft = ev.findString('met_name', 'PVSoftTrkCore');
       const mpx = ev.jagged('met_mpx').values;
       const mpy = ev.jagged('met_mpy').values;
-      const met = new Float64Array(n);
+      const mx = new Float64Array(n);
+      const my = new Float64Array(n);
       const hasMet = new Uint8Array(n);
       for (let i = 0; i < n; i++) {
         if (soft[i]! < 0) continue;
-        let x = mpx[soft[i]!]!;
-        let y = mpy[soft[i]!]!;
-        for (const c of [E, M, J]) {
-          for (let j = c.offsets[i]!; j < c.offsets[i + 1]!; j++) {
-            x -= c.fields.pt![j]! * Math.cos(c.fields.phi![j]!);
-            y -= c.fields.pt![j]! * Math.sin(c.fields.phi![j]!);
-          }
-        }
-        met[i] = Math.hypot(x, y) / GEV;
+        mx[i] = mpx[soft[i]!]!;
+        my[i] = mpy[soft[i]!]!;
         hasMet[i] = 1;
       }
+      subtractObjects(el, keepE, mx, my);
+      subtractObjects(mu, keepM, mx, my);
+      subtractObjects(jet, keepJ, mx, my);
+      const met = new Float64Array(n);
+      for (let i = 0; i < n; i++) met[i] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
       fillMasked(out.hist('met'), met, w, hasMet);
     } else {
       out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
@@ -230,13 +214,25 @@ export default defineAnalysis<BuiltinParams>({
   },
 });
 
+/** Subtract the transverse momenta of the objects in `keep` from the per-event sums. */
+function subtractObjects(c: Collection, keep: Uint8Array, mx: Float64Array, my: Float64Array): void {
+  const { pt, phi } = c.fields as Record<string, NumArray>;
+  for (let i = 0; i < c.events; i++) {
+    for (let j = c.offsets[i]!; j < c.offsets[i + 1]!; j++) {
+      if (!keep[j]) continue;
+      mx[i]! -= pt![j]! * Math.cos(phi![j]!);
+      my[i]! -= pt![j]! * Math.sin(phi![j]!);
+    }
+  }
+}
+
 /** Nominal MC weight per event: the derived scalar column, else the first mcEventWeights entry, else 1 (data). */
 function eventWeights(ev: Events, out: { note(t: string): void }): Float64Array {
   const w = new Float64Array(ev.rows);
-  if (ev.has('weight')) {
+  if (ev.has('weight') && !DataType.isList(ev.raw('weight').type)) {
     w.set(ev.scalar('weight'));
-  } else if (ev.has('mcWeights')) {
-    const { offsets, values } = ev.jagged('mcWeights');
+  } else if (ev.has('weight')) {
+    const { offsets, values } = ev.jagged('weight');
     for (let i = 0; i < ev.rows; i++) w[i] = offsets[i + 1]! > offsets[i]! ? values[offsets[i]!]! : 0;
   } else {
     w.fill(1);
@@ -340,13 +336,14 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
   return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
 }
 
-function leadingPair(c: Collection, mass: NumArray | number, w: Float64Array, out: import('./output.ts').Output, hist: string, stepTwo: string, stepOs: string): void {
-  const l0 = leading(c, c.fields.pt!, 0);
-  const l1 = leading(c, c.fields.pt!, 1);
+/** Mass of the two leading objects when of opposite charge; returns the leading object per event. */
+function leadingPair(c: Collection, keep: Uint8Array, mass: NumArray | number, w: Float64Array, out: Output, hist: string, stepTwo: string, stepOs: string): Int32Array {
+  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
+  const l0 = leading(c, pt!, 0, keep);
+  const l1 = leading(c, pt!, 1, keep);
   const two = new Uint8Array(c.events);
   const os = new Uint8Array(c.events);
   const m = new Float64Array(c.events);
-  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
   for (let i = 0; i < c.events; i++) {
     const a = l0[i]!;
     const b = l1[i]!;
@@ -361,27 +358,36 @@ function leadingPair(c: Collection, mass: NumArray | number, w: Float64Array, ou
   out.cut(stepTwo, two, w, c.events);
   out.cut(stepOs, os, w, c.events);
   fillMasked(out.hist(hist), m, w, os);
+  return l0;
 }
 
-function allPairs(c: Collection, mass: NumArray | number, w: Float64Array, h: import('./histogram.ts').Histogram): void {
+/** Masses of every opposite-charge pair of selected objects, each weighted by its event's weight. */
+function allPairs(c: Collection, keep: Uint8Array, mass: NumArray | number, w: Float64Array, h: Histogram): void {
   const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
-  const ms: number[] = [];
-  const ws: number[] = [];
+  let pairs = 0;
+  const nk = counts(c, keep);
+  for (let i = 0; i < c.events; i++) pairs += (nk[i]! * (nk[i]! - 1)) / 2;
+  const ms = new Float64Array(pairs);
+  const ws = new Float64Array(pairs);
+  let k = 0;
   for (let i = 0; i < c.events; i++) {
-    for (let a = c.offsets[i]!; a < c.offsets[i + 1]!; a++) {
-      for (let b = a + 1; b < c.offsets[i + 1]!; b++) {
-        if (charge![a]! * charge![b]! >= 0) continue;
+    if (nk[i]! < 2) continue;
+    const end = c.offsets[i + 1]!;
+    for (let a = c.offsets[i]!; a < end; a++) {
+      if (!keep[a]) continue;
+      for (let b = a + 1; b < end; b++) {
+        if (!keep[b] || charge![a]! * charge![b]! >= 0) continue;
         const ma = typeof mass === 'number' ? mass : mass[a]!;
         const mb = typeof mass === 'number' ? mass : mass[b]!;
-        ms.push(pairMass(pt![a]!, eta![a]!, phi![a]!, ma, pt![b]!, eta![b]!, phi![b]!, mb) / GEV);
-        ws.push(w[i]!);
+        ms[k] = pairMass(pt![a]!, eta![a]!, phi![a]!, ma, pt![b]!, eta![b]!, phi![b]!, mb) / GEV;
+        ws[k++] = w[i]!;
       }
     }
   }
-  h.fill([ms], ws);
+  h.fill([ms], ws, k);
 }
 
-function fillMasked(h: import('./histogram.ts').Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
+function fillMasked(h: Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
   let k = 0;
   const xs = new Float64Array(x.length);
   const ws = new Float64Array(x.length);

@@ -24,10 +24,18 @@ export function collection(offsets: Int32Array, fields: Record<string, NumArray>
   return { events: offsets.length - 1, offsets: offsets.map((o) => o - base), fields: out };
 }
 
-/** Objects per event. */
-export function counts(c: Collection): Int32Array {
+/** Objects per event (only those whose mask entry is non-zero, when a mask is given). */
+export function counts(c: Collection, mask?: Uint8Array): Int32Array {
   const n = new Int32Array(c.events);
-  for (let i = 0; i < c.events; i++) n[i] = c.offsets[i + 1]! - c.offsets[i]!;
+  if (!mask) {
+    for (let i = 0; i < c.events; i++) n[i] = c.offsets[i + 1]! - c.offsets[i]!;
+    return n;
+  }
+  for (let i = 0; i < c.events; i++) {
+    let k = 0;
+    for (let j = c.offsets[i]!; j < c.offsets[i + 1]!; j++) k += mask[j]!;
+    n[i] = k;
+  }
   return n;
 }
 
@@ -58,9 +66,9 @@ export function and(a: Uint8Array, ...rest: Uint8Array[]): Uint8Array {
 
 /**
  * Absolute index of the `rank`-th object by descending pT in each event (0 = leading; -1 when the
- * event has too few). Ties keep the earlier object first. O(rank x objects), no allocation per event.
+ * event has too few), among the objects of `mask` when given. Ties keep the earlier object first. O(rank x objects), no allocation per event.
  */
-export function leading(c: Collection, pt: NumArray, rank = 0): Int32Array {
+export function leading(c: Collection, pt: NumArray, rank = 0, mask?: Uint8Array): Int32Array {
   const out = new Int32Array(c.events).fill(-1);
   for (let i = 0; i < c.events; i++) {
     const a = c.offsets[i]!;
@@ -72,11 +80,13 @@ export function leading(c: Collection, pt: NumArray, rank = 0): Int32Array {
     for (let r = 0; r <= rank; r++) {
       pick = -1;
       for (let j = a; j < b; j++) {
+        if (mask && !mask[j]) continue;
         const p = pt[j]!;
         // Strictly after the previous pick in the order (pt desc, index asc).
         if (p > prevPt || (p === prevPt && j <= prevIdx)) continue;
         if (pick < 0 || p > pt[pick]!) pick = j;
       }
+      if (pick < 0) break;
       prevPt = pt[pick]!;
       prevIdx = pick;
     }

@@ -21,14 +21,13 @@ export function rapidity(pt: number, eta: number, m: number): number {
   return 0.5 * Math.log((e + pz) / (e - pz));
 }
 
-/** Rapidities of all objects (or pseudorapidities when `mass` is null). */
-export function rapidities(pt: NumArray, eta: NumArray, mass: NumArray | number | null): Float64Array {
+/** Rapidities (or pseudorapidities when `mass` is null) of the objects in `mask` (all without one; others 0). */
+export function rapidities(pt: NumArray, eta: NumArray, mass: NumArray | number | null, mask?: Uint8Array): Float64Array {
   const out = new Float64Array(pt.length);
-  if (mass === null) {
-    for (let i = 0; i < pt.length; i++) out[i] = eta[i]!;
-    return out;
+  for (let i = 0; i < pt.length; i++) {
+    if (mask && !mask[i]) continue;
+    out[i] = mass === null ? eta[i]! : rapidity(pt[i]!, eta[i]!, typeof mass === 'number' ? mass : mass[i]!);
   }
-  for (let i = 0; i < pt.length; i++) out[i] = rapidity(pt[i]!, eta[i]!, typeof mass === 'number' ? mass : mass[i]!);
   return out;
 }
 

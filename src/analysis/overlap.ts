@@ -8,10 +8,11 @@
  *   3. muon-jet: remove the jet within dR 0.2 of a muon unless the jet has at least 3 tracks (when
  *      the track count is given), then the muon within dR 0.4 (or sliding cone) of a remaining jet.
  * A pair overlaps when dR^2 <= cone^2 (float64). dR uses rapidity by default, pseudorapidity on
- * request. Inputs are collections after object selection; the result is a keep-mask per object.
+ * request. Inputs are collections with their selection masks (objects outside the mask take no
+ * part); the result is a keep-mask per object.
  */
 import type { Collection, NumArray } from './collection.ts';
-import { deltaR2, rapidities } from './kinematics.ts';
+import { deltaR2, rapidity } from './kinematics.ts';
 
 export interface OverlapObjects {
   coll: Collection;
@@ -20,6 +21,8 @@ export interface OverlapObjects {
   phi: NumArray;
   /** Mass per object, a constant, or null (rapidity then needs a mass: pseudorapidity is used). */
   m: NumArray | number | null;
+  /** The selected objects (1) that take part; others are ignored and stay 0 in the result. */
+  mask?: Uint8Array;
 }
 
 export interface OverlapOptions {
@@ -49,13 +52,22 @@ const LEPTON_CONE = 0.4;
 
 export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: OverlapObjects, o: OverlapOptions = {}): OverlapResult {
   const useY = o.useRapidity ?? true;
-  const yOf = (x: OverlapObjects): Float64Array => rapidities(x.pt, x.eta, useY ? x.m : null);
-  const ye = yOf(el);
-  const ym = yOf(mu);
-  const yj = yOf(jet);
-  const keepE = new Uint8Array(el.pt.length).fill(1);
-  const keepM = new Uint8Array(mu.pt.length).fill(1);
-  const keepJ = new Uint8Array(jet.pt.length).fill(1);
+  const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? x.mask.slice() : new Uint8Array(x.pt.length).fill(1));
+  const keepE = keepOf(el);
+  const keepM = keepOf(mu);
+  const keepJ = keepOf(jet);
+  // Rapidities are computed only where a lepton and a jet meet in an event (NaN = not yet).
+  const ye = new Float64Array(el.pt.length).fill(NaN);
+  const ym = new Float64Array(mu.pt.length).fill(NaN);
+  const yj = new Float64Array(jet.pt.length).fill(NaN);
+  const yOf = (x: OverlapObjects, y: Float64Array, j: number): number => {
+    let v = y[j]!;
+    if (v !== v) {
+      const m = x.m;
+      v = y[j] = !useY || m === null ? x.eta[j]! : rapidity(x.pt[j]!, x.eta[j]!, typeof m === 'number' ? m : m[j]!);
+    }
+    return v;
+  };
   const steps: OverlapResult['steps'] = [];
   const events = el.coll.events;
   const cone2 = (pt: number): number => {
@@ -69,8 +81,9 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
     const mt = o.muonTrack;
     for (let i = 0; i < events; i++) {
       for (let e = el.coll.offsets[i]!; e < el.coll.offsets[i + 1]!; e++) {
+        if (!keepE[e]) continue;
         for (let m = mu.coll.offsets[i]!; m < mu.coll.offsets[i + 1]!; m++) {
-          if (et.key[e] === mt.key[m] && et.index[e] === mt.index[m]) {
+          if (keepM[m] && et.key[e] === mt.key[m] && et.index[e] === mt.index[m]) {
             keepE[e] = 0;
             break;
           }
@@ -113,7 +126,7 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
       for (let k = j0; k < j1; k++) {
         if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
         for (let l = l0; l < l1; l++) {
-          if (keepL[l] && deltaR2(yl[l]!, lep.phi[l]!, yjet[k]!, j.phi[k]!) <= JET_CONE2) {
+          if (keepL[l] && deltaR2(yOf(lep, yl, l), lep.phi[l]!, yOf(j, yjet, k), j.phi[k]!) <= JET_CONE2) {
             keepJet[k] = 0;
             break;
           }
@@ -123,7 +136,7 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
         if (!keepL[l]) continue;
         const c2 = cone(lep.pt[l]!);
         for (let k = j0; k < j1; k++) {
-          if (keepJet[k] && deltaR2(yl[l]!, lep.phi[l]!, yjet[k]!, j.phi[k]!) <= c2) {
+          if (keepJet[k] && deltaR2(yOf(lep, yl, l), lep.phi[l]!, yOf(j, yjet, k), j.phi[k]!) <= c2) {
             keepL[l] = 0;
             break;
           }

@@ -63,7 +63,7 @@ export function reportHtml(s: Summary, plots: { name: string; svg: string }[]): 
     .join('\n');
   const n = s.normalisation;
   const bk = n.bookkeepers
-    .map((k) => `<tr><td>${esc(k.name)}</td><td>${esc(k.stream)}</td><td>${k.cycle}</td><td>${k.files}</td><td>${num(k.nAcceptedEvents)}</td><td>${num(k.sumOfEventWeights)}</td><td>${num(k.sumOfEventWeightsSquared)}</td></tr>`)
+    .map((k) => `<tr><td>${esc(k.container)}</td><td>${esc(k.name)}</td><td>${esc(k.stream)}</td><td>${k.cycle}</td><td>${k.files}</td><td>${num(k.nAcceptedEvents)}</td><td>${num(k.sumOfEventWeights)}</td><td>${num(k.sumOfEventWeightsSquared)}</td></tr>`)
     .join('\n');
   const failed = s.failed.map((f) => `<li><code>${esc(f.file)}</code>: ${esc(f.error)} (exit code ${f.exitCode})</li>`).join('\n');
   const notes = s.notes.map((x) => `<li>${esc(x)}</li>`).join('\n');
@@ -80,8 +80,8 @@ ${s.complete ? '<p>All inputs were analysed.</p>' : `<p class="warn"><strong>Inc
 ${rows}
 </table>
 <h2>Normalisation</h2>
-${n.nominal ? `<p>Sum of weights of the sample (AllExecutedEvents, cycle ${n.nominal.cycle}, added over ${n.nominal.files} file(s)): <strong>${num(n.nominal.sumOfEventWeights)}</strong> (${num(n.nominal.nAcceptedEvents)} events).</p>` : '<p>No CutBookkeeper metadata in the inputs: no sum of weights to normalise to.</p>'}
-${bk ? `<table><tr><th>bookkeeper</th><th>stream</th><th>cycle</th><th>files</th><th>events</th><th>sum of weights</th><th>sum of weights&sup2;</th></tr>\n${bk}\n</table>` : ''}
+${n.nominal ? `<p>Sum of weights of the sample (complete AllExecutedEvents of the highest cycle, ${esc(n.nominal.stream)} cycle ${n.nominal.cycle}, added over ${n.nominal.files} file(s)): <strong>${num(n.nominal.sumOfEventWeights)}</strong> (${num(n.nominal.nAcceptedEvents)} events).</p>` : '<p>No CutBookkeeper metadata in the inputs: no sum of weights to normalise to.</p>'}
+${bk ? `<table><tr><th>container</th><th>bookkeeper</th><th>stream</th><th>cycle</th><th>files</th><th>events</th><th>sum of weights</th><th>sum of weights&sup2;</th></tr>\n${bk}\n</table>` : ''}
 <h2>Parameters</h2>
 <pre>${esc(JSON.stringify(s.params, null, 2))}</pre>
 ${notes ? `<h2>Notes</h2><ul>${notes}</ul>` : ''}

@@ -25,6 +25,8 @@ export interface FailedInput {
 }
 
 export interface BookkeeperSum {
+  /** CutBookkeepers (complete) or IncompleteCutBookkeepers (jobs that did not finish). */
+  container: string;
   name: string;
   stream: string;
   cycle: number;
@@ -43,7 +45,10 @@ export interface Summary {
   normalisation: {
     /** Files that carried bookkeeping, of all inputs read. */
     filesWithBookkeeping: number;
-    /** AllExecutedEvents of the lowest cycle: the events the sample was produced from. */
+    /**
+     * The complete AllExecutedEvents bookkeeper of the highest cycle (StreamAOD preferred): the
+     * events, and sum of weights, that the derivation read, skimmed-away events included.
+     */
     nominal: BookkeeperSum | null;
     bookkeepers: BookkeeperSum[];
   };
@@ -118,6 +123,7 @@ export class AnalysisResult {
     this.summary.normalisation.filesWithBookkeeping++;
     for (const k of list) {
       addBookkeeper(this.summary.normalisation.bookkeepers, {
+        container: k.container,
         name: k.name,
         stream: k.stream,
         cycle: k.cycle,
@@ -148,10 +154,11 @@ export class AnalysisResult {
 }
 
 function addBookkeeper(list: BookkeeperSum[], k: BookkeeperSum): void {
-  const mine = list.find((x) => x.name === k.name && x.stream === k.stream && x.cycle === k.cycle);
+  const mine = list.find((x) => x.container === k.container && x.name === k.name && x.stream === k.stream && x.cycle === k.cycle);
   if (!mine) {
+    const cmp = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
     list.push({ ...k });
-    list.sort((x, y) => x.cycle - y.cycle || (x.name < y.name ? -1 : x.name > y.name ? 1 : 0) || (x.stream < y.stream ? -1 : 1));
+    list.sort((x, y) => cmp(x.container, y.container) || x.cycle - y.cycle || cmp(x.name, y.name) || cmp(x.stream, y.stream));
     return;
   }
   mine.files += k.files;
@@ -161,7 +168,9 @@ function addBookkeeper(list: BookkeeperSum[], k: BookkeeperSum): void {
 }
 
 function nominal(list: readonly BookkeeperSum[]): BookkeeperSum | null {
-  const all = list.filter((k) => k.name === 'AllExecutedEvents');
-  if (all.length === 0) return null;
-  return all.reduce((best, k) => (k.cycle < best.cycle ? k : best));
+  const all = list.filter((k) => k.name === 'AllExecutedEvents' && !k.container.startsWith('Incomplete'));
+  const aod = all.filter((k) => k.stream === 'StreamAOD');
+  const pool = aod.length ? aod : all;
+  if (pool.length === 0) return null;
+  return pool.reduce((best, k) => (k.cycle > best.cycle ? k : best));
 }

@@ -101,6 +101,10 @@ function invokedDirectly(): boolean {
 const isMain = invokedDirectly();
 if (isMain) {
   installSignalHandlers();
+  // Output piped into a reader that stops early (`| head`): stop quietly, as other tools do.
+  process.stdout.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.ok);
+  });
   main(hideBin(process.argv)).then(
     (code) => {
       process.exitCode = code;

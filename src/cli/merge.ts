@@ -41,7 +41,7 @@ export async function loadResult(input: string): Promise<{ histograms: Record<st
 }
 
 export async function mergeResults(inputs: readonly string[]): Promise<AnalysisResult | Map<string, Histogram>> {
-  const loaded = [];
+  const loaded: { input: string; histograms: Record<string, UhiHistogram>; summary: Summary | null }[] = [];
   for (const i of inputs) loaded.push({ input: i, ...(await loadResult(i)) });
   if (loaded.every((l) => l.summary)) {
     let total: AnalysisResult | null = null;

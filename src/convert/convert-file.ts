@@ -10,7 +10,7 @@
  * and per leaf column the number of values and empty-list entries, against the Parquet footer).
  */
 import { openAsBlob } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
+import { mkdir, rename, rm, stat } from 'node:fs/promises';
 import { basename, join } from 'node:path';
 import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
@@ -155,6 +155,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     if (bookkeeping?.metadataTree) info.bookkeeping = bookkeeping;
     const metadata: Record<string, string> = { physlite: JSON.stringify(info, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) };
     let bytesOut = 0;
+    await mkdir(o.outDir, { recursive: true });
     registerTemporary(tmp);
     try {
       bytesOut = await writeParquet(tmp, batches(), {

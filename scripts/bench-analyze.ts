@@ -1,0 +1,145 @@
+/**
+ * bench:analyze — the analysis stage's speed and bytes read, each figure naming its dataset. Prints JSON.
+ *   like:   --like-events smeared PHYSLITE-like events (from PHYSLITE_example), converted in full and
+ *           with the `analysis` preset: the built-in analysis's events/s (1 worker) and bytes read
+ *           as a share of the files; the same analysis reading the ROOT file directly.
+ *   dimuon: --dimuon-events simulated dimuon events converted to Parquet: the built-in analysis's
+ *           events/s, and the leading-pair dimuon mass histogram (scripts/analyses/dimuon-mass.ts)
+ *           against DuckDB on one thread running the same query in SQL on the same file.
+ * Inputs are generated once under bench-data/analyze/ and reused.
+ */
+import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { DuckDBInstance } from '@duckdb/node-api';
+import { parseCompression } from '../src/root/compression/compress.ts';
+import { RootFile } from '../src/root/file.ts';
+import { generateLike } from '../src/root/write/generate-like.ts';
+import { generateDimuon } from '../src/root/write/generate-dimuon.ts';
+import { convertFile } from '../src/convert/convert-file.ts';
+import { runAnalysis } from '../src/analysis/run.ts';
+
+const root = resolve(import.meta.dirname, '..');
+const { values } = parseArgs({
+  options: {
+    'like-events': { type: 'string', default: '10000' },
+    'dimuon-events': { type: 'string', default: '1000000' },
+    repeat: { type: 'string', default: '3' },
+  },
+});
+const dir = join(root, 'bench-data', 'analyze');
+mkdirSync(dir, { recursive: true });
+const repeat = Number(values.repeat);
+const log = (m: string): boolean => process.stderr.write(`bench:analyze: ${m}\n`);
+
+async function once<T>(path: string, make: () => Promise<T>): Promise<void> {
+  if (!existsSync(path)) await make();
+}
+
+function parquetIn(d: string): string {
+  return join(d, readdirSync(d).find((f) => f.endsWith('.parquet'))!);
+}
+
+/** Best (least disturbed) of `repeat` runs. */
+async function best(inputs: string[], o: Parameters<typeof runAnalysis>[1]) {
+  let top: Awaited<ReturnType<typeof runAnalysis>> | null = null;
+  for (let i = 0; i < repeat; i++) {
+    const r = await runAnalysis(inputs, o);
+    if (!top || r.summary.seconds! < top.summary.seconds!) top = r;
+  }
+  return top!;
+}
+
+const figures = (r: Awaited<ReturnType<typeof runAnalysis>>) => ({
+  events: r.summary.events,
+  seconds: +r.summary.seconds!.toFixed(3),
+  eventsPerSecond: Math.round(r.summary.eventsPerSecond!),
+  bytesRead: r.summary.io.bytesRead,
+  bytesTotal: r.summary.io.bytesTotal,
+  fractionRead: +r.summary.io.fractionRead.toFixed(4),
+});
+
+// Smeared PHYSLITE-like data.
+const likeEvents = Number(values['like-events']);
+const likeRoot = join(dir, `like-${likeEvents}.root`);
+await once(likeRoot, async () => {
+  log(`generating ${likeEvents} PHYSLITE-like events`);
+  const template = await RootFile.open(resolve(root, '..', 'shared', 'fixtures', 'root', 'PHYSLITE_example.root'));
+  await generateLike({ template, events: likeEvents, out: likeRoot, compression: parseCompression('zstd:5') });
+  await template.close();
+});
+const likeFull = join(dir, `like-${likeEvents}-full`);
+const likePreset = join(dir, `like-${likeEvents}-preset`);
+await once(likeFull, () => convertFile(likeRoot, { outDir: likeFull }));
+await once(likePreset, () => convertFile(likeRoot, { outDir: likePreset, selection: { preset: 'analysis' } }));
+
+log('built-in analysis on PHYSLITE-like data');
+const likeResults = {
+  dataset: `${likeEvents} smeared PHYSLITE-like events (${(statSync(likeRoot).size / 1e6).toFixed(1)} MB ROOT, zstd:5)`,
+  parquetFull: figures(await best([parquetIn(likeFull)], { workers: 1 })),
+  parquetPreset: figures(await best([parquetIn(likePreset)], { workers: 1 })),
+  rootDirect: figures(await best([likeRoot], { workers: 1 })),
+};
+
+// Simulated dimuon events.
+const dimuonEvents = Number(values['dimuon-events']);
+const dimuonRoot = join(dir, `dimuon-${dimuonEvents}.root`);
+await once(dimuonRoot, () => {
+  log(`generating ${dimuonEvents} dimuon events`);
+  return generateDimuon({ events: dimuonEvents, out: dimuonRoot, compression: parseCompression('zstd:5') });
+});
+const dimuonPqDir = join(dir, `dimuon-${dimuonEvents}-pq`);
+await once(dimuonPqDir, () => convertFile(dimuonRoot, { outDir: dimuonPqDir }));
+const dimuonPq = parquetIn(dimuonPqDir);
+
+log('built-in analysis and the leading-pair mass on dimuon events');
+const builtinDimuon = figures(await best([dimuonPq], { workers: 1 }));
+const massRun = await best([dimuonPq], { workers: 1, analysis: join(root, 'scripts', 'analyses', 'dimuon-mass.ts') });
+
+const db = await DuckDBInstance.create(':memory:', { threads: '1' });
+const con = await db.connect();
+const query = `
+  with e as (
+    select AnalysisMuonsAuxDyn_pt as pt, AnalysisMuonsAuxDyn_eta as eta, AnalysisMuonsAuxDyn_phi as phi, AnalysisMuonsAuxDyn_charge as q,
+           list_grade_up(AnalysisMuonsAuxDyn_pt, 'DESC') as o
+    from read_parquet('${dimuonPq}') where len(AnalysisMuonsAuxDyn_pt) >= 2),
+  p as (
+    select cast(pt[o[1]] as double) as pt1, cast(eta[o[1]] as double) as eta1, cast(phi[o[1]] as double) as phi1,
+           cast(pt[o[2]] as double) as pt2, cast(eta[o[2]] as double) as eta2, cast(phi[o[2]] as double) as phi2
+    from e where q[o[1]] * q[o[2]] < 0),
+  v as (
+    select pt1 * cos(phi1) + pt2 * cos(phi2) as px, pt1 * sin(phi1) + pt2 * sin(phi2) as py,
+           pt1 * sinh(eta1) + pt2 * sinh(eta2) as pz,
+           sqrt(pow(pt1 * cosh(eta1), 2) + 105.658 * 105.658) + sqrt(pow(pt2 * cosh(eta2), 2) + 105.658 * 105.658) as e
+    from p),
+  m as (select sqrt(greatest(e * e - px * px - py * py - pz * pz, 0)) / 1000 as m from v)
+  select least(greatest(floor(ln(m / 0.25) / ln(150 / 0.25) * 600) + 1, 0), 601) as bin, count(*) as n from m group by bin order by bin`;
+let duckSeconds = Infinity;
+let duckRows: Record<string, unknown>[] = [];
+for (let i = 0; i < repeat; i++) {
+  const t0 = performance.now();
+  duckRows = (await con.runAndReadAll(query)).getRowObjectsJS() as Record<string, unknown>[];
+  duckSeconds = Math.min(duckSeconds, (performance.now() - t0) / 1000);
+}
+const duckCount = duckRows.reduce((s, r) => s + Number(r.n), 0);
+const ours = massRun.histograms.get('mass')!;
+
+console.log(
+  JSON.stringify(
+    {
+      like: likeResults,
+      dimuon: {
+        dataset: `${dimuonEvents} simulated dimuon events (Parquet ${(statSync(dimuonPq).size / 1e6).toFixed(1)} MB)`,
+        builtin: builtinDimuon,
+        leadingPairMass: {
+          physlite: figures(massRun),
+          duckdbOneThread: { seconds: +duckSeconds.toFixed(3), eventsPerSecond: Math.round(dimuonEvents / duckSeconds) },
+          physliteOverDuckdbTime: +(massRun.summary.seconds! / duckSeconds).toFixed(2),
+          pairs: { physlite: ours.sum(), duckdb: duckCount },
+        },
+      },
+    },
+    null,
+    2,
+  ),
+);

@@ -1,0 +1,192 @@
+/**
+ * Issue 7: selections, delta-R, overlap removal and pair masses on small hand-built tables with
+ * known answers: empty events, events with one object, objects exactly at the cone edge (built from
+ * exactly representable differences: phi 0.2 - 0 is the double 0.2, so dR^2 equals cone^2).
+ */
+import { describe, expect, it } from 'vitest';
+import { makeData, Field, Float32, Float64, Int8, List, Uint8, Utf8, type Data, type DataType } from 'apache-arrow';
+import { collection, counts, leading, select } from '../src/analysis/collection.ts';
+import { deltaPhi, deltaR2, pairMass, rapidity } from '../src/analysis/kinematics.ts';
+import { removeOverlaps, type OverlapObjects } from '../src/analysis/overlap.ts';
+import { Events } from '../src/analysis/events.ts';
+import { Output } from '../src/analysis/output.ts';
+import builtin, { MUON_MASS } from '../src/analysis/builtin.ts';
+
+const next = (x: number): number => {
+  const b = new Float64Array([x]);
+  const u = new BigUint64Array(b.buffer);
+  u[0]! += 1n;
+  return b[0]!;
+};
+
+function objects(offsets: number[], pt: number[], eta: number[], phi: number[], mask?: number[]): OverlapObjects {
+  const c = collection(Int32Array.from(offsets), { pt: Float64Array.from(pt), eta: Float64Array.from(eta), phi: Float64Array.from(phi) });
+  return { coll: c, pt: c.fields.pt!, eta: c.fields.eta!, phi: c.fields.phi!, m: null, ...(mask ? { mask: Uint8Array.from(mask) } : {}) };
+}
+
+describe('kinematics', () => {
+  it('wraps delta-phi into [-pi, pi) and computes dR^2, rapidity and pair masses', () => {
+    expect(deltaPhi(3, -3)).toBeCloseTo(6 - 2 * Math.PI, 15);
+    expect(deltaPhi(-3, 3)).toBeCloseTo(2 * Math.PI - 6, 15);
+    expect(deltaPhi(Math.PI, 0)).toBe(-Math.PI);
+    expect(deltaR2(1, 0.2, 1, 0)).toBe(0.2 * 0.2);
+    expect(rapidity(10, 0, 5)).toBe(0);
+    expect(rapidity(10, 1, 0)).toBeCloseTo(1, 12); // massless: y = eta
+    // Back-to-back muons of 45.5938 GeV at eta 0: m = 2 sqrt(p^2 + m_mu^2).
+    const p = 45593.8;
+    expect(pairMass(p, 0, 0, MUON_MASS, p, 0, Math.PI, MUON_MASS)).toBeCloseTo(2 * Math.sqrt(p * p + MUON_MASS * MUON_MASS), 6);
+  });
+});
+
+describe('collections', () => {
+  it('counts, selects and finds leading objects, with empty events and ties', () => {
+    const c = collection(Int32Array.from([0, 0, 1, 4]), { pt: Float32Array.from([5, 3, 7, 7]) });
+    expect([...counts(c)]).toEqual([0, 1, 3]);
+    expect([...leading(c, c.fields.pt!)]).toEqual([-1, 0, 2]);
+    expect([...leading(c, c.fields.pt!, 1)]).toEqual([-1, -1, 3]);
+    expect([...leading(c, c.fields.pt!, 2)]).toEqual([-1, -1, 1]);
+    const mask = Uint8Array.from([1, 1, 0, 1]);
+    expect([...counts(c, mask)]).toEqual([0, 1, 2]);
+    expect([...leading(c, c.fields.pt!, 0, mask)]).toEqual([-1, 0, 3]);
+    const s = select(c, mask);
+    expect([...s.offsets]).toEqual([0, 0, 1, 3]);
+    expect([...s.fields.pt!]).toEqual([5, 3, 7]);
+    // A slice whose offsets start above zero is rebased.
+    const sl = collection(Int32Array.from([2, 3, 5]), { pt: Float32Array.from([9, 9, 1, 2, 3]) });
+    expect([...sl.offsets]).toEqual([0, 1, 3]);
+    expect([...sl.fields.pt!]).toEqual([1, 2, 3]);
+  });
+});
+
+describe('overlap removal', () => {
+  const none = objects([0, 0], [], [], []);
+
+  it('removes the jet within dR 0.2 of an electron, then the electron within 0.4 of a remaining jet (cone edge inclusive)', () => {
+    // Event 0: jet exactly at dR 0.2 of the electron: the jet goes, the electron stays.
+    // Event 1: jet just beyond 0.2 (phi next double after 0.2) but within 0.4: the electron goes.
+    // Event 2: jet exactly at dR 0.4: the electron goes (dR^2 <= cone^2).
+    // Event 3: jet just beyond 0.4: both stay. Event 4: empty. Event 5: a lone jet stays.
+    const el = objects([0, 1, 2, 3, 4, 4, 4], [20e3, 20e3, 20e3, 20e3], [1, 1, 1, 1], [0, 0, 0, 0]);
+    const jets = objects([0, 1, 2, 3, 4, 4, 5], [30e3, 30e3, 30e3, 30e3, 30e3], [1, 1, 1, 1, 0], [0.2, next(0.2), 0.4, next(0.4), 1]);
+    const r = removeOverlaps(el, { ...none, coll: collection(Int32Array.from([0, 0, 0, 0, 0, 0, 0]), {}) }, jets, { useRapidity: false });
+    expect([...r.jets]).toEqual([0, 1, 1, 1, 1]);
+    expect([...r.electrons]).toEqual([1, 0, 0, 1]);
+  });
+
+  it('keeps a jet with >= 3 tracks near a muon and removes the muon instead', () => {
+    const mu = objects([0, 1, 2], [20e3, 20e3], [0.5, 0.5], [1, 1]);
+    const jets = objects([0, 1, 2], [40e3, 40e3], [0.5, 0.5], [1.1, 1.1]);
+    const empty = objects([0, 0, 0], [], [], []);
+    const r = removeOverlaps(empty, mu, jets, { useRapidity: false, jetTracks: Int32Array.from([2, 5]) });
+    expect([...r.jets]).toEqual([0, 1]); // 2 tracks: removed; 5 tracks: kept
+    expect([...r.muons]).toEqual([1, 0]); // the kept jet is within 0.4: the muon goes
+    expect(r.steps.find((s) => s.step.startsWith('electron-muon'))).toMatchObject({ applied: false });
+  });
+
+  it('removes the electron sharing its ID track with a muon, and ignores objects outside the selection masks', () => {
+    const el = objects([0, 2], [10e3, 10e3], [0, 2], [0, 2]);
+    const mu = objects([0, 1], [10e3], [-1], [-2]);
+    const jets = objects([0, 1], [25e3], [0], [0.1], [0]); // not selected: removes nothing
+    const r = removeOverlaps(el, mu, jets, {
+      electronTrack: { key: Uint32Array.from([7, 7]), index: Uint32Array.from([3, 4]) },
+      muonTrack: { key: Uint32Array.from([7]), index: Uint32Array.from([4]) },
+    });
+    expect([...r.electrons]).toEqual([1, 0]);
+    expect([...r.jets]).toEqual([0]);
+  });
+
+  it('uses rapidity by default: a massive jet at the same eta is farther in y', () => {
+    const el = objects([0, 1], [20e3], [2], [0]);
+    const jet: OverlapObjects = { ...objects([0, 1], [20e3], [2], [0.3]), m: Float64Array.from([30e3]) };
+    const mu = objects([0, 0], [], [], []);
+    // eta: dR = 0.3 (the electron goes); rapidity: the jet's y is well below 2, dR > 0.4.
+    expect([...removeOverlaps({ ...el, m: 0.511 }, mu, jet, { useRapidity: false }).electrons]).toEqual([0]);
+    expect([...removeOverlaps({ ...el, m: 0.511 }, mu, jet).electrons]).toEqual([1]);
+  });
+
+  it('sliding cone: a high-pT electron is removed only within 0.04 + 10 GeV / pT', () => {
+    const el = objects([0, 1], [200e3], [0], [0]);
+    const jet = objects([0, 1], [30e3], [0], [0.3]);
+    const mu = objects([0, 0], [], [], []);
+    expect([...removeOverlaps(el, mu, jet, { useRapidity: false, slidingCone: true }).electrons]).toEqual([1]); // cone 0.09
+    expect([...removeOverlaps(el, mu, jet, { useRapidity: false }).electrons]).toEqual([0]);
+  });
+});
+
+/** An Arrow list column from per-event arrays. */
+function listData(type: DataType, rows: number[][]): Data {
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
+  const flat = rows.flat();
+  const ctor = type instanceof Float32 ? Float32Array : type instanceof Float64 ? Float64Array : type instanceof Int8 ? Int8Array : Uint8Array;
+  const child = makeData({ type, length: flat.length, nullCount: 0, data: ctor.from(flat) } as never);
+  return makeData({ type: new List(new Field('item', type)), length: rows.length, nullCount: 0, valueOffsets: offsets, child });
+}
+
+function stringList(rows: string[][]): Data {
+  const enc = new TextEncoder();
+  const flat = rows.flat();
+  const so = new Int32Array(flat.length + 1);
+  const bytes: number[] = [];
+  flat.forEach((s, i) => {
+    const b = enc.encode(s);
+    bytes.push(...b);
+    so[i + 1] = so[i]! + b.length;
+  });
+  const child = makeData({ type: new Utf8(), length: flat.length, nullCount: 0, valueOffsets: so, data: Uint8Array.from(bytes) });
+  const offsets = new Int32Array(rows.length + 1);
+  rows.forEach((r, i) => (offsets[i + 1] = offsets[i]! + r.length));
+  return makeData({ type: new List(new Field('item', new Utf8())), length: rows.length, nullCount: 0, valueOffsets: offsets, child });
+}
+
+describe('the built-in analysis on a hand-built batch', () => {
+  it('selects, removes overlaps and fills the dimuon mass, multiplicities, cutflow and MET', () => {
+    const f32 = new Float32();
+    const p = 45593.75; // exactly representable in float32
+    // Event 0: empty. Event 1: one muon. Event 2: a Z-like opposite-charge pair at eta 0, back to back,
+    // plus a failing muon (quality 3) and a jet at dR 0.1 of the first muon (removed: no track counts).
+    // Event 3: same-charge pair (no mass), one jet far away.
+    const cols: Record<string, Data> = {
+      mu_pt: listData(f32, [[], [10e3], [p, p, 50e3], [20e3, 15e3]]),
+      mu_eta: listData(f32, [[], [0.1], [0, 0, 0], [0.5, -0.5]]),
+      mu_phi: listData(f32, [[], [1], [0, Math.fround(Math.PI), 1], [0, 2]]),
+      mu_charge: listData(f32, [[], [1], [1, -1, 1], [1, 1]]),
+      mu_quality: listData(new Uint8(), [[], [1], [1, 0, 3], [1, 1]]),
+      el_pt: listData(f32, [[], [], [], []]),
+      el_eta: listData(f32, [[], [], [], []]),
+      el_phi: listData(f32, [[], [], [], []]),
+      el_charge: listData(f32, [[], [], [], []]),
+      el_id: listData(new Int8(), [[], [], [], []]),
+      jet_pt: listData(f32, [[], [], [30e3], [100e3]]),
+      jet_eta: listData(f32, [[], [], [0], [2]]),
+      jet_phi: listData(f32, [[], [], [0.1], [-2]]),
+      jet_m: listData(f32, [[], [], [5e3], [10e3]]),
+      met_mpx: listData(f32, [[0, 0], [0, 1000], [0, 0], [5, 0]]),
+      met_mpy: listData(f32, [[0, 0], [0, 0], [0, 0], [0, 0]]),
+      met_name: stringList([
+        ['SoftClusCore', 'PVSoftTrkCore'],
+        ['SoftClusCore', 'PVSoftTrkCore'],
+        ['SoftClusCore', 'PVSoftTrkCore'],
+        ['PVSoftTrkCore', 'SoftClusCore'],
+      ]),
+    };
+    const params = { ...builtin.params };
+    const out = new Output(builtin.histograms(params), builtin.cutflow);
+    builtin.process(new Events('hand-built', 4, new Map(Object.entries(cols))), out, params);
+    const cut = Object.fromEntries(out.cutflow.map((c) => [c.step, c.events]));
+    expect(cut).toMatchObject({ 'all events': 4, '>= 2 selected muons': 2, 'leading muon pair opposite charge': 1 });
+    const mass = out.hist('mumu_mass');
+    expect(mass.sum()).toBe(1);
+    const expected = pairMass(p, 0, 0, MUON_MASS, p, 0, Math.fround(Math.PI), MUON_MASS) / 1000;
+    expect(mass.values[mass.axes[0]!.index(expected)]).toBe(1);
+    expect([...out.hist('n_muons').values.slice(1, 4)]).toEqual([1, 1, 2]);
+    // The jet of event 2 is within 0.2 of a muon: removed; event 3's jet stays.
+    expect([...out.hist('n_jets').values.slice(1, 3)]).toEqual([3, 1]);
+    // MET of event 1: soft term 1000 MeV in x minus the muon's px.
+    const met = out.hist('met');
+    const m1 = Math.hypot(1000 - 10e3 * Math.cos(Math.fround(1)), -10e3 * Math.sin(Math.fround(1))) / 1000;
+    expect(met.values[met.axes[0]!.index(m1)]).toBeGreaterThanOrEqual(1);
+    expect(met.sum()).toBe(4);
+    expect([...out.notes].join(' ')).toMatch(/no MC event weights/);
+  });
+});
