@@ -8,7 +8,11 @@
  *           against DuckDB on one thread running the same query in SQL on the same file.
  * Inputs are generated once under bench-data/analyze/ and reused.
  */
-import { existsSync, mkdirSync, readdirSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, openAsBlob, readdirSync, statSync } from 'node:fs';
+import { tableFromIPC } from 'apache-arrow';
+import * as pq from 'parquet-wasm/node';
+import { FileSource } from '../src/root/source/file.ts';
+import { SourceBlob } from '../src/analysis/source-blob.ts';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DuckDBInstance } from '@duckdb/node-api';
@@ -122,6 +126,25 @@ for (let i = 0; i < repeat; i++) {
   duckSeconds = Math.min(duckSeconds, (performance.now() - t0) / 1000);
 }
 const duckCount = duckRows.reduce((s, r) => s + Number(r.n), 0);
+
+// The approach chosen for reading: parquet-wasm over a Blob whose slices read through the project's
+// byte source (counted, and the same path HTTP and GCS sources take) versus Node's own file Blob.
+async function readColumns(blob: Blob): Promise<number> {
+  const pf = await pq.ParquetFile.fromFile(blob);
+  const t0 = performance.now();
+  const stream = await pf.stream({ columns: ['AnalysisMuonsAuxDyn_pt', 'AnalysisMuonsAuxDyn_eta', 'AnalysisMuonsAuxDyn_phi', 'AnalysisMuonsAuxDyn_charge'], batchSize: 1 << 20 });
+  for await (const b of stream as unknown as AsyncIterable<pq.RecordBatch>) tableFromIPC(b.intoIPCStream());
+  const s = (performance.now() - t0) / 1000;
+  pf.free();
+  return s;
+}
+const blobTimes = { sourceBlob: Infinity, nodeFileBlob: Infinity };
+for (let i = 0; i < repeat; i++) {
+  const src = await FileSource.open(dimuonPq);
+  blobTimes.sourceBlob = Math.min(blobTimes.sourceBlob, await readColumns(new SourceBlob(src)));
+  await src.close();
+  blobTimes.nodeFileBlob = Math.min(blobTimes.nodeFileBlob, await readColumns(await openAsBlob(dimuonPq)));
+}
 const ours = massRun.histograms.get('mass')!;
 
 console.log(
@@ -136,6 +159,10 @@ console.log(
           duckdbOneThread: { seconds: +duckSeconds.toFixed(3), eventsPerSecond: Math.round(dimuonEvents / duckSeconds) },
           physliteOverDuckdbTime: +(massRun.summary.seconds! / duckSeconds).toFixed(2),
           pairs: { physlite: ours.sum(), duckdb: duckCount },
+        },
+        readFourMuonColumns: {
+          viaByteSourceBlob: { seconds: +blobTimes.sourceBlob.toFixed(3), eventsPerSecond: Math.round(dimuonEvents / blobTimes.sourceBlob) },
+          viaNodeFileBlob: { seconds: +blobTimes.nodeFileBlob.toFixed(3), eventsPerSecond: Math.round(dimuonEvents / blobTimes.nodeFileBlob) },
         },
       },
     },

@@ -20,6 +20,8 @@ import { RootFile } from '../src/root/file.ts';
 import { convertFile } from '../src/convert/convert-file.ts';
 import { parseCompression } from '../src/root/compression/compress.ts';
 import { runAnalysis } from '../src/analysis/run.ts';
+import { openInput } from '../src/analysis/input.ts';
+import { parquetMetadata } from 'hyparquet';
 import { Histogram } from '../src/analysis/histogram.ts';
 import { AnalysisResult } from '../src/analysis/result.ts';
 import { writeResults } from '../src/analysis/report.ts';
@@ -104,6 +106,38 @@ describe('analyze: cross-checked with DuckDB SQL', () => {
     const mineM = result.histograms.get('mumu_mass')!;
     expect(pairs.length).toBe(result.summary.cutflow.find((c) => c.step === 'leading muon pair opposite charge')!.events);
     for (let i = 0; i < hM.values.length; i++) expect(mineM.values[i]).toBeCloseTo(hM.values[i]!, 8);
+  });
+});
+
+describe('analyze: I/O', () => {
+  it('reads the footer and the column chunks of the declared columns, nothing else', async () => {
+    const cols = ['AnalysisMuonsAuxDyn_pt', 'AnalysisMuonsAuxDyn_eta', 'AnalysisMuonsAuxDyn_phi', 'AnalysisMuonsAuxDyn_charge'];
+    const bytes = readFileSync(pqA);
+    const meta = parquetMetadata(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.length));
+    let chunkBytes = 0;
+    let chunks = 0;
+    for (const rg of meta.row_groups) {
+      for (const c of rg.columns) {
+        if (!cols.includes(c.meta_data!.path_in_schema[0]!)) continue;
+        chunkBytes += Number(c.meta_data!.total_compressed_size);
+        chunks++;
+      }
+    }
+    expect(meta.row_groups.length).toBe(5);
+    const input = await openInput(pqA);
+    try {
+      let rows = 0;
+      for await (const b of input.batches(cols)) rows += b.rows;
+      expect(rows).toBe(20_000);
+      const { footer } = footerOf(pqA);
+      // Footer (with a bounded read-ahead) plus exactly the chunks; one request per chunk at most.
+      expect(input.counters.bytes).toBeGreaterThanOrEqual(chunkBytes + footer);
+      expect(input.counters.bytes).toBeLessThanOrEqual(chunkBytes + footer + 64 * 1024 + 4);
+      expect(input.counters.requests).toBeLessThanOrEqual(chunks + 3);
+      expect(input.counters.bytes / input.size).toBeLessThan(0.5);
+    } finally {
+      await input.close();
+    }
   });
 });
 
