@@ -12,7 +12,7 @@
  * part); the result is a keep-mask per object.
  */
 import type { Collection, NumArray } from './collection.ts';
-import { deltaR2, rapidity } from './kinematics.ts';
+import { deltaPhi, deltaR2, rapidity } from './kinematics.ts';
 
 export interface OverlapObjects {
   coll: Collection;
@@ -107,6 +107,13 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
   });
   return { electrons: keepE, muons: keepM, jets: keepJ, steps };
 
+  /** dR^2 <= cone2; delta-phi alone rules most pairs out before any rapidity is computed. */
+  function near(a: OverlapObjects, ya: Float64Array, i: number, b: OverlapObjects, yb: Float64Array, k: number, cone2: number): boolean {
+    const dp = deltaPhi(a.phi[i]!, b.phi[k]!);
+    if (dp * dp > cone2) return false;
+    return deltaR2(yOf(a, ya, i), a.phi[i]!, yOf(b, yb, k), b.phi[k]!) <= cone2;
+  }
+
   function leptonJet(
     lep: OverlapObjects,
     yl: Float64Array,
@@ -126,7 +133,7 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
       for (let k = j0; k < j1; k++) {
         if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
         for (let l = l0; l < l1; l++) {
-          if (keepL[l] && deltaR2(yOf(lep, yl, l), lep.phi[l]!, yOf(j, yjet, k), j.phi[k]!) <= JET_CONE2) {
+          if (keepL[l] && near(lep, yl, l, j, yjet, k, JET_CONE2)) {
             keepJet[k] = 0;
             break;
           }
@@ -136,7 +143,7 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
         if (!keepL[l]) continue;
         const c2 = cone(lep.pt[l]!);
         for (let k = j0; k < j1; k++) {
-          if (keepJet[k] && deltaR2(yOf(lep, yl, l), lep.phi[l]!, yOf(j, yjet, k), j.phi[k]!) <= c2) {
+          if (keepJet[k] && near(lep, yl, l, j, yjet, k, c2)) {
             keepL[l] = 0;
             break;
           }
