@@ -11,7 +11,7 @@
  * Memory is bounded by the clusters the range touches; `clusterRanges()` gives bounded steps.
  */
 import type { Data } from 'apache-arrow';
-import { DeserializationError, PhysliteError, UnsupportedError, UsageError, type ErrorContext } from '../../errors.ts';
+import { DecompressionError, DeserializationError, PhysliteError, UnsupportedError, UsageError, type ErrorContext } from '../../errors.ts';
 import { decompressBuffer } from '../compression/index.ts';
 import type { RootFile } from '../file.ts';
 import {
@@ -210,7 +210,11 @@ export class RNTupleReader {
           }
         }
         const type = columnType(j.column.type)!;
-        const page = await decompressBuffer(compressed, pageBytes(j.elements, j.column.bitsOnStorage), ctx, j.offset);
+        const expected = pageBytes(j.elements, j.column.bitsOnStorage);
+        const page = await decompressBuffer(compressed, expected, ctx, j.offset).catch((err: unknown) => {
+          if (!(err instanceof DecompressionError)) throw err;
+          throw new DecompressionError(`${where} (${j.size} bytes stored for ${j.elements} elements, ${expected} bytes): ${err.message}`, err.context, { cause: err });
+        });
         const t2 = performance.now();
         this.stats.decompressMs += t2 - t1;
         this.stats.baskets++;

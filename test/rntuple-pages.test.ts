@@ -1,0 +1,285 @@
+/**
+ * Issue 9, unit level: RNTuples built by hand (test/helpers/rntuple-writer.ts) with every column
+ * encoding the reader decodes, fields in the footer's schema extension whose columns are deferred
+ * (entries before the first element index read as empty lists and zeros), and the errors:
+ * envelope and page checksum mismatches, truncated pages, unknown column types. Property tests for
+ * the split, zigzag and delta decoders; XXH3 against reference vectors.
+ */
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { toValues } from '../src/arrow/values.ts';
+import { DecompressionError, DeserializationError, PhysliteError, UnsupportedError } from '../src/errors.ts';
+import { RootFile } from '../src/root/file.ts';
+import { columnType } from '../src/root/rntuple/columns.ts';
+import { RNTupleReader } from '../src/root/rntuple/reader.ts';
+import { xxh3, xxh3Ready } from '../src/root/rntuple/xxh3.ts';
+import { MemorySource } from '../src/root/source/memory.ts';
+import { fixture } from './helpers/fixtures.ts';
+import { leBytes, splitBytes, writeHandRNTuple, type HandColumn, type HandField, type HandRNTuple } from './helpers/rntuple-writer.ts';
+
+let dir: string;
+beforeAll(async () => {
+  dir = await mkdtemp(join(tmpdir(), 'physlite-rntuple-'));
+  await xxh3Ready();
+});
+afterAll(() => rm(dir, { recursive: true, force: true }));
+
+const zigzag32 = (v: number): number => ((v << 1) ^ (v >> 31)) >>> 0;
+const zigzag64 = (v: bigint): bigint => BigInt.asUintN(64, (v << 1n) ^ (v >> 63n));
+
+const FIELDS: HandField[] = [
+  { name: 'n', type: 'std::int32_t', role: 0 }, // 0
+  { name: 'big', type: 'std::uint64_t', role: 0 }, // 1
+  { name: 's', type: 'std::string', role: 0 }, // 2
+  { name: 'flags', type: 'bool', role: 0 }, // 3
+  { name: 'h', type: 'float', role: 0 }, // 4
+  { name: 'i64', type: 'std::int64_t', role: 0 }, // 5
+  { name: 'arr', type: 'std::array<std::uint16_t,2>', role: 0, arraySize: 2 }, // 6
+  { name: '_0', type: 'std::uint16_t', role: 0, parent: 6 }, // 7
+  { name: 'link', type: 'ElementLink<DataVector<X> >', role: 2 }, // 8
+  { name: ':_0', type: 'ElementLinkBase', role: 2, parent: 8 }, // 9
+  { name: 'm_persKey', type: 'std::uint32_t', role: 0, parent: 9 }, // 10
+  { name: 'm_persIndex', type: 'std::uint32_t', role: 0, parent: 9 }, // 11
+  { name: 'base', type: 'xAOD::AuxContainerBase', role: 2 }, // 12: a class without columns
+  { name: 'counts', type: 'DataVector<X>', role: 1 }, // 13
+  { name: '_0', type: 'X', role: 2, parent: 13 }, // 14
+  // Schema extension (footer): added after the first entries were written.
+  { name: 'v', type: 'std::vector<float>', role: 1, extension: true }, // 15
+  { name: '_0', type: 'float', role: 0, parent: 15, extension: true }, // 16
+  { name: 'late', type: 'std::int16_t', role: 0, extension: true }, // 17
+];
+
+const BIG = [2n ** 53n + 1n, 0n, 2n ** 64n - 1n, 7n, 8n];
+const I64 = [-(2n ** 62n), 3n, -1n, 0n, 2n ** 60n];
+
+function columns(): HandColumn[] {
+  const page = (bytes: Uint8Array, elements: number, checksum: 'good' | undefined = 'good') => [{ bytes, elements, checksum }];
+  return [
+    { field: 0, type: 0x13, bits: 32, pages: page(splitBytes(leBytes([-1, 2, -300, 4, 5].map(zigzag32), 'u32'), 4), 5) },
+    { field: 1, type: 0x16, bits: 64, pages: page(splitBytes(leBytes(BIG, 'u64'), 8), 5) },
+    { field: 2, type: 0x0e, bits: 32, pages: page(leBytes([1, 1, 4, 4, 6], 'u32'), 5) },
+    { field: 2, type: 0x02, bits: 8, pages: page(new TextEncoder().encode('abcdef'), 6) },
+    { field: 3, type: 0x00, bits: 1, pages: page(Uint8Array.of(0b01101), 5) },
+    { field: 4, type: 0x0b, bits: 16, pages: page(leBytes([0x3e00, 0xb000, 0x7bff, 0x0000, 0x0001], 'u16'), 5) },
+    { field: 5, type: 0x15, bits: 64, pages: page(splitBytes(leBytes(I64.map(zigzag64), 'u64'), 8), 5) },
+    { field: 7, type: 0x12, bits: 16, pages: page(splitBytes(leBytes([0, 1, 2, 3, 4, 5, 6, 7, 8, 9], 'u16'), 2), 10) },
+    { field: 10, type: 0x08, bits: 32, pages: page(leBytes([11, 11, 11, 12, 12], 'u32'), 5) },
+    { field: 11, type: 0x14, bits: 32, pages: page(splitBytes(leBytes([0, 1, 2, 0, 1], 'u32'), 4), 5) },
+    { field: 13, type: 0x0f, bits: 64, pages: page(leBytes([2, 2, 5, 5, 6], 'u64'), 5) },
+    // `v`: deferred from entry 2; its pages hold entries 2..4, index ends [1, 1, 3] delta-encoded, split.
+    { field: 15, type: 0x1b, bits: 64, firstElement: 2, extension: true, pages: page(splitBytes(leBytes([1, 0, 2], 'u64'), 8), 3) },
+    { field: 16, type: 0x18, bits: 32, extension: true, pages: page(splitBytes(leBytes([1.5, -2.25, 3e10], 'f32'), 4), 3) },
+    // `late`: deferred from entry 3.
+    { field: 17, type: 0x11, bits: 16, firstElement: 3, extension: true, pages: page(splitBytes(leBytes([13, 18], 'u16'), 2), 2) },
+  ];
+}
+
+const EXPECTED: Record<string, unknown[]> = {
+  n: [-1, 2, -300, 4, 5],
+  big: BIG,
+  s: ['a', '', 'bcd', '', 'ef'],
+  flags: [true, false, true, true, false],
+  h: [1.5, -0.125, 65504, 0, 2 ** -24],
+  i64: I64,
+  arr: [
+    [0, 1],
+    [2, 3],
+    [4, 5],
+    [6, 7],
+    [8, 9],
+  ],
+  link: [
+    { m_persKey: 11, m_persIndex: 0 },
+    { m_persKey: 11, m_persIndex: 1 },
+    { m_persKey: 11, m_persIndex: 2 },
+    { m_persKey: 12, m_persIndex: 0 },
+    { m_persKey: 12, m_persIndex: 1 },
+  ],
+  counts: [2, 0, 3, 0, 1],
+  v: [[], [], [1.5], [], [-2.25, Math.fround(3e10)]],
+  late: [0, 0, 0, -7, 9],
+};
+
+async function build(name: string, overrides: Partial<HandRNTuple> = {}, edit?: (cols: HandColumn[]) => void): Promise<string> {
+  const cols = columns();
+  edit?.(cols);
+  const path = join(dir, `${name}.root`);
+  await writeHandRNTuple(path, { name: 'Events', entries: 5, fields: FIELDS, columns: cols, ...overrides });
+  return path;
+}
+
+async function openReader(path: string): Promise<{ file: RootFile; reader: RNTupleReader }> {
+  const file = await RootFile.open(path);
+  return { file, reader: await RNTupleReader.open(file, 'Events') };
+}
+
+describe('hand-built RNTuple', () => {
+  it.each([false, true])('every encoding and deferred columns decode (pages compressed: %s)', async (compress) => {
+    const path = await build(`all-${compress}`, { compress });
+    const { file, reader } = await openReader(path);
+    const names = Object.keys(EXPECTED);
+    const { columns: cols } = await reader.arrays(names);
+    for (const n of names) expect(toValues(cols.get(n)!), n).toEqual(EXPECTED[n]);
+    expect(String(cols.get('link')!.type)).toBe('Struct<{m_persKey:Uint32, m_persIndex:Uint32}>');
+    expect(String(cols.get('arr')!.type)).toBe('FixedSizeList[2]<Uint16>');
+    // The class without columns is reported, not read.
+    const base = reader.resolve(reader.field('base'));
+    expect(base.readable).toBe(false);
+    expect(!base.readable && base.reason).toMatch(/^no values: xAOD::AuxContainerBase has no columns/);
+    // A sub-range across the deferred boundary.
+    const part = await reader.arrays(['v', 'late', 's'], { entryStart: 1, entryStop: 4 });
+    expect(toValues(part.columns.get('v')!)).toEqual([[], [1.5], []]);
+    expect(toValues(part.columns.get('late')!)).toEqual([0, 0, -7]);
+    expect(toValues(part.columns.get('s')!)).toEqual(['', 'bcd', '']);
+    await file.close();
+  });
+
+  it('a page with a wrong checksum is a DeserializationError naming the file and field', async () => {
+    const path = await build('bad-page-sum', {}, (cols) => {
+      cols[0]!.pages[0]!.checksum = 'bad';
+    });
+    const { file, reader } = await openReader(path);
+    const err = await reader.arrays(['n']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect((err as PhysliteError).describe()).toMatch(new RegExp(`page 0 of column 0: checksum mismatch .*file ${path}.*branch n`));
+    expect(toValues((await reader.arrays(['big'])).columns.get('big')!)).toEqual(BIG); // other fields still read
+    await file.close();
+  });
+
+  it('a corrupt header envelope fails with its checksum, naming the file', async () => {
+    const path = await build('bad-header', { corruptHeader: true });
+    const file = await RootFile.open(path);
+    const err = await RNTupleReader.open(file, 'Events').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect((err as PhysliteError).describe()).toMatch(new RegExp(`header envelope checksum mismatch.*file ${path}, object Events;1`));
+    await file.close();
+  });
+
+  it('a page that runs past the end of the file is a truncated-file error', async () => {
+    const path = await build('truncated-page', {}, (cols) => {
+      cols[1]!.pages[0]!.extraLocatorBytes = 1 << 20;
+    });
+    const { file, reader } = await openReader(path);
+    const err = await reader.arrays(['big']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect((err as PhysliteError).describe()).toMatch(new RegExp(`page 0 of column 1 .*lies beyond the end of the file.*truncated file.*file ${path}.*branch big`));
+    await file.close();
+  });
+
+  it('a page shorter than its elements need is a decompression error, not garbage', async () => {
+    const path = await build('short-page', {}, (cols) => {
+      cols[0]!.pages[0]!.elements = 6; // 24 bytes expected, 20 stored (uncompressed)
+    });
+    const { file, reader } = await openReader(path);
+    const err = await reader.arrays(['n']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DecompressionError);
+    expect((err as PhysliteError).context.file).toBe(path);
+    expect((err as PhysliteError).describe()).toMatch(/^page 0 of column 0 \(20 bytes stored for 6 elements, 24 bytes\): /);
+    await file.close();
+  });
+
+  it('an unknown column type is reported with its reason; reading that field is an UnsupportedError', async () => {
+    const path = await build('unknown-type', {}, (cols) => {
+      cols[0]!.type = 0x42;
+    });
+    const { file, reader } = await openReader(path);
+    const r = reader.resolve(reader.field('n'));
+    expect(r.readable).toBe(false);
+    expect(!r.readable && r.reason).toBe('unknown column type 0x42 (column 0)');
+    const err = await reader.arrays(['n']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(UnsupportedError);
+    expect((err as PhysliteError).describe()).toMatch(new RegExp(`unknown column type 0x42.*file ${path}.*branch n`));
+    expect(toValues((await reader.arrays(['s'])).columns.get('s')!)).toEqual(EXPECTED.s);
+    await file.close();
+  });
+});
+
+describe('the real fixture, corrupted in memory', () => {
+  it('a flipped byte in an anchor fails its checksum', async () => {
+    const bytes = new Uint8Array(await readFile(fixture('uproot-physlite-rntuple_v1-0-0-0.root')));
+    const probe = await RootFile.open(new MemorySource(bytes, 'x.root'));
+    const key = await probe.findKey('EventTag');
+    bytes[key.seekKey + key.keylen + 20]! ^= 0x10; // inside fSeekHeader
+    const file = await RootFile.open(new MemorySource(bytes, 'x.root'));
+    const err = await RNTupleReader.open(file, 'EventTag').catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect((err as PhysliteError).describe()).toMatch(/RNTuple anchor checksum mismatch.*file x\.root, object EventTag;1/);
+  });
+});
+
+describe('column decoders (properties)', () => {
+  const decode = (type: number, bytes: Uint8Array, n: number): Uint8Array => columnType(type)!.decode(bytes, n);
+  it('SplitInt32: split + zigzag round trip', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 64 }), (vals) => {
+        const out = decode(0x13, splitBytes(leBytes(vals.map(zigzag32), 'u32'), 4), vals.length);
+        expect(Array.from(new Int32Array(out.buffer, out.byteOffset, vals.length))).toEqual(vals);
+      }),
+    );
+  });
+  it('SplitInt64: split + zigzag round trip, beyond 2^53', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: -(2n ** 63n), max: 2n ** 63n - 1n }), { maxLength: 32 }), (vals) => {
+        const out = decode(0x15, splitBytes(leBytes(vals.map(zigzag64), 'u64'), 8), vals.length);
+        expect(Array.from(new BigInt64Array(out.buffer, out.byteOffset, vals.length))).toEqual(vals);
+      }),
+    );
+  });
+  it('SplitInt16 and SplitUInt16 round trip', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -32768, max: 32767 }), { maxLength: 64 }), (vals) => {
+        const zz = vals.map((v) => ((v << 1) ^ (v >> 15)) & 0xffff);
+        const out = decode(0x11, splitBytes(leBytes(zz, 'u16'), 2), vals.length);
+        expect(Array.from(new Int16Array(out.buffer.slice(out.byteOffset, out.byteOffset + 2 * vals.length)))).toEqual(vals);
+        const u = decode(0x12, splitBytes(leBytes(zz, 'u16'), 2), vals.length);
+        expect(Array.from(new Uint16Array(u.buffer.slice(u.byteOffset, u.byteOffset + 2 * vals.length)))).toEqual(zz);
+      }),
+    );
+  });
+  it('SplitReal64 keeps every bit (NaN payloads included)', () => {
+    fc.assert(
+      fc.property(fc.array(fc.bigInt({ min: 0n, max: 2n ** 64n - 1n }), { maxLength: 32 }), (bits) => {
+        const out = decode(0x19, splitBytes(leBytes(bits, 'u64'), 8), bits.length);
+        expect(Array.from(new BigUint64Array(out.buffer, out.byteOffset, bits.length))).toEqual(bits);
+      }),
+    );
+  });
+  it('SplitIndex32/64: delta + split of non-decreasing offsets', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 100000 }), { maxLength: 64 }), (sizes) => {
+        const ends: number[] = [];
+        sizes.reduce((acc, s) => (ends.push(acc + s), acc + s), 0);
+        const deltas = ends.map((e, i) => e - (i ? ends[i - 1]! : 0));
+        for (const [type, kind, width] of [
+          [0x1a, 'u32', 4],
+          [0x1b, 'u64', 8],
+        ] as const) {
+          const out = decode(type, splitBytes(leBytes(deltas, kind), width), ends.length);
+          expect(Array.from(new Float64Array(out.buffer, out.byteOffset, ends.length))).toEqual(ends);
+        }
+      }),
+    );
+  });
+  it('Bit columns unpack least significant bit first', () => {
+    fc.assert(
+      fc.property(fc.array(fc.boolean(), { maxLength: 100 }), (flags) => {
+        const packed = new Uint8Array(Math.ceil(flags.length / 8));
+        flags.forEach((f, i) => {
+          if (f) packed[i >> 3]! |= 1 << (i & 7);
+        });
+        expect(Array.from(decode(0x00, packed, flags.length))).toEqual(flags.map(Number));
+      }),
+    );
+  });
+});
+
+describe('XXH3-64', () => {
+  it('matches the reference vectors', () => {
+    const enc = new TextEncoder();
+    expect(xxh3(new Uint8Array(0))).toBe(0x2d06800538d394c2n);
+    expect(xxh3(enc.encode('abc'))).toBe(0x78af5f94892f3950n);
+  });
+});
