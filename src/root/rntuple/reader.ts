@@ -57,9 +57,31 @@ export class RNTupleReader {
   /** Per column id: the product of the array sizes above it when no collection is, else undefined. */
   private readonly entrySpace = new Map<number, number | undefined>();
 
+  /** Members of split top-level records by their column name (`xTrigDecisionAux:smk`). */
+  private readonly members = new Map<string, FieldRecord>();
+
   constructor(file: RootFile, ntuple: RNTuple) {
     this.file = file;
     this.ntuple = ntuple;
+    for (const top of ntuple.topLevel) for (const m of this.splitMembers(top)) this.members.set(m.name, m.field);
+  }
+
+  /**
+   * The members of a top-level record named like ATLAS's split aux stores (`xTrigDecisionAux:`,
+   * the RNTuple twin of the TTree's split `xTrigDecisionAux.`), base classes flattened in, named
+   * `xTrigDecisionAux:smk` as the TTree names its member branches `xTrigDecisionAux.smk`.
+   */
+  splitMembers(top: FieldRecord): { name: string; field: FieldRecord }[] {
+    if (top.role !== ROLE.record || !top.name.endsWith(':')) return [];
+    const out: { name: string; field: FieldRecord }[] = [];
+    const walk = (f: FieldRecord): void => {
+      for (const ch of this.ntuple.children.get(f.id) ?? []) {
+        if (ch.name.startsWith(':')) walk(ch);
+        else out.push({ name: `${top.name}${ch.name}`, field: ch });
+      }
+    };
+    walk(top);
+    return out;
   }
 
   static async open(file: RootFile, name: string): Promise<RNTupleReader> {
@@ -71,10 +93,16 @@ export class RNTupleReader {
   }
 
   field(name: string): FieldRecord {
-    const f = this.ntuple.byName.get(name);
+    const f = this.ntuple.byName.get(name) ?? this.members.get(name);
     if (!f) {
-      const tail = (name.split(/[:.]/).pop() ?? name).toLowerCase();
-      const similar = this.ntuple.topLevel.map((x) => x.name).filter((n) => n.toLowerCase().includes(tail)).slice(0, 5);
+      // Suggest fields of the same container whose member starts alike, else any containing the member.
+      const cut = name.lastIndexOf(':') + 1;
+      const container = name.slice(0, cut);
+      const member = name.slice(cut).toLowerCase();
+      const all = [...this.ntuple.topLevel.map((x) => x.name), ...this.members.keys()];
+      let similar = cut > 0 ? all.filter((n) => n.startsWith(container) && n.slice(cut).toLowerCase().startsWith(member.slice(0, 2))) : [];
+      if (similar.length === 0) similar = all.filter((n) => n.toLowerCase().includes(member));
+      similar = similar.slice(0, 5);
       throw new UsageError(`no field "${name}" in RNTuple ${this.ntuple.name}${similar.length ? `; similar: ${similar.join(', ')}` : ''}`, { file: this.file.name });
     }
     return f;
@@ -97,6 +125,29 @@ export class RNTupleReader {
 
   get objectName(): string {
     return `${this.ntuple.name};${this.ntuple.cycle}`;
+  }
+
+  /** Bytes of every page on disk and decompressed, and the number of pages, per top-level field (and in all). */
+  pageBytes(field?: FieldRecord): { compressed: number; uncompressed: number; pages: number } {
+    const nt = this.ntuple;
+    const ids = new Set<number>();
+    const walk = (f: FieldRecord): void => {
+      for (const c of nt.columnsOf.get(f.id) ?? []) ids.add(c.id);
+      for (const ch of nt.children.get(f.id) ?? []) walk(ch);
+    };
+    if (field) walk(field);
+    else for (const c of nt.schema.columns) ids.add(c.id);
+    const out = { compressed: 0, uncompressed: 0, pages: 0 };
+    for (const cluster of nt.clusters) {
+      for (const id of ids) {
+        for (const p of cluster.columns[id]?.pages ?? []) {
+          out.compressed += p.locator.size;
+          out.uncompressed += pageBytes(p.elements, nt.schema.columns[id]!.bitsOnStorage);
+          out.pages++;
+        }
+      }
+    }
+    return out;
   }
 
   /** Entry ranges of the clusters, for reading in bounded steps. */
