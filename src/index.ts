@@ -21,3 +21,6 @@ export { generateDimuon, RESONANCES } from './root/write/generate-dimuon.ts';
 export { compressBuffer, parseCompression, type CompressionSetting } from './root/compression/compress.ts';
 export { convertFile, outputName, NOMINAL_WEIGHT, type ConvertOptions, type ConvertResult } from './convert/convert-file.ts';
 export { columnName, columnNames } from './parquet/naming.ts';
+export { RNTupleReader, type RNTupleReadOptions } from './root/rntuple/reader.ts';
+export { loadRNTuple, type RNTuple } from './root/rntuple/descriptor.ts';
+export { openTable, defaultTable, type TableReader, type TableColumn } from './root/table.ts';

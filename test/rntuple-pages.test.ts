@@ -139,7 +139,7 @@ describe('hand-built RNTuple', () => {
 
   it('a page with a wrong checksum is a DeserializationError naming the file and field', async () => {
     const path = await build('bad-page-sum', {}, (cols) => {
-      cols[0]!.pages[0]!.checksum = 'bad';
+      cols[0]!.pages![0]!.checksum = 'bad';
     });
     const { file, reader } = await openReader(path);
     const err = await reader.arrays(['n']).catch((e: unknown) => e);
@@ -160,7 +160,7 @@ describe('hand-built RNTuple', () => {
 
   it('a page that runs past the end of the file is a truncated-file error', async () => {
     const path = await build('truncated-page', {}, (cols) => {
-      cols[1]!.pages[0]!.extraLocatorBytes = 1 << 20;
+      cols[1]!.pages![0]!.extraLocatorBytes = 1 << 20;
     });
     const { file, reader } = await openReader(path);
     const err = await reader.arrays(['big']).catch((e: unknown) => e);
@@ -171,7 +171,7 @@ describe('hand-built RNTuple', () => {
 
   it('a page shorter than its elements need is a decompression error, not garbage', async () => {
     const path = await build('short-page', {}, (cols) => {
-      cols[0]!.pages[0]!.elements = 6; // 24 bytes expected, 20 stored (uncompressed)
+      cols[0]!.pages![0]!.elements = 6; // 24 bytes expected, 20 stored (uncompressed)
     });
     const { file, reader } = await openReader(path);
     const err = await reader.arrays(['n']).catch((e: unknown) => e);
@@ -193,6 +193,57 @@ describe('hand-built RNTuple', () => {
     expect(err).toBeInstanceOf(UnsupportedError);
     expect((err as PhysliteError).describe()).toMatch(new RegExp(`unknown column type 0x42.*file ${path}.*branch n`));
     expect(toValues((await reader.arrays(['s'])).columns.get('s')!)).toEqual(EXPECTED.s);
+    await file.close();
+  });
+});
+
+describe('hand-built RNTuple with two clusters', () => {
+  // Entries 0-2 in cluster 0, 3-4 in cluster 1. `v` (vector<int32>) has cluster-local offsets;
+  // `late` (vector<float>, schema extension) is deferred from entry 4, in the middle of cluster 1,
+  // and has no pages in cluster 0; `x` (int64) is a plain per-entry column.
+  const fields: HandField[] = [
+    { name: 'v', type: 'std::vector<std::int32_t>', role: 1 },
+    { name: '_0', type: 'std::int32_t', role: 0, parent: 0 },
+    { name: 'x', type: 'std::int64_t', role: 0 },
+    { name: 'late', type: 'std::vector<float>', role: 1, extension: true },
+    { name: '_0', type: 'float', role: 0, parent: 3, extension: true },
+  ];
+  const page = (bytes: Uint8Array, elements: number) => [{ bytes, elements, checksum: 'good' as const }];
+  const cols: HandColumn[] = [
+    { field: 0, type: 0x0f, bits: 64, perCluster: [{ pages: page(leBytes([1, 1, 3], 'u64'), 3), elementOffset: 0 }, { pages: page(leBytes([2, 2], 'u64'), 2), elementOffset: 3 }] },
+    { field: 1, type: 0x07, bits: 32, perCluster: [{ pages: page(leBytes([10, 11, 12], 'i32'), 3), elementOffset: 0 }, { pages: page(leBytes([20, 21], 'i32'), 2), elementOffset: 3 }] },
+    {
+      field: 2,
+      type: 0x15,
+      bits: 64,
+      // Two pages in cluster 0: the split encoding is undone page by page.
+      perCluster: [
+        { pages: [...page(splitBytes(leBytes([zigzag64(-5n), zigzag64(6n)], 'u64'), 8), 2), ...page(splitBytes(leBytes([zigzag64(-(2n ** 60n))], 'u64'), 8), 1)], elementOffset: 0 },
+        { pages: page(splitBytes(leBytes([zigzag64(8n), zigzag64(9n)], 'u64'), 8), 2), elementOffset: 3 },
+      ],
+    },
+    { field: 3, type: 0x1b, bits: 64, firstElement: 4, extension: true, perCluster: [{ pages: [], elementOffset: 0 }, { pages: page(splitBytes(leBytes([2], 'u64'), 8), 1), elementOffset: 4 }] },
+    { field: 4, type: 0x18, bits: 32, extension: true, perCluster: [{ pages: [], elementOffset: 0 }, { pages: page(splitBytes(leBytes([0.5, 0.25], 'f32'), 4), 2), elementOffset: 0 }] },
+  ];
+
+  it.each([
+    [0, 5],
+    [2, 4],
+    [3, 5],
+    [4, 5],
+  ])('entries %d to %d read across the clusters', async (start, stop) => {
+    const path = join(dir, 'two-clusters.root');
+    await writeHandRNTuple(path, { name: 'Events', entries: 5, clusters: [3, 2], fields, columns: cols });
+    const { file, reader } = await openReader(path);
+    expect(reader.clusterRanges()).toEqual([
+      [0, 3],
+      [3, 5],
+    ]);
+    const all = { v: [[10], [], [11, 12], [20, 21], []], x: [-5n, 6n, -(2n ** 60n), 8n, 9n], late: [[], [], [], [], [0.5, 0.25]] };
+    const { columns: c } = await reader.arrays(['v', 'x', 'late'], { entryStart: start, entryStop: stop });
+    expect(toValues(c.get('v')!)).toEqual(all.v.slice(start, stop));
+    expect(toValues(c.get('x')!)).toEqual(all.x.slice(start, stop));
+    expect(toValues(c.get('late')!)).toEqual(all.late.slice(start, stop));
     await file.close();
   });
 });

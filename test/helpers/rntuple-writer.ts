@@ -38,14 +38,19 @@ export interface HandColumn {
   bits: number;
   firstElement?: number;
   extension?: boolean;
-  pages: HandPage[];
+  /** The pages of a one-cluster RNTuple. */
+  pages?: HandPage[];
   /** Page-list element offset in the cluster (default: the first element index). */
   elementOffset?: number;
+  /** Several clusters: per cluster its pages and the column's element offset there. */
+  perCluster?: { pages: HandPage[]; elementOffset: number }[];
 }
 
 export interface HandRNTuple {
   name: string;
   entries: number;
+  /** Entries per cluster (default: one cluster of `entries`). */
+  clusters?: number[];
   fields: HandField[];
   columns: HandColumn[];
   /** Compress pages with zstd (through the project's writer codecs). */
@@ -138,21 +143,27 @@ export async function writeHandRNTuple(path: string, nt: HandRNTuple): Promise<v
     const k = await w.writeKey('RBlob', '', '', bytes, { compress: false });
     return { offset: k.seek + k.keylen, size: bytes.length };
   };
-  // Pages.
-  const locators: { elements: number; checksum: boolean; offset: number; size: number }[][] = [];
-  for (const c of nt.columns) {
-    const list: { elements: number; checksum: boolean; offset: number; size: number }[] = [];
-    for (const p of c.pages) {
-      const stored = nt.compress ? compressBuffer(p.bytes, { algorithm: 'ZSTD', level: 5 }) : p.bytes;
-      let onDisk = stored;
-      if (p.checksum) {
-        const sum = xxh3(stored) ^ (p.checksum === 'bad' ? 1n : 0n);
-        onDisk = new LE().raw(stored).u64(sum).data();
+  // Pages, per cluster and column.
+  const clusterEntries = nt.clusters ?? [nt.entries];
+  const layout = (c: HandColumn, k: number): { pages: HandPage[]; elementOffset: number } =>
+    c.perCluster ? c.perCluster[k]! : { pages: c.pages ?? [], elementOffset: c.elementOffset ?? c.firstElement ?? 0 };
+  type Loc = { elements: number; checksum: boolean; offset: number; size: number };
+  const locators: Loc[][][] = clusterEntries.map(() => []);
+  for (let k = 0; k < clusterEntries.length; k++) {
+    for (const c of nt.columns) {
+      const list: Loc[] = [];
+      for (const p of layout(c, k).pages) {
+        const stored = nt.compress ? compressBuffer(p.bytes, { algorithm: 'ZSTD', level: 5 }) : p.bytes;
+        let onDisk = stored;
+        if (p.checksum) {
+          const sum = xxh3(stored) ^ (p.checksum === 'bad' ? 1n : 0n);
+          onDisk = new LE().raw(stored).u64(sum).data();
+        }
+        const loc = await blob(onDisk);
+        list.push({ elements: p.elements, checksum: Boolean(p.checksum), offset: loc.offset, size: stored.length + (p.extraLocatorBytes ?? 0) });
       }
-      const loc = await blob(onDisk);
-      list.push({ elements: p.elements, checksum: Boolean(p.checksum), offset: loc.offset, size: stored.length + (p.extraLocatorBytes ?? 0) });
+      locators[k]!.push(list);
     }
-    locators.push(list);
   }
   // Header.
   const h = new LE();
@@ -163,27 +174,36 @@ export async function writeHandRNTuple(path: string, nt: HandRNTuple): Promise<v
   const headerOnDisk = header.slice();
   if (nt.corruptHeader) headerOnDisk[20]! ^= 0xff;
   const headerLoc = await blob(headerOnDisk);
-  // Page list: one cluster.
+  // Page list: every cluster.
   const pl = new LE();
   pl.u64(headerSum);
-  pl.frame((l) => l.frame((r) => r.u64(0).u64(nt.entries)), 1);
+  pl.frame((l) => {
+    let first = 0;
+    for (const n of clusterEntries) {
+      l.frame((r) => r.u64(first).u64(n));
+      first += n;
+    }
+  }, clusterEntries.length);
   pl.frame((top) => {
-    top.frame((cols) => {
-      nt.columns.forEach((c, i) => {
-        cols.frame((pages) => {
-          for (const p of locators[i]!) pages.u32(p.checksum ? -p.elements : p.elements).u32(p.size).u64(p.offset);
-          pages.u64(c.elementOffset ?? c.firstElement ?? 0).u32(nt.compress ? 505 : 0);
-        }, locators[i]!.length);
-      });
-    }, nt.columns.length);
-  }, 1);
+    clusterEntries.forEach((_, k) => {
+      top.frame((cols) => {
+        nt.columns.forEach((c, i) => {
+          const pages = locators[k]![i]!;
+          cols.frame((out) => {
+            for (const p of pages) out.u32(p.checksum ? -p.elements : p.elements).u32(p.size).u64(p.offset);
+            out.u64(layout(c, k).elementOffset).u32(nt.compress ? 505 : 0);
+          }, pages.length);
+        });
+      }, nt.columns.length);
+    });
+  }, clusterEntries.length);
   const pageList = envelope(3, pl.data());
   const pageListLoc = await blob(pageList);
   // Footer: schema extension, one cluster group.
   const f = new LE();
   f.u64(0).u64(headerSum);
   f.frame((r) => schema(r, nt, true));
-  f.frame((l) => l.frame((r) => r.u64(0).u64(nt.entries).u32(1).u64(pageList.length).u32(pageListLoc.size).u64(pageListLoc.offset)), 1);
+  f.frame((l) => l.frame((r) => r.u64(0).u64(nt.entries).u32(clusterEntries.length).u64(pageList.length).u32(pageListLoc.size).u64(pageListLoc.offset)), 1);
   const footer = envelope(2, f.data());
   const footerLoc = await blob(footer);
   // Anchor (big-endian, after the byte count and class version).

@@ -1,8 +1,8 @@
 /**
  * loadRNTuple: everything about one RNTuple but its pages: anchor, header (schema), footer
  * (schema extension, cluster groups) and every page list, checked against each other (the
- * footer and page lists must name the header by its checksum). Fields are indexed by their
- * full name (`AnalysisMuonsAuxDyn:pt`, sub-fields `parent.child`).
+ * footer and page lists must name the header by its checksum). Fields are indexed by parent,
+ * columns by field.
  */
 import { DeserializationError, UsageError, type ErrorContext } from '../../errors.ts';
 import type { RootFile } from '../file.ts';
@@ -27,7 +27,6 @@ export interface RNTuple {
   children: Map<number, FieldRecord[]>;
   /** Physical columns of each field, by representation index then column order. */
   columnsOf: Map<number, ColumnRecord[]>;
-  byName: Map<string, FieldRecord>;
   context: ErrorContext;
 }
 
@@ -102,12 +101,5 @@ export async function loadRNTuple(file: RootFile, name: string): Promise<RNTuple
     if (!schema.fields[c.fieldId]) throw new DeserializationError(`column ${c.id} belongs to field id ${c.fieldId}, which does not exist`, context);
     columnsOf.set(c.fieldId, [...(columnsOf.get(c.fieldId) ?? []), c]);
   }
-  const byName = new Map<string, FieldRecord>();
-  const walk = (f: FieldRecord, prefix: string): void => {
-    const full = prefix ? `${prefix}.${f.name}` : f.name;
-    byName.set(full, f);
-    for (const ch of children.get(f.id) ?? []) walk(ch, full);
-  };
-  for (const f of topLevel) walk(f, '');
-  return { name: key.name, cycle: key.cycle, anchor, description, writer, schema, groups, clusters, entries, topLevel, children, columnsOf, byName, context };
+  return { name: key.name, cycle: key.cycle, anchor, description, writer, schema, groups, clusters, entries, topLevel, children, columnsOf, context };
 }

@@ -57,13 +57,20 @@ export class RNTupleReader {
   /** Per column id: the product of the array sizes above it when no collection is, else undefined. */
   private readonly entrySpace = new Map<number, number | undefined>();
 
-  /** Members of split top-level records by their column name (`xTrigDecisionAux:smk`). */
-  private readonly members = new Map<string, FieldRecord>();
+  /**
+   * What can be read by name: top-level fields, and the members of split top-level records by
+   * their column name (`xTrigDecisionAux:smk`). Sub-fields under a collection are not: their
+   * elements are not entries.
+   */
+  private readonly readableByName = new Map<string, FieldRecord>();
 
   constructor(file: RootFile, ntuple: RNTuple) {
     this.file = file;
     this.ntuple = ntuple;
-    for (const top of ntuple.topLevel) for (const m of this.splitMembers(top)) this.members.set(m.name, m.field);
+    for (const top of ntuple.topLevel) {
+      this.readableByName.set(top.name, top);
+      for (const m of this.splitMembers(top)) this.readableByName.set(m.name, m.field);
+    }
   }
 
   /**
@@ -93,13 +100,13 @@ export class RNTupleReader {
   }
 
   field(name: string): FieldRecord {
-    const f = this.ntuple.byName.get(name) ?? this.members.get(name);
+    const f = this.readableByName.get(name);
     if (!f) {
       // Suggest fields of the same container whose member starts alike, else any containing the member.
       const cut = name.lastIndexOf(':') + 1;
       const container = name.slice(0, cut);
       const member = name.slice(cut).toLowerCase();
-      const all = [...this.ntuple.topLevel.map((x) => x.name), ...this.members.keys()];
+      const all = [...this.readableByName.keys()];
       let similar = cut > 0 ? all.filter((n) => n.startsWith(container) && n.slice(cut).toLowerCase().startsWith(member.slice(0, 2))) : [];
       if (similar.length === 0) similar = all.filter((n) => n.toLowerCase().includes(member));
       similar = similar.slice(0, 5);
@@ -292,10 +299,11 @@ export class RNTupleReader {
       if (mult !== undefined) base = cluster.firstEntry * mult;
       else if (inCluster) base = inCluster.elementOffset;
       else base = 0;
-      // Leading zeros: the elements of this cluster before the first stored one (deferred columns).
+      // Leading zeros: the elements of this cluster before the first stored one (deferred
+      // columns); a per-entry column without pages here (added in a later cluster) is all zeros.
       let zeros = 0;
-      if (inCluster && !inCluster.suppressed) zeros = inCluster.elementOffset - base;
-      else if (mult !== undefined) zeros = cluster.entries * mult;
+      if (mult !== undefined && !inCluster?.pages.length) zeros = cluster.entries * mult;
+      else if (inCluster && !inCluster.suppressed) zeros = inCluster.elementOffset - base;
       if (zeros < 0) {
         throw new DeserializationError(`column ${column.id} starts at element ${inCluster!.elementOffset} in cluster ${k}, before the cluster's first element ${base}`, context);
       }
