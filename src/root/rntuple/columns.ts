@@ -38,12 +38,29 @@ export function pageBytes(n: number, bits: number): number {
 
 const copy = (page: Uint8Array): Uint8Array => page;
 
-/** Undo the split encoding: all first bytes, then all second bytes, ... back to whole values. */
+/**
+ * Undo the split encoding: all first bytes, then all second bytes, ... back to whole values,
+ * assembled as little-endian 16/32-bit words (one store per word, not per byte).
+ */
 export function unsplit(page: Uint8Array, n: number, width: number): Uint8Array {
   const out = new Uint8Array(n * width);
-  for (let b = 0; b < width; b++) {
-    const src = b * n;
-    for (let i = 0, o = b; i < n; i++, o += width) out[o] = page[src + i]!;
+  if (width === 2) {
+    const o = new Uint16Array(out.buffer);
+    for (let i = 0; i < n; i++) o[i] = page[i]! | (page[n + i]! << 8);
+  } else if (width === 4 || width === 8) {
+    const o = new Uint32Array(out.buffer);
+    const words = width >> 2;
+    for (let w = 0; w < words; w++) {
+      const b0 = 4 * w * n;
+      for (let i = 0, k = w; i < n; i++, k += words) {
+        o[k] = page[b0 + i]! | (page[b0 + n + i]! << 8) | (page[b0 + 2 * n + i]! << 16) | (page[b0 + 3 * n + i]! << 24);
+      }
+    }
+  } else {
+    for (let b = 0; b < width; b++) {
+      const src = b * n;
+      for (let i = 0, o = b; i < n; i++, o += width) out[o] = page[src + i]!;
+    }
   }
   return out;
 }

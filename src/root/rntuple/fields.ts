@@ -50,8 +50,19 @@ export function resolveField(field: FieldRecord, nt: RNTuple): FieldResolution {
   return { readable: false, reason: `no interpretation for field of type ${field.typeName} (structural role ${field.role})` };
 }
 
+const refCache = new WeakMap<FieldRecord, ColumnRef[] | string>();
+
 /** The field's physical columns grouped as column refs: column k of every representation. */
 function columnRefs(field: FieldRecord, nt: RNTuple): ColumnRef[] | string {
+  let r = refCache.get(field);
+  if (r === undefined) {
+    r = groupColumns(field, nt);
+    refCache.set(field, r);
+  }
+  return r;
+}
+
+function groupColumns(field: FieldRecord, nt: RNTuple): ColumnRef[] | string {
   const all = nt.columnsOf.get(field.id) ?? [];
   const reps = new Map<number, ColumnRecord[]>();
   for (const c of all) reps.set(c.representation, [...(reps.get(c.representation) ?? []), c]);

@@ -255,8 +255,9 @@ export class RNTupleReader {
     for (let i = 0; i < jobs.length; i++) {
       const j = jobs[i]!;
       const bytes = raw[i]!;
-      const ctx = { ...j.context, offset: j.offset };
-      const where = `page ${j.page} of column ${j.column.id}`;
+      // Built only when something fails (a read makes thousands of pages).
+      const ctx = (): ErrorContext => ({ ...j.context, offset: j.offset });
+      const where = (): string => `page ${j.page} of column ${j.column.id}`;
       try {
         const t1 = performance.now();
         const compressed = bytes.subarray(0, j.size);
@@ -264,26 +265,31 @@ export class RNTupleReader {
           const stored = new DataView(bytes.buffer, bytes.byteOffset + j.size, 8).getBigUint64(0, true);
           const computed = xxh3(compressed);
           if (stored !== computed) {
-            throw new DeserializationError(`${where}: checksum mismatch (stored XXH3 0x${stored.toString(16)}, computed 0x${computed.toString(16)})`, ctx);
+            throw new DeserializationError(`${where()}: checksum mismatch (stored XXH3 0x${stored.toString(16)}, computed 0x${computed.toString(16)})`, ctx());
           }
         }
         const type = columnType(j.column.type)!;
         const expected = pageBytes(j.elements, j.column.bitsOnStorage);
-        const page = await decompressBuffer(compressed, expected, ctx, j.offset).catch((err: unknown) => {
-          if (!(err instanceof DecompressionError)) throw err;
-          throw new DecompressionError(`${where} (${j.size} bytes stored for ${j.elements} elements, ${expected} bytes): ${err.message}`, err.context, { cause: err });
-        });
+        const page =
+          compressed.length === expected
+            ? compressed
+            : await decompressBuffer(compressed, expected, j.context, j.offset).catch((err: unknown) => {
+                if (!(err instanceof DecompressionError)) throw err;
+                throw new DecompressionError(`${where()} (${j.size} bytes stored for ${j.elements} elements, ${expected} bytes): ${err.message}`, err.context, { cause: err });
+              });
         const t2 = performance.now();
         this.stats.decompressMs += t2 - t1;
         this.stats.baskets++;
         this.stats.compressedBytes += j.size;
         this.stats.uncompressedBytes += page.length;
-        if (type.bits !== j.column.bitsOnStorage) throw new DeserializationError(`${where}: ${type.name} column with ${j.column.bitsOnStorage} bits on storage`, ctx);
+        if (type.bits !== j.column.bitsOnStorage) throw new DeserializationError(`${where()}: ${type.name} column with ${j.column.bitsOnStorage} bits on storage`, ctx());
         const values = type.decode(page, j.elements);
-        pagesOf.set(j.key, [...(pagesOf.get(j.key) ?? []), values]);
+        const list = pagesOf.get(j.key);
+        if (list) list.push(values);
+        else pagesOf.set(j.key, [values]);
         this.stats.deserializeMs += performance.now() - t2;
       } catch (err) {
-        throw err instanceof PhysliteError ? err.withContext(ctx) : err;
+        throw err instanceof PhysliteError ? err.withContext(ctx()) : err;
       }
     }
 
@@ -309,6 +315,10 @@ export class RNTupleReader {
       }
       if (zeros > 0 && column.firstElement < base + zeros && inCluster?.pages.length) {
         throw new DeserializationError(`column ${column.id} has no pages for elements ${base} to ${base + zeros} of cluster ${k} although it is not deferred past them`, context);
+      }
+      if (zeros === 0 && pages.length === 1) {
+        out.set(key, { bytes: pages[0]!, length: stored, prim });
+        continue;
       }
       const bytes = new Uint8Array((zeros + stored) * width);
       let at = zeros * width;
