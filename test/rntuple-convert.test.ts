@@ -16,7 +16,10 @@ import { columnName } from '../src/parquet/naming.ts';
 import { RootFile } from '../src/root/file.ts';
 import { inspectFile } from '../src/root/inspect.ts';
 import { openTable, type TableColumn } from '../src/root/table.ts';
+import { readdirSync } from 'node:fs';
+import { DeserializationError } from '../src/errors.ts';
 import { fixture } from './helpers/fixtures.ts';
+import { leBytes, splitBytes, writeHandRNTuple, type HandRNTuple } from './helpers/rntuple-writer.ts';
 import { duckColumns, json, keyValues, project } from './helpers/parquet-check.ts';
 
 const RNTUPLE = fixture('uproot-physlite-rntuple_v1-0-0-0.root');
@@ -146,3 +149,70 @@ describe('inspect lists RNTuples', () => {
     expect(r.trees.filter((t) => t.kind === 'TTree').map((t) => t.name)).toContain('MetaData');
   });
 });
+
+describe('convert a hand-built RNTuple', () => {
+  // Two clusters; `AnalysisMuonsAuxDyn:pt` is deferred from entry 1 (schema extension).
+  const ntuple = (checksum: 'good' | 'bad'): HandRNTuple => ({
+    name: 'Events',
+    entries: 4,
+    clusters: [2, 2],
+    fields: [
+      { name: 'EventInfoAuxDyn:runNumber', type: 'std::uint32_t', role: 0 },
+      { name: 'AnalysisMuonsAuxDyn:pt', type: 'std::vector<float>', role: 1, extension: true },
+      { name: '_0', type: 'float', role: 0, parent: 1, extension: true },
+    ],
+    columns: [
+      {
+        field: 0,
+        type: 0x14,
+        bits: 32,
+        perCluster: [
+          { pages: [{ bytes: splitBytes(leBytes([7, 7], 'u32'), 4), elements: 2, checksum: 'good' }], elementOffset: 0 },
+          { pages: [{ bytes: splitBytes(leBytes([8, 8], 'u32'), 4), elements: 2, checksum }], elementOffset: 2 },
+        ],
+      },
+      {
+        field: 1,
+        type: 0x1b,
+        bits: 64,
+        firstElement: 1,
+        extension: true,
+        perCluster: [
+          { pages: [{ bytes: splitBytes(leBytes([2], 'u64'), 8), elements: 1 }], elementOffset: 1 },
+          { pages: [{ bytes: splitBytes(leBytes([0, 1], 'u64'), 8), elements: 2 }], elementOffset: 2 },
+        ],
+      },
+      {
+        field: 2,
+        type: 0x18,
+        bits: 32,
+        extension: true,
+        perCluster: [
+          { pages: [{ bytes: splitBytes(leBytes([5000, 6000], 'f32'), 4), elements: 2 }], elementOffset: 0 },
+          { pages: [{ bytes: splitBytes(leBytes([7000], 'f32'), 4), elements: 1 }], elementOffset: 2 },
+        ],
+      },
+    ],
+  });
+
+  it('deferred entries become empty lists in Parquet; the only RNTuple is the default', async () => {
+    const input = join(sub('hand-in'), 'hand.root');
+    await writeHandRNTuple(input, ntuple('good'));
+    const r = await convertFile(input, { outDir: sub('hand-out') });
+    const duck = await duckColumns(r.output);
+    expect([...duck.keys()]).toEqual(['EventInfoAuxDyn_runNumber', 'AnalysisMuonsAuxDyn_pt']);
+    expect(duck.get('EventInfoAuxDyn_runNumber')).toEqual([7, 7, 8, 8]);
+    expect(duck.get('AnalysisMuonsAuxDyn_pt')).toEqual([[], [5000, 6000], [], [7000]]);
+  });
+
+  it('a corrupt page fails the input with a typed error and leaves no output behind', async () => {
+    const input = join(sub('bad-in'), 'bad.root');
+    await writeHandRNTuple(input, ntuple('bad'));
+    const out = sub('bad-out');
+    const err = await convertFile(input, { outDir: out }).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect((err as DeserializationError).describe()).toMatch(/page 0 of column 0: checksum mismatch .*file .*bad\.root, object Events;1, branch EventInfoAuxDyn:runNumber/);
+    expect(readdirSync(out)).toEqual([]);
+  });
+});
+

@@ -11,6 +11,8 @@ import { toValues } from '../src/arrow/values.ts';
 import { RootFile } from '../src/root/file.ts';
 import type { Plan } from '../src/root/rntuple/fields.ts';
 import { RNTupleReader } from '../src/root/rntuple/reader.ts';
+import { MemorySource } from '../src/root/source/memory.ts';
+import { readFile } from 'node:fs/promises';
 import type { FieldRecord } from '../src/root/rntuple/schema.ts';
 import { difference } from './helpers/compare.ts';
 import { fixture } from './helpers/fixtures.ts';
@@ -190,3 +192,31 @@ describe('EventData and EventTag agree', () => {
     for (let i = 1; i < refs.length; i++) expect(refs[i]! - refs[i - 1]!).toBe(1n);
   });
 });
+
+describe('I/O: only the envelopes and the pages of the requested fields are read', () => {
+  it('opening reads anchor, header, footer and page list; a field reads its own pages', async () => {
+    const source = new MemorySource(new Uint8Array(await readFile(fixture(NAME))), NAME);
+    const f = await RootFile.open(source);
+    const before = { ...source.counters };
+    const reader = await RNTupleReader.open(f, 'EventData');
+    const a = reader.ntuple.anchor;
+    const group = reader.ntuple.groups[0]!.pageList.locator;
+    const opened = source.counters.bytes - before.bytes;
+    // The anchor's key, the two envelopes and the page list, nothing else (no page, no full scan).
+    expect(opened).toBeGreaterThanOrEqual(a.nbytesHeader + a.nbytesFooter + group.size);
+    expect(opened).toBeLessThan(a.nbytesHeader + a.nbytesFooter + group.size + 1024);
+    expect(source.counters.requests - before.requests).toBeLessThanOrEqual(4);
+
+    const field = reader.field('AnalysisMuonsAuxDyn:pt');
+    const pages = reader.pageBytes(field);
+    const start = { ...source.counters };
+    await reader.arrays(['AnalysisMuonsAuxDyn:pt']);
+    const read = source.counters.bytes - start.bytes;
+    // Its pages (with their checksums), in at most one request per page: a few kB of a 2 MB file.
+    expect(read).toBeGreaterThanOrEqual(pages.compressed);
+    expect(read).toBeLessThanOrEqual(pages.compressed + 8 * pages.pages + 64 * 1024);
+    expect(source.counters.requests - start.requests).toBeLessThanOrEqual(pages.pages);
+    await f.close();
+  });
+});
+
