@@ -18,7 +18,7 @@ import { RNTupleReader } from '../src/root/rntuple/reader.ts';
 import { xxh3, xxh3Ready } from '../src/root/rntuple/xxh3.ts';
 import { MemorySource } from '../src/root/source/memory.ts';
 import { fixture } from './helpers/fixtures.ts';
-import { leBytes, splitBytes, writeHandRNTuple, type HandColumn, type HandField, type HandRNTuple } from './helpers/rntuple-writer.ts';
+import { leBytes, packHighBits, splitBytes, writeHandRNTuple, type HandColumn, type HandField, type HandRNTuple } from './helpers/rntuple-writer.ts';
 
 let dir: string;
 beforeAll(async () => {
@@ -262,7 +262,7 @@ describe('the real fixture, corrupted in memory', () => {
 });
 
 describe('column decoders (properties)', () => {
-  const decode = (type: number, bytes: Uint8Array, n: number): Uint8Array => columnType(type)!.decode(bytes, n);
+  const decode = (type: number, bytes: Uint8Array, n: number): Uint8Array => columnType(type)!.decode(bytes, n, { bitsOnStorage: 0 });
   it('SplitInt32: split + zigzag round trip', () => {
     fc.assert(
       fc.property(fc.array(fc.integer({ min: -(2 ** 31), max: 2 ** 31 - 1 }), { maxLength: 64 }), (vals) => {
@@ -324,6 +324,63 @@ describe('column decoders (properties)', () => {
         expect(Array.from(decode(0x00, packed, flags.length))).toEqual(flags.map(Number));
       }),
     );
+  });
+});
+
+describe('truncated and quantized floats (Real32Trunc, Real32Quant)', () => {
+  const f32bits = (x: number): number => new Uint32Array(new Float32Array([x]).buffer)[0]!;
+  const fromBits = (b: number): number => new Float32Array(new Uint32Array([b]).buffer)[0]!;
+
+  it('Real32Trunc keeps the top bits of each float, the rest zero', () => {
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: 0, max: 2 ** 32 - 1 }), { maxLength: 40 }), fc.integer({ min: 10, max: 31 }), (words, nbits) => {
+        const out = columnType(0x1c)!.decode(packHighBits(words, nbits), words.length, { bitsOnStorage: nbits });
+        const mask = (2 ** 32 - 2 ** (32 - nbits)) >>> 0;
+        expect(Array.from(new Uint32Array(out.buffer, out.byteOffset, words.length))).toEqual(words.map((w) => (w & mask) >>> 0));
+      }),
+    );
+  });
+
+  it('Real32Quant maps q to min + q * (max - min) / (2^bits - 1)', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 1, max: 32 }), fc.array(fc.double({ min: 0, max: 1, noNaN: true }), { maxLength: 40 }), (nbits, fractions) => {
+        const top = 2 ** nbits - 1;
+        const qs = fractions.map((f) => Math.round(f * top));
+        const range = { min: -3.5, max: 12.25 };
+        const out = columnType(0x1d)!.decode(packHighBits(qs.map((q) => q * 2 ** (32 - nbits)), nbits), qs.length, { bitsOnStorage: nbits, range });
+        expect(Array.from(new Float64Array(out.buffer, out.byteOffset, qs.length))).toEqual(qs.map((q) => q * ((range.max - range.min) / top) + range.min));
+      }),
+    );
+  });
+
+  it('fields stored in them read through the file: float and double, with the column value range', async () => {
+    const truncBits = 16;
+    const trunc = [1.5, -2.75, 3.14159, 1e-3];
+    const q = [0, 255, 128, 17];
+    const path = join(dir, 'lossy.root');
+    await writeHandRNTuple(path, {
+      name: 'Events',
+      entries: 4,
+      fields: [
+        { name: 't', type: 'float', role: 0 },
+        { name: 'qd', type: 'double', role: 0 },
+        { name: 'qf', type: 'float', role: 0 },
+      ],
+      columns: [
+        { field: 0, type: 0x1c, bits: truncBits, pages: [{ bytes: packHighBits(trunc.map(f32bits), truncBits), elements: 4 }] },
+        { field: 1, type: 0x1d, bits: 8, range: { min: -1, max: 1 }, pages: [{ bytes: packHighBits(q.map((x) => x * 2 ** 24), 8), elements: 4 }] },
+        { field: 2, type: 0x1d, bits: 8, range: { min: -1, max: 1 }, pages: [{ bytes: packHighBits(q.map((x) => x * 2 ** 24), 8), elements: 4 }] },
+      ],
+    });
+    const { file, reader } = await openReader(path);
+    const { columns: c } = await reader.arrays(['t', 'qd', 'qf']);
+    expect(toValues(c.get('t')!)).toEqual(trunc.map((x) => fromBits((f32bits(x) & 0xffff0000) >>> 0)));
+    expect(toValues(c.get('t')!)[0]).toBe(1.5); // exactly representable in 16 bits
+    const expected = q.map((x) => x * (2 / 255) - 1);
+    expect(toValues(c.get('qd')!)).toEqual(expected);
+    expect(String(c.get('qf')!.type)).toBe('Float32');
+    expect(toValues(c.get('qf')!)).toEqual(expected.map(Math.fround));
+    await file.close();
   });
 });
 

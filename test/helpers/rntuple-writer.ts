@@ -37,6 +37,8 @@ export interface HandColumn {
   type: number;
   bits: number;
   firstElement?: number;
+  /** Value range (Real32Quant columns). */
+  range?: { min: number; max: number };
   extension?: boolean;
   /** The pages of a one-cluster RNTuple. */
   pages?: HandPage[];
@@ -77,6 +79,11 @@ class LE {
   u64(v: number | bigint): this {
     const b = BigInt.asUintN(64, BigInt(v));
     return this.u32(Number(b & 0xffffffffn)).u32(Number(b >> 32n));
+  }
+  f64(v: number): this {
+    const b = Buffer.alloc(8);
+    b.writeDoubleLE(v);
+    return this.raw(b);
   }
   str(s: string): this {
     const b = Buffer.from(s, 'utf8');
@@ -127,8 +134,9 @@ function schema(o: LE, nt: HandRNTuple, extension: boolean): void {
   o.frame((l) => {
     for (const c of columns) {
       l.frame((r) => {
-        r.u16(c.type).u16(c.bits).u32(c.field).u16(c.firstElement ? 1 : 0).u16(0);
+        r.u16(c.type).u16(c.bits).u32(c.field).u16((c.firstElement ? 1 : 0) | (c.range ? 2 : 0)).u16(0);
         if (c.firstElement) r.u64(c.firstElement);
+        if (c.range) r.f64(c.range.min).f64(c.range.max);
       });
     }
   }, columns.length);
@@ -224,6 +232,16 @@ export function splitBytes(plain: Uint8Array, width: number): Uint8Array {
   const n = plain.length / width;
   const out = new Uint8Array(plain.length);
   for (let i = 0; i < n; i++) for (let b = 0; b < width; b++) out[b * n + i] = plain[i * width + b]!;
+  return out;
+}
+
+/** Items' top `nbits` bits packed into one little-endian bit stream (ROOT's Real32Trunc/Quant pages). */
+export function packHighBits(words: readonly number[], nbits: number): Uint8Array {
+  const out = new Uint8Array(Math.ceil((words.length * nbits) / 8));
+  words.forEach((w, i) => {
+    const v = Math.floor((w >>> 0) / 2 ** (32 - nbits));
+    for (let b = 0; b < nbits; b++) if (Math.floor(v / 2 ** b) % 2) out[(i * nbits + b) >> 3]! |= 1 << ((i * nbits + b) & 7);
+  });
   return out;
 }
 

@@ -2,7 +2,8 @@
  * RNTuple column types of format 1.0, as a registry: each type's name, bits on storage, the
  * primitive its values are, and how a decompressed page of `n` elements turns into those values
  * in the machine's (little-endian) byte order: plain copies, split encoding undone, zigzag for
- * split signed integers, delta for split index columns, bits unpacked, half floats widened.
+ * split signed integers, delta for split index columns, bits unpacked, half floats widened,
+ * truncated and quantized floats (variable bits on storage, tightly bit-packed) restored.
  * Index columns (collection offsets, cluster-local) decode to numbers. Pure, no I/O.
  */
 import type { Prim } from '../interpret/builders.ts';
@@ -10,11 +11,25 @@ import type { Prim } from '../interpret/builders.ts';
 export interface ColumnType {
   id: number;
   name: string;
-  bits: number;
+  /** Bits on storage: fixed, or the range a column may choose (Real32Trunc, Real32Quant). */
+  bits: number | [number, number];
   /** What the values are: a primitive, or cluster-local collection offsets. */
   prim: Prim | 'index';
-  /** Page bytes (exactly ceil(n * bits / 8)) -> `n` values, little-endian, `PRIM_WIDTH[prim]` bytes each (index: 8-byte float64). */
-  decode(page: Uint8Array, n: number): Uint8Array;
+  /**
+   * Page bytes (exactly ceil(n * bits / 8)) -> `n` values, little-endian, `PRIM_WIDTH[prim]` bytes
+   * each (index: 8-byte float64). `column` gives the bits and value range of variable types.
+   */
+  decode(page: Uint8Array, n: number, column: ColumnLayout): Uint8Array;
+}
+
+export interface ColumnLayout {
+  bitsOnStorage: number;
+  range?: { min: number; max: number };
+}
+
+/** Whether a column of this type may have `bits` bits on storage. */
+export function bitsAllowed(t: ColumnType, bits: number): boolean {
+  return typeof t.bits === 'number' ? t.bits === bits : bits >= t.bits[0] && bits <= t.bits[1];
 }
 
 if (new Uint8Array(new Uint16Array([1]).buffer)[0] !== 1) {
@@ -142,6 +157,43 @@ function half(bytes: Uint8Array, n: number): Uint8Array {
   return new Uint8Array(out.buffer);
 }
 
+/**
+ * Tightly bit-packed items (Real32Trunc, Real32Quant): item i is the `nbits` bits from bit
+ * i * nbits of the page read as one little-endian bit stream; each is returned in the high bits
+ * of a 32-bit word, the dropped low bits zero (as ROOT packs: the items' most significant bits).
+ */
+export function unpackHighBits(page: Uint8Array, n: number, nbits: number): Uint32Array {
+  const out = new Uint32Array(n);
+  const shift = 32 - nbits;
+  for (let i = 0, bit = 0; i < n; i++, bit += nbits) {
+    let v = 0;
+    for (let got = 0; got < nbits; ) {
+      const at = bit + got;
+      const take = Math.min(8 - (at & 7), nbits - got);
+      const chunk = (page[at >> 3]! >> (at & 7)) & ((1 << take) - 1);
+      v += chunk * 2 ** got;
+      got += take;
+    }
+    out[i] = (v * 2 ** shift) >>> 0;
+  }
+  return out;
+}
+
+function real32Trunc(page: Uint8Array, n: number, c: ColumnLayout): Uint8Array {
+  return new Uint8Array(unpackHighBits(page, n, c.bitsOnStorage).buffer);
+}
+
+/** Quantized reals: integer q in [0, 2^bits - 1] stands for min + q * (max - min) / (2^bits - 1), computed in double. */
+function real32Quant(page: Uint8Array, n: number, c: ColumnLayout): Uint8Array {
+  if (!c.range) throw new Error('Real32Quant column without a value range');
+  const bitsOn = c.bitsOnStorage;
+  const words = unpackHighBits(page, n, bitsOn);
+  const scale = (c.range.max - c.range.min) / (2 ** bitsOn - 1);
+  const out = new Float64Array(n);
+  for (let i = 0; i < n; i++) out[i] = Math.floor(words[i]! / 2 ** (32 - bitsOn)) * scale + c.range.min;
+  return new Uint8Array(out.buffer);
+}
+
 /** Copy into an aligned buffer when the page bytes are not aligned for typed-array views. */
 function aligned(page: Uint8Array, width: number): Uint8Array {
   return page.byteOffset % width === 0 ? page : page.slice();
@@ -184,6 +236,9 @@ for (const t of [
   split(0x19, 'SplitReal64', 8, 'f64'),
   { id: 0x1a, name: 'SplitIndex32', bits: 32, prim: 'index', decode: (p, n) => delta(index32(unsplit(p, n, 4), n), n) },
   { id: 0x1b, name: 'SplitIndex64', bits: 64, prim: 'index', decode: (p, n) => delta(index64(unsplit(p, n, 8), n), n) },
+  { id: 0x1c, name: 'Real32Trunc', bits: [10, 31], prim: 'f32', decode: real32Trunc },
+  // Values are computed in double; a float field rounds them as ROOT's static_cast<float> does.
+  { id: 0x1d, name: 'Real32Quant', bits: [1, 32], prim: 'f64', decode: real32Quant },
 ] satisfies ColumnType[]) {
   registerColumnType(t as ColumnType);
 }
@@ -191,6 +246,4 @@ for (const t of [
 /** Column types of format 1.0 that this reader does not decode, with the reason given to users. */
 export const UNSUPPORTED_COLUMN_TYPES: Record<number, string> = {
   0x10: 'Switch columns (std::variant) are not decoded',
-  0x1c: 'Real32Trunc columns (truncated-mantissa floats) are not decoded',
-  0x1d: 'Real32Quant columns (quantized floats) are not decoded',
 };

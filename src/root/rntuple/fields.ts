@@ -12,7 +12,7 @@
 import { Field, FixedSizeList, Struct, Uint32, Utf8, type DataType } from 'apache-arrow';
 import { arrowTypeOf, listTypeOf, type Prim } from '../interpret/builders.ts';
 import { primOf } from '../interpret/typename.ts';
-import { columnType, UNSUPPORTED_COLUMN_TYPES } from './columns.ts';
+import { bitsAllowed, columnType, UNSUPPORTED_COLUMN_TYPES } from './columns.ts';
 import type { RNTuple } from './descriptor.ts';
 import { ROLE, type ColumnRecord, type FieldRecord } from './schema.ts';
 
@@ -73,7 +73,10 @@ function groupColumns(field: FieldRecord, nt: RNTuple): ColumnRef[] | string {
   for (const c of all) {
     const unsupported = UNSUPPORTED_COLUMN_TYPES[c.type];
     if (unsupported) return unsupported;
-    if (!columnType(c.type)) return `unknown column type 0x${c.type.toString(16)} (column ${c.id})`;
+    const type = columnType(c.type);
+    if (!type) return `unknown column type 0x${c.type.toString(16)} (column ${c.id})`;
+    if (!bitsAllowed(type, c.bitsOnStorage)) return `${type.name} column ${c.id} with ${c.bitsOnStorage} bits on storage`;
+    if (type.prim === 'f64' && c.type === 0x1d && !c.range) return `Real32Quant column ${c.id} without a value range`;
     if (c.suppressedDeferred) return `column ${c.id} is deferred and suppressed, which is not decoded`;
   }
   return Array.from({ length: n }, (_, k) => lists.map((l) => l[k]!));

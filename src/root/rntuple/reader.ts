@@ -29,7 +29,7 @@ import {
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
 import { normalizeRange, type ReadResult, type ReadStats } from '../tree/reader.ts';
 import type { Cluster, ColumnInCluster } from './clusters.ts';
-import { columnType, pageBytes } from './columns.ts';
+import { bitsAllowed, columnType, pageBytes } from './columns.ts';
 import { loadRNTuple, type RNTuple } from './descriptor.ts';
 import { resolveField, type ColumnRef, type FieldResolution, type Plan } from './fields.ts';
 import { ROLE, type ColumnRecord, type FieldRecord } from './schema.ts';
@@ -282,8 +282,8 @@ export class RNTupleReader {
         this.stats.baskets++;
         this.stats.compressedBytes += j.size;
         this.stats.uncompressedBytes += page.length;
-        if (type.bits !== j.column.bitsOnStorage) throw new DeserializationError(`${where()}: ${type.name} column with ${j.column.bitsOnStorage} bits on storage`, ctx());
-        const values = type.decode(page, j.elements);
+        if (!bitsAllowed(type, j.column.bitsOnStorage)) throw new DeserializationError(`${where()}: ${type.name} column with ${j.column.bitsOnStorage} bits on storage`, ctx());
+        const values = type.decode(page, j.elements, j.column);
         const list = pagesOf.get(j.key);
         if (list) list.push(values);
         else pagesOf.set(j.key, [values]);
