@@ -248,6 +248,38 @@ describe('hand-built RNTuple with two clusters', () => {
   });
 });
 
+describe('projected fields (alias columns)', () => {
+  it('a cardinality field and a renamed copy read the columns they project', async () => {
+    const path = join(dir, 'projected.root');
+    await writeHandRNTuple(path, {
+      name: 'Events',
+      entries: 3,
+      fields: [
+        { name: 'v', type: 'std::vector<float>', role: 1 }, // 0
+        { name: '_0', type: 'float', role: 0, parent: 0 }, // 1
+        { name: 'n', type: 'ROOT::RNTupleCardinality<std::uint64_t>', role: 0, source: 0 }, // 2
+        { name: 'w', type: 'std::vector<float>', role: 1, source: 0 }, // 3
+        { name: '_0', type: 'float', role: 0, parent: 3, source: 1 }, // 4
+      ],
+      columns: [
+        { field: 0, type: 0x0e, bits: 32, pages: [{ bytes: leBytes([1, 1, 3], 'u32'), elements: 3 }] },
+        { field: 1, type: 0x0c, bits: 32, pages: [{ bytes: leBytes([0.5, 1.5, 2.5], 'f32'), elements: 3 }] },
+      ],
+      aliases: [
+        { physical: 0, field: 2 },
+        { physical: 0, field: 3 },
+        { physical: 1, field: 4 },
+      ],
+    });
+    const { file, reader } = await openReader(path);
+    const { columns: c } = await reader.arrays(['v', 'n', 'w']);
+    expect(toValues(c.get('n')!)).toEqual([1n, 0n, 2n]);
+    expect(toValues(c.get('w')!)).toEqual(toValues(c.get('v')!));
+    expect(toValues(c.get('v')!)).toEqual([[0.5], [], [1.5, 2.5]]);
+    await file.close();
+  });
+});
+
 describe('the real fixture, corrupted in memory', () => {
   it('a flipped byte in an anchor fails its checksum', async () => {
     const bytes = new Uint8Array(await readFile(fixture('uproot-physlite-rntuple_v1-0-0-0.root')));

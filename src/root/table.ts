@@ -12,7 +12,7 @@ import type { RootFile } from './file.ts';
 import { DataVectorDecoder } from './interpret/decoders.ts';
 import { isAnchorClass } from './rntuple/descriptor.ts';
 import { RNTupleReader } from './rntuple/reader.ts';
-import type { FieldRecord } from './rntuple/schema.ts';
+import { ROLE, type FieldRecord } from './rntuple/schema.ts';
 import { TreeReader, clusters, type ReadResult } from './tree/reader.ts';
 
 export const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
@@ -109,7 +109,7 @@ class RNTupleTable implements TableReader {
       const r = this.reader.resolve(f);
       if (!r.readable) return { name, typeName: f.typeName, readable: false, reason: r.reason };
       const c: TableColumn = { name, typeName: f.typeName, readable: true, type: r.plan.type };
-      if (r.plan.kind === 'count') c.leaveOut = REDUNDANT;
+      if (r.plan.kind === 'count' && f.role === ROLE.collection) c.leaveOut = REDUNDANT;
       else if (emptyStruct(r.plan.type)) c.leaveOut = 'no values: empty record';
       return c;
     };

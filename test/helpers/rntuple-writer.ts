@@ -19,6 +19,8 @@ export interface HandField {
   /** Parent field id (index in `fields`); top-level fields leave it out. */
   parent?: number;
   arraySize?: number;
+  /** Projected field: the id of the field it projects (its columns come as `aliases`). */
+  source?: number;
   extension?: boolean;
 }
 
@@ -55,6 +57,8 @@ export interface HandRNTuple {
   clusters?: number[];
   fields: HandField[];
   columns: HandColumn[];
+  /** Alias columns (header): a physical column id lent to a projected field. */
+  aliases?: { physical: number; field: number }[];
   /** Compress pages with zstd (through the project's writer codecs). */
   compress?: boolean;
   /** Flip a byte of the header envelope after its checksum was computed. */
@@ -124,9 +128,10 @@ function schema(o: LE, nt: HandRNTuple, extension: boolean): void {
   o.frame((l) => {
     for (const { f, id } of fields) {
       l.frame((r) => {
-        r.u32(0).u32(0).u32(f.parent ?? id).u16(f.role).u16(f.arraySize !== undefined ? 1 : 0);
+        r.u32(0).u32(0).u32(f.parent ?? id).u16(f.role).u16((f.arraySize !== undefined ? 1 : 0) | (f.source !== undefined ? 2 : 0));
         r.str(f.name).str(f.type).str('').str('');
         if (f.arraySize !== undefined) r.u64(f.arraySize);
+        if (f.source !== undefined) r.u32(f.source);
       });
     }
   }, fields.length);
@@ -140,7 +145,10 @@ function schema(o: LE, nt: HandRNTuple, extension: boolean): void {
       });
     }
   }, columns.length);
-  o.frame(() => {}, 0);
+  const aliases = extension ? [] : (nt.aliases ?? []);
+  o.frame((l) => {
+    for (const a of aliases) l.frame((r) => r.u32(a.physical).u32(a.field));
+  }, aliases.length);
   o.frame(() => {}, 0);
 }
 

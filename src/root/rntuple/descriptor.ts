@@ -101,5 +101,11 @@ export async function loadRNTuple(file: RootFile, name: string): Promise<RNTuple
     if (!schema.fields[c.fieldId]) throw new DeserializationError(`column ${c.id} belongs to field id ${c.fieldId}, which does not exist`, context);
     columnsOf.set(c.fieldId, [...(columnsOf.get(c.fieldId) ?? []), c]);
   }
+  // Projected fields read the physical columns their alias columns point at.
+  for (const a of schema.aliases) {
+    const c = schema.columns[a.physicalId];
+    if (!c || !schema.fields[a.fieldId]) throw new DeserializationError(`alias column for field id ${a.fieldId} points at column ${a.physicalId}, which does not exist`, context);
+    columnsOf.set(a.fieldId, [...(columnsOf.get(a.fieldId) ?? []), c]);
+  }
   return { name: key.name, cycle: key.cycle, anchor, description, writer, schema, groups, clusters, entries, topLevel, children, columnsOf, context };
 }

@@ -23,7 +23,7 @@ export type Plan =
   | { kind: 'prim'; prim: Prim; column: ColumnRef; type: DataType }
   | { kind: 'string'; index: ColumnRef; chars: ColumnRef; type: DataType }
   | { kind: 'list'; index: ColumnRef; child: Plan; type: DataType }
-  | { kind: 'count'; index: ColumnRef; type: DataType }
+  | { kind: 'count'; prim: 'u32' | 'u64'; index: ColumnRef; type: DataType }
   | { kind: 'struct'; names: string[]; children: Plan[]; type: DataType }
   | { kind: 'fixed'; size: number; child: Plan; type: DataType };
 
@@ -127,6 +127,19 @@ registerFieldRule({
   },
 });
 
+/** ROOT::RNTupleCardinality<SizeT>: a projected field over a collection's index column, read as sizes. */
+registerFieldRule({
+  name: 'cardinality',
+  resolve(field, nt) {
+    const m = /^ROOT::RNTupleCardinality<std::uint(32|64)_t>$/.exec(field.typeName);
+    if (!m) return undefined;
+    const refs = columnRefs(field, nt) as ColumnRef[];
+    if (refs.length !== 1 || !isIndex(refs[0]!)) return { readable: false, reason: `${field.typeName} without one index column` };
+    const prim = m[1] === '32' ? 'u32' : 'u64';
+    return { readable: true, plan: { kind: 'count', prim, index: refs[0]!, type: arrowTypeOf(prim) } };
+  },
+});
+
 /** Scalars: one column, the field's own primitive type. */
 registerFieldRule({
   name: 'scalar',
@@ -166,7 +179,7 @@ registerFieldRule({
     let r = recurse(item);
     // A collection of objects whose members are stored elsewhere (DataVector<X>, the MissingET
     // container): its element count per entry, as the TTree reader gives these interface branches.
-    if (!r.readable && r.reason.startsWith('no values: ')) return { readable: true, plan: { kind: 'count', index: refs[0]!, type: new Uint32() } };
+    if (!r.readable && r.reason.startsWith('no values: ')) return { readable: true, plan: { kind: 'count', prim: 'u32', index: refs[0]!, type: new Uint32() } };
     if (!r.readable) return r;
     // Maps hold pairs: the TTree reader names their members key and value.
     if (/^std::(unordered_)?(multi)?map</.test(field.typeName) && r.plan.kind === 'struct' && r.plan.names.length === 2) {

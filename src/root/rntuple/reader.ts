@@ -358,7 +358,7 @@ function newBuilder(plan: Plan, alloc: Alloc): Builder {
     case 'list':
       return new ListBuilder(newBuilder(plan.child, alloc), 256, alloc);
     case 'count':
-      return new PrimBuilder('u32', 1024, alloc);
+      return new PrimBuilder(plan.prim, 1024, alloc);
     case 'struct':
       return new StructBuilder(plan.names, plan.children.map((c) => newBuilder(c, alloc)));
     case 'fixed':
@@ -426,10 +426,10 @@ function fill(plan: Plan, builder: Builder, data: ColumnData, a: number, b: numb
     }
     case 'count': {
       const { begin, ends } = offsets(data(plan.index), a, b, context);
-      const counts = new Uint32Array(ends.length);
+      const counts = plan.prim === 'u32' ? new Uint32Array(ends.length) : new BigUint64Array(ends.length);
       let prev = begin;
       for (let i = 0; i < ends.length; i++) {
-        counts[i] = ends[i]! - prev;
+        counts[i] = plan.prim === 'u32' ? ends[i]! - prev : (BigInt(ends[i]! - prev) as never);
         prev = ends[i]!;
       }
       (builder as PrimBuilder).appendNative(new Uint8Array(counts.buffer), counts.length);
