@@ -17,6 +17,8 @@ import { columnType } from '../src/root/rntuple/columns.ts';
 import { RNTupleReader } from '../src/root/rntuple/reader.ts';
 import { xxh3, xxh3Ready } from '../src/root/rntuple/xxh3.ts';
 import { MemorySource } from '../src/root/source/memory.ts';
+import { decompressBasket, splitBasket } from '../src/root/tree/basket.ts';
+import { TreeReader } from '../src/root/tree/reader.ts';
 import { fixture } from './helpers/fixtures.ts';
 import { leBytes, packHighBits, splitBytes, writeHandRNTuple, type HandColumn, type HandField, type HandRNTuple } from './helpers/rntuple-writer.ts';
 
@@ -277,6 +279,61 @@ describe('projected fields (alias columns)', () => {
     expect(toValues(c.get('w')!)).toEqual(toValues(c.get('v')!));
     expect(toValues(c.get('v')!)).toEqual([[0.5], [], [1.5, 2.5]]);
     await file.close();
+  });
+});
+
+describe('ROOT-streamed fields (structural role 4)', () => {
+  it('decode each entry from the StreamerInfo into the Struct the TTree reader gives the class', async () => {
+    // A real streamed EventStreamInfo_p3 (vectors, strings, pairs, nested EventType_p3): the members
+    // as the RNTuple fixture's MetaData TTree branch StreamDAOD_PHYSLITE holds them (entry 0), behind
+    // the record header (byte count, class version) that a streamer field stores with each object.
+    const source = await RootFile.open(fixture('uproot-physlite-rntuple_v1-0-0-0.root'));
+    const tree = await TreeReader.open(source, 'MetaData');
+    const branch = tree.branch('StreamDAOD_PHYSLITE');
+    const loc = branch.baskets[0]!;
+    const { header, payload } = await decompressBasket(await source.source.read(loc.seek, loc.bytes), loc, {});
+    const basket = splitBasket(payload, header, loc, {});
+    const body = basket.data.subarray(basket.offsets![0]!, basket.offsets![1]!);
+    const expected = toValues((await tree.arrays(['StreamDAOD_PHYSLITE'])).columns.get('StreamDAOD_PHYSLITE')!)[0];
+    const streamers = await source.streamers();
+    const object = new Uint8Array(6 + body.length);
+    const head = new DataView(object.buffer);
+    head.setUint32(0, (0x40000000 | (2 + body.length)) >>> 0);
+    head.setUint16(4, streamers.find('EventStreamInfo_p3')!.classVersion);
+    object.set(body, 6);
+    await source.close();
+
+    const twice = new Uint8Array(2 * object.length);
+    twice.set(object, 0);
+    twice.set(object, object.length);
+    /** Two entries, ending at `ends` in `bytes`. */
+    const writeStreamed = (path: string, ends: number[], bytes: Uint8Array): Promise<void> =>
+      writeHandRNTuple(path, {
+        name: 'Events',
+        entries: 2,
+        streamers,
+        fields: [{ name: 'StreamDAOD_PHYSLITE', type: 'EventStreamInfo_p3', role: 4 }],
+        columns: [
+          { field: 0, type: 0x0f, bits: 64, pages: [{ bytes: leBytes(ends, 'u64'), elements: 2 }] },
+          { field: 0, type: 0x01, bits: 8, pages: [{ bytes, elements: bytes.length }] },
+        ],
+      });
+    const path = join(dir, 'streamed.root');
+    await writeStreamed(path, [object.length, 2 * object.length], twice);
+    const { file, reader } = await openReader(path);
+    const { columns: c } = await reader.arrays(['StreamDAOD_PHYSLITE']);
+    expect(toValues(c.get('StreamDAOD_PHYSLITE')!)).toEqual([expected, expected]);
+    expect(String(c.get('StreamDAOD_PHYSLITE')!.type)).toMatch(/^Struct<\{m_numberOfEvents:Uint32, m_runNumbers:List<Uint32>/);
+    await file.close();
+
+    // The second object cut short by 3 bytes: an error naming the entry, not a misread.
+    const cut = join(dir, 'streamed-cut.root');
+    await writeStreamed(cut, [object.length, 2 * object.length - 3], twice.subarray(0, twice.length - 3));
+    const bad = await openReader(cut);
+    const err = await bad.reader.arrays(['StreamDAOD_PHYSLITE']).catch((e: unknown) => e);
+    expect(err).toBeInstanceOf(DeserializationError);
+    expect((err as PhysliteError).describe()).toMatch(new RegExp(`file ${cut}, object Events;1, branch StreamDAOD_PHYSLITE, entry 1`));
+    await bad.file.close();
   });
 });
 

@@ -10,6 +10,7 @@ import { coreStreamers } from '../../src/root/write/core-streamers.ts';
 import { streamerInfoPayload } from '../../src/root/write/object-writer.ts';
 import { compressBuffer } from '../../src/root/compression/compress.ts';
 import { xxh3, xxh3Ready } from '../../src/root/rntuple/xxh3.ts';
+import type { StreamerSet } from '../../src/root/streamers.ts';
 
 export interface HandField {
   name: string;
@@ -57,6 +58,8 @@ export interface HandRNTuple {
   clusters?: number[];
   fields: HandField[];
   columns: HandColumn[];
+  /** The file's StreamerInfo (for ROOT-streamed fields); none by default. */
+  streamers?: StreamerSet;
   /** Alias columns (header): a physical column id lent to a projected field. */
   aliases?: { physical: number; field: number }[];
   /** Compress pages with zstd (through the project's writer codecs). */
@@ -232,7 +235,7 @@ export async function writeHandRNTuple(path: string, nt: HandRNTuple): Promise<v
   fields.copy(anchor, 6);
   anchor.writeBigUInt64BE(xxh3(fields), 70);
   await w.writeKey('ROOT::RNTuple', nt.name, '', anchor, { compress: false, listed: true });
-  await w.close((keylen) => streamerInfoPayload([], coreStreamers(), keylen));
+  await w.close((keylen) => (nt.streamers ? streamerInfoPayload(nt.streamers.all(), nt.streamers, keylen) : streamerInfoPayload([], coreStreamers(), keylen)));
 }
 
 /** Split encoding of little-endian values: all first bytes, then all second bytes, ... */

@@ -9,7 +9,8 @@ import type { RootFile } from '../file.ts';
 import { ANCHOR_CLASS, parseAnchor, type Anchor } from './anchor.ts';
 import { readPageList, readFooter, type Cluster, type ClusterGroup } from './clusters.ts';
 import { ENVELOPE, openEnvelope, readFeatureFlags, readString } from './envelope.ts';
-import { emptySchema, readSchemaDescription, type ColumnRecord, type FieldRecord, type Schema } from './schema.ts';
+import type { StreamerSet } from '../streamers.ts';
+import { ROLE, emptySchema, readSchemaDescription, type ColumnRecord, type FieldRecord, type Schema } from './schema.ts';
 import { xxh3Ready } from './xxh3.ts';
 
 export interface RNTuple {
@@ -27,6 +28,8 @@ export interface RNTuple {
   children: Map<number, FieldRecord[]>;
   /** Physical columns of each field, by representation index then column order. */
   columnsOf: Map<number, ColumnRecord[]>;
+  /** The file's StreamerInfo, loaded only when a field is ROOT-streamed (structural role 4). */
+  streamers?: StreamerSet;
   context: ErrorContext;
 }
 
@@ -107,5 +110,6 @@ export async function loadRNTuple(file: RootFile, name: string): Promise<RNTuple
     if (!c || !schema.fields[a.fieldId]) throw new DeserializationError(`alias column for field id ${a.fieldId} points at column ${a.physicalId}, which does not exist`, context);
     columnsOf.set(a.fieldId, [...(columnsOf.get(a.fieldId) ?? []), c]);
   }
-  return { name: key.name, cycle: key.cycle, anchor, description, writer, schema, groups, clusters, entries, topLevel, children, columnsOf, context };
+  const streamers = schema.fields.some((f) => f.role === ROLE.streamer) ? await file.streamers() : undefined;
+  return { name: key.name, cycle: key.cycle, anchor, description, writer, schema, groups, clusters, entries, topLevel, children, columnsOf, streamers, context };
 }

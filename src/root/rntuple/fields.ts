@@ -5,12 +5,15 @@
  * members with base classes flattened in (so an ElementLink is Struct<m_persKey, m_persIndex>),
  * pairs Struct<first, second>, maps List<Struct<key, value>>, a collection of objects without
  * values of their own (`DataVector<X>`) its element count (Uint32), as the TTree reader gives the
- * DataVector interface branches. A field that cannot be
+ * DataVector interface branches; ROOT-streamed fields (structural role 4) decoded from the file's
+ * StreamerInfo into the Struct the TTree reader gives the same class. A field that cannot be
  * read gets a reason instead (no columns anywhere, variants, unsupported column types).
  * Rules are tried in order (a registry, not a switch); never any I/O here.
  */
 import { Field, FixedSizeList, Struct, Uint32, Utf8, type DataType } from 'apache-arrow';
-import { arrowTypeOf, listTypeOf, type Prim } from '../interpret/builders.ts';
+import { arrowTypeOf, heapAlloc, listTypeOf, type Prim } from '../interpret/builders.ts';
+import type { Content } from '../interpret/decoders.ts';
+import { compilerFor } from '../interpret/streamed.ts';
 import { primOf } from '../interpret/typename.ts';
 import { bitsAllowed, columnType, UNSUPPORTED_COLUMN_TYPES } from './columns.ts';
 import type { RNTuple } from './descriptor.ts';
@@ -25,7 +28,8 @@ export type Plan =
   | { kind: 'list'; index: ColumnRef; child: Plan; type: DataType }
   | { kind: 'count'; prim: 'u32' | 'u64'; index: ColumnRef; type: DataType }
   | { kind: 'struct'; names: string[]; children: Plan[]; type: DataType }
-  | { kind: 'fixed'; size: number; child: Plan; type: DataType };
+  | { kind: 'fixed'; size: number; child: Plan; type: DataType }
+  | { kind: 'streamed'; className: string; index: ColumnRef; bytes: ColumnRef; content: Content; type: DataType };
 
 export type FieldResolution = { readable: true; plan: Plan } | { readable: false; reason: string };
 
@@ -97,8 +101,24 @@ registerFieldRule({
     const refs = columnRefs(field, nt);
     if (typeof refs === 'string') return { readable: false, reason: refs };
     if (field.role === ROLE.variant) return { readable: false, reason: `std::variant fields (${field.typeName}) are not decoded` };
-    if (field.role === ROLE.streamer) return { readable: false, reason: `ROOT-streamed field ${field.typeName} (streamer role) is not decoded` };
     return undefined;
+  },
+});
+
+/** ROOT-streamed objects (an index and a byte column): each entry one object with its record header. */
+registerFieldRule({
+  name: 'streamer',
+  resolve(field, nt) {
+    if (field.role !== ROLE.streamer) return undefined;
+    const refs = columnRefs(field, nt) as ColumnRef[];
+    if (refs.length !== 2 || !isIndex(refs[0]!) || columnType(refs[1]![0]!.type)!.prim !== 'u8') {
+      return { readable: false, reason: `streamed field ${field.typeName} without index and byte columns` };
+    }
+    if (!nt.streamers) return { readable: false, reason: `streamed field ${field.typeName}: the file has no StreamerInfo` };
+    const content = compilerFor(nt.streamers).objectContent(field.typeName);
+    if (typeof content === 'string') return { readable: false, reason: `streamed field ${field.typeName}: ${content}` };
+    const type = content.newBuilder(64, heapAlloc).type;
+    return { readable: true, plan: { kind: 'streamed', className: field.typeName, index: refs[0]!, bytes: refs[1]!, content, type } };
   },
 });
 

@@ -26,6 +26,7 @@ import {
   type Builder,
   type Prim,
 } from '../interpret/builders.ts';
+import type { State } from '../interpret/decoders.ts';
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
 import { normalizeRange, type ReadResult, type ReadStats } from '../tree/reader.ts';
 import type { Cluster, ColumnInCluster } from './clusters.ts';
@@ -183,7 +184,7 @@ export class RNTupleReader {
       for (const { c, k } of clusters) {
         const a = Math.max(start, c.firstEntry) - c.firstEntry;
         const b = Math.min(stop, c.firstEntry + c.entries) - c.firstEntry;
-        fill(w.plan, builder, (ref) => decoded.get(`${k}:${ref[0]!.id}`)!, a, b, context);
+        fill(w.plan, builder, (ref) => decoded.get(`${k}:${ref[0]!.id}`)!, a, b, context, c.firstEntry);
       }
       columns.set(w.name, builder.finish());
     }
@@ -346,6 +347,8 @@ function planColumns(plan: Plan): ColumnRef[] {
       return plan.children.flatMap(planColumns);
     case 'fixed':
       return planColumns(plan.child);
+    case 'streamed':
+      return [plan.index, plan.bytes];
   }
 }
 
@@ -363,6 +366,8 @@ function newBuilder(plan: Plan, alloc: Alloc): Builder {
       return new StructBuilder(plan.names, plan.children.map((c) => newBuilder(c, alloc)));
     case 'fixed':
       return new FixedListBuilder(newBuilder(plan.child, alloc), plan.size);
+    case 'streamed':
+      return plan.content.newBuilder(1024, alloc);
   }
 }
 
@@ -386,8 +391,11 @@ function offsets(col: ClusterColumn, a: number, b: number, context: ErrorContext
   return { begin, ends };
 }
 
-/** Append the values of `plan` for local elements [a, b) of one cluster. */
-function fill(plan: Plan, builder: Builder, data: ColumnData, a: number, b: number, context: ErrorContext): void {
+/**
+ * Append the values of `plan` for local elements [a, b) of one cluster. `firstEntry` is the
+ * cluster's first entry, for error messages about per-entry objects.
+ */
+function fill(plan: Plan, builder: Builder, data: ColumnData, a: number, b: number, context: ErrorContext, firstEntry = 0): void {
   switch (plan.kind) {
     case 'prim': {
       const col = data(plan.column);
@@ -444,6 +452,20 @@ function fill(plan: Plan, builder: Builder, data: ColumnData, a: number, b: numb
     case 'fixed':
       fill(plan.child, (builder as FixedListBuilder).child, data, a * plan.size, b * plan.size, context);
       return;
+    case 'streamed': {
+      const { begin, ends } = offsets(data(plan.index), a, b, context);
+      const col = data(plan.bytes);
+      need(col, ends.length ? ends[ends.length - 1]! : begin, 'streamed object', context);
+      const buf = col.bytes;
+      const s: State = { buf, view: new DataView(buf.buffer, buf.byteOffset, buf.byteLength), pos: begin, end: begin, base: 0, context, entry: 0 };
+      for (let i = 0; i < ends.length; i++) {
+        s.end = ends[i]!;
+        s.entry = firstEntry + a + i;
+        plan.content.read(s, builder);
+        if (s.pos !== s.end) throw new DeserializationError(`${s.end - s.pos} bytes left undecoded after the ${plan.className} object of entry ${firstEntry + a + i}`, context);
+      }
+      return;
+    }
   }
 }
 
