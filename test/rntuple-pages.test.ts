@@ -337,6 +337,33 @@ describe('ROOT-streamed fields (structural role 4)', () => {
   });
 });
 
+describe('structurally bad headers with valid checksums', () => {
+  it('any changed byte gives a typed error or a consistent schema, never a crash', async () => {
+    await fc.assert(
+      fc.asyncProperty(fc.nat(), fc.integer({ min: 0, max: 255 }), async (where, value) => {
+        let at = 0;
+        const path = await build('fuzzed', {
+          editHeader: (payload) => {
+            at = where % payload.length;
+            payload[at] = value;
+          },
+        });
+        const file = await RootFile.open(path);
+        try {
+          const reader = await RNTupleReader.open(file, 'Events');
+          const readable = reader.ntuple.topLevel.filter((f) => reader.resolve(f).readable).map((f) => f.name);
+          await reader.arrays(readable);
+        } catch (err) {
+          if (!(err instanceof PhysliteError)) throw new Error(`byte ${at} set to ${value}: ${(err as Error).stack}`);
+        } finally {
+          await file.close();
+        }
+      }),
+      { numRuns: 150 },
+    );
+  }, 60_000);
+});
+
 describe('the real fixture, corrupted in memory', () => {
   it('a flipped byte in an anchor fails its checksum', async () => {
     const bytes = new Uint8Array(await readFile(fixture('uproot-physlite-rntuple_v1-0-0-0.root')));

@@ -66,6 +66,8 @@ export interface HandRNTuple {
   compress?: boolean;
   /** Flip a byte of the header envelope after its checksum was computed. */
   corruptHeader?: boolean;
+  /** Change the header payload before its checksum is computed (structurally bad but checksummed). */
+  editHeader?: (payload: Uint8Array) => void;
 }
 
 class LE {
@@ -188,7 +190,9 @@ export async function writeHandRNTuple(path: string, nt: HandRNTuple): Promise<v
   const h = new LE();
   h.u64(0).str(nt.name).str('hand-built').str('physlite tests');
   schema(h, nt, false);
-  const header = envelope(1, h.data());
+  const headerPayload = h.data();
+  nt.editHeader?.(headerPayload);
+  const header = envelope(1, headerPayload);
   const headerSum = xxh3(header.subarray(0, header.length - 8));
   const headerOnDisk = header.slice();
   if (nt.corruptHeader) headerOnDisk[20]! ^= 0xff;

@@ -36,6 +36,9 @@ import { resolveField, type ColumnRef, type FieldResolution, type Plan } from '.
 import { ROLE, type ColumnRecord, type FieldRecord } from './schema.ts';
 import { xxh3 } from './xxh3.ts';
 
+/** Larger decompressed pages are refused as corrupt (ROOT's default maximum is 1 MiB). */
+const MAX_PAGE_BYTES = 1 << 30;
+
 export interface RNTupleReadOptions {
   entryStart?: number;
   entryStop?: number;
@@ -271,6 +274,8 @@ export class RNTupleReader {
         }
         const type = columnType(j.column.type)!;
         const expected = pageBytes(j.elements, j.column.bitsOnStorage);
+        // ROOT writes pages of about 1 MiB; a count far beyond is corruption, not a page to allocate.
+        if (expected > MAX_PAGE_BYTES) throw new DeserializationError(`${where()}: ${j.elements} elements (${expected} bytes) are more than a page can hold`, ctx());
         const page =
           compressed.length === expected
             ? compressed
