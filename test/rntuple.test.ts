@@ -175,6 +175,25 @@ describe('deferred columns (schema extension): electrons and photons', () => {
   });
 });
 
+describe('split aux stores jsroot cannot read (`No columns found for field :_0`)', () => {
+  it.each(['AntiKt4TruthDressedWZJets', 'AntiKt10TruthSoftDropBeta100Zcut10Jets'])('%sAux: members agree with the %s DataVector', async (container) => {
+    const reader = await RNTupleReader.open(file, 'EventData');
+    const members = ['pt', 'eta', 'phi', 'm', 'constituentLinks', 'constituentWeights'].map((m) => `${container}Aux:${m}`);
+    const { columns } = await reader.arrays([container, `${container}Aux:`, ...members]);
+    const counts = Array.from(columns.get(container)!.values as Uint32Array);
+    expect(counts.reduce((a, b) => a + b, 0)).toBeGreaterThan(0);
+    for (const m of members) {
+      const o = columns.get(m)!.valueOffsets as Int32Array;
+      expect(Array.from({ length: 100 }, (_, i) => o[i + 1]! - o[i]!), m).toEqual(counts);
+    }
+    // The record read whole holds the same values as its member columns.
+    const whole = toValues(columns.get(`${container}Aux:`)!) as Record<string, unknown>[];
+    expect(whole.map((r) => r.pt)).toEqual(toValues(columns.get(`${container}Aux:pt`)!));
+    const eta = columns.get(`${container}Aux:eta`)!.children[0]!.values as Float32Array;
+    for (const x of eta) expect(Math.abs(x)).toBeLessThan(10);
+  });
+});
+
 describe('EventData and EventTag agree', () => {
   it('event and run numbers, and the first MC weight', async () => {
     const data = await RNTupleReader.open(file, 'EventData');
