@@ -250,6 +250,45 @@ describe('hand-built RNTuple with two clusters', () => {
   });
 });
 
+describe('column representations', () => {
+  it('each cluster reads the representation that is not suppressed there', async () => {
+    // `x` (float) has two representations: SplitReal32 (0), primary in cluster 0, and Real32 (1),
+    // primary in cluster 1; each is suppressed where the other is primary.
+    const path = join(dir, 'representations.root');
+    await writeHandRNTuple(path, {
+      name: 'Events',
+      entries: 4,
+      clusters: [2, 2],
+      fields: [{ name: 'x', type: 'float', role: 0 }],
+      columns: [
+        {
+          field: 0,
+          type: 0x18,
+          bits: 32,
+          perCluster: [
+            { pages: [{ bytes: splitBytes(leBytes([1.25, 2.5], 'f32'), 4), elements: 2 }], elementOffset: 0 },
+            { pages: [], elementOffset: 2, suppressed: true },
+          ],
+        },
+        {
+          field: 0,
+          type: 0x0c,
+          bits: 32,
+          representation: 1,
+          perCluster: [
+            { pages: [], elementOffset: 0, suppressed: true },
+            { pages: [{ bytes: leBytes([3.75, -5], 'f32'), elements: 2 }], elementOffset: 2 },
+          ],
+        },
+      ],
+    });
+    const { file, reader } = await openReader(path);
+    expect(toValues((await reader.arrays(['x'])).columns.get('x')!)).toEqual([1.25, 2.5, 3.75, -5]);
+    expect(toValues((await reader.arrays(['x'], { entryStart: 1, entryStop: 3 })).columns.get('x')!)).toEqual([2.5, 3.75]);
+    await file.close();
+  });
+});
+
 describe('projected fields (alias columns)', () => {
   it('a cardinality field and a renamed copy read the columns they project', async () => {
     const path = join(dir, 'projected.root');

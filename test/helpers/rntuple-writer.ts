@@ -40,6 +40,8 @@ export interface HandColumn {
   type: number;
   bits: number;
   firstElement?: number;
+  /** Column representation index (default 0). */
+  representation?: number;
   /** Value range (Real32Quant columns). */
   range?: { min: number; max: number };
   extension?: boolean;
@@ -48,7 +50,7 @@ export interface HandColumn {
   /** Page-list element offset in the cluster (default: the first element index). */
   elementOffset?: number;
   /** Several clusters: per cluster its pages and the column's element offset there. */
-  perCluster?: { pages: HandPage[]; elementOffset: number }[];
+  perCluster?: { pages: HandPage[]; elementOffset: number; suppressed?: boolean }[];
 }
 
 export interface HandRNTuple {
@@ -144,7 +146,7 @@ function schema(o: LE, nt: HandRNTuple, extension: boolean): void {
   o.frame((l) => {
     for (const c of columns) {
       l.frame((r) => {
-        r.u16(c.type).u16(c.bits).u32(c.field).u16((c.firstElement ? 1 : 0) | (c.range ? 2 : 0)).u16(0);
+        r.u16(c.type).u16(c.bits).u32(c.field).u16((c.firstElement ? 1 : 0) | (c.range ? 2 : 0)).u16(c.representation ?? 0);
         if (c.firstElement) r.u64(c.firstElement);
         if (c.range) r.f64(c.range.min).f64(c.range.max);
       });
@@ -166,7 +168,7 @@ export async function writeHandRNTuple(path: string, nt: HandRNTuple): Promise<v
   };
   // Pages, per cluster and column.
   const clusterEntries = nt.clusters ?? [nt.entries];
-  const layout = (c: HandColumn, k: number): { pages: HandPage[]; elementOffset: number } =>
+  const layout = (c: HandColumn, k: number): { pages: HandPage[]; elementOffset: number; suppressed?: boolean } =>
     c.perCluster ? c.perCluster[k]! : { pages: c.pages ?? [], elementOffset: c.elementOffset ?? c.firstElement ?? 0 };
   type Loc = { elements: number; checksum: boolean; offset: number; size: number };
   const locators: Loc[][][] = clusterEntries.map(() => []);
@@ -214,7 +216,9 @@ export async function writeHandRNTuple(path: string, nt: HandRNTuple): Promise<v
           const pages = locators[k]![i]!;
           cols.frame((out) => {
             for (const p of pages) out.u32(p.checksum ? -p.elements : p.elements).u32(p.size).u64(p.offset);
-            out.u64(layout(c, k).elementOffset).u32(nt.compress ? 505 : 0);
+            const l = layout(c, k);
+            if (l.suppressed) out.u64(-(2n ** 63n)); // suppressed: no pages, no compression setting
+            else out.u64(l.elementOffset).u32(nt.compress ? 505 : 0);
           }, pages.length);
         });
       }, nt.columns.length);

@@ -83,10 +83,14 @@ export function readPageList(c: Cursor): { headerChecksum: bigint; clusters: Clu
         const n = c.i32le();
         pages.push({ elements: Math.abs(n), checksum: n < 0, locator: readLocator(c) });
       }
-      const elementOffset = c.i64len();
-      const suppressed = elementOffset < 0;
+      // Suppressed columns carry a negative offset (ROOT writes INT64_MIN): test the sign first.
+      const at = c.pos;
+      const raw = c.u64le();
+      const suppressed = raw >= 1n << 63n;
+      if (!suppressed && raw > BigInt(Number.MAX_SAFE_INTEGER)) c.fail(`element offset ${raw} out of range`, at);
+      const elementOffset = suppressed ? -1 : Number(raw);
       const compression = suppressed ? 0 : c.u32le();
-      cluster.columns.push({ elementOffset: suppressed ? -1 : elementOffset, suppressed, compression, pages });
+      cluster.columns.push({ elementOffset, suppressed, compression, pages });
       endFrame(c, pagesFrame);
     }
     endFrame(c, columns);

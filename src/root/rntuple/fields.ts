@@ -81,7 +81,6 @@ function groupColumns(field: FieldRecord, nt: RNTuple): ColumnRef[] | string {
     if (!type) return `unknown column type 0x${c.type.toString(16)} (column ${c.id})`;
     if (!bitsAllowed(type, c.bitsOnStorage)) return `${type.name} column ${c.id} with ${c.bitsOnStorage} bits on storage`;
     if (type.prim === 'f64' && c.type === 0x1d && !c.range) return `Real32Quant column ${c.id} without a value range`;
-    if (c.suppressedDeferred) return `column ${c.id} is deferred and suppressed, which is not decoded`;
   }
   return Array.from({ length: n }, (_, k) => lists.map((l) => l[k]!));
 }
