@@ -4,7 +4,9 @@
  * and the HZZ tree: each repetition reopens the file (no caching across repetitions) and reads
  * every branch over all entries; jsroot does the same with one treeProcess over all branches.
  * Repeats until each measurement has run at least --min-seconds. Then it times deserialization
- * of already-decompressed vector<float> baskets alone (MB/s of uncompressed basket bytes).
+ * of already-decompressed vector<float> baskets alone (MB/s of uncompressed basket bytes), and
+ * the RNTuple EventData of the RNTuple fixture: every readable top-level field with the project,
+ * and the fields jsroot reads correctly (columns from element 0) with both readers.
  * Times are medians of the repetitions (means are printed too). Prints one JSON document.
  */
 import { resolve } from 'node:path';
@@ -16,6 +18,9 @@ import { zstdImplementation } from '../src/root/compression/index.ts';
 import type { BasketInterpretation } from '../src/root/interpret/registry.ts';
 import { Arena } from '../src/root/interpret/builders.ts';
 import { jsrootRead, openJsroot } from '../test/helpers/jsroot.ts';
+import { jsrootReadFields } from '../test/helpers/jsroot-rntuple.ts';
+import { RNTupleReader } from '../src/root/rntuple/reader.ts';
+import type { FieldRecord } from '../src/root/rntuple/schema.ts';
 
 const { values } = parseArgs({
   options: {
@@ -152,6 +157,47 @@ async function benchVectorFloat(name: string): Promise<Record<string, unknown>> 
   return { file: name, branches: work.length, baskets: work.reduce((n, w) => n + w.baskets.length, 0), uncompressedBytes: bytes, msPerPass: +r.ms.toFixed(3), MBps: +(bytes / 1e6 / (r.ms / 1000)).toFixed(1), meanMBps: +(bytes / 1e6 / (r.meanMs / 1000)).toFixed(1), target: 500 };
 }
 
+/** RNTuple EventData: the project on all readable fields, and both readers on the fields jsroot reads correctly. */
+async function benchRNTuple(name: string, ntuple: string): Promise<Record<string, unknown>> {
+  const path = resolve(FIX, name);
+  const file = await RootFile.open(path);
+  const probe = await RNTupleReader.open(file, ntuple);
+  const nt = probe.ntuple;
+  const fromZero = (f: FieldRecord): boolean =>
+    (nt.columnsOf.get(f.id) ?? []).every((c) => c.firstElement === 0) && (nt.children.get(f.id) ?? []).every(fromZero);
+  const readable = nt.topLevel.filter((f) => probe.resolve(f).readable);
+  const all = readable.map((f) => f.name);
+  const jsTuple = await openJsroot(path, ntuple);
+  const shared: string[] = [];
+  for (const f of readable.filter(fromZero)) {
+    try {
+      await jsrootReadFields(jsTuple, [f.name]);
+      shared.push(f.name);
+    } catch {
+      /* jsroot cannot read it: left out of the comparison */
+    }
+  }
+  await file.close();
+  const projectRead = (names: string[]) => async (): Promise<void> => {
+    const f = await RootFile.open(path);
+    await (await RNTupleReader.open(f, ntuple)).arrays(names);
+    await f.close();
+  };
+  const allFields = await repeat(projectRead(all));
+  const project = await repeat(projectRead(shared));
+  const jsroot = await repeat(async () => {
+    await jsrootReadFields(await openJsroot(path, ntuple), shared);
+  });
+  const pages = probe.pageBytes();
+  return {
+    file: name,
+    ntuple,
+    entries: nt.entries,
+    allFields: { fields: all.length, pages: pages.pages, compressedBytes: pages.compressed, uncompressedBytes: pages.uncompressed, msPerRead: +allFields.ms.toFixed(3), runs: allFields.runs },
+    sharedWithJsroot: { fields: shared.length, projectMsPerRead: +project.ms.toFixed(3), jsrootMsPerRead: +jsroot.ms.toFixed(3), speedup: +(jsroot.ms / project.ms).toFixed(2) },
+  };
+}
+
 const results = {
   benchmark: 'read',
   node: process.version,
@@ -163,6 +209,7 @@ const results = {
     await benchFile('uproot-HZZ.root', 'events', 'inline'),
   ],
   deserializeVectorFloat: await benchVectorFloat('PHYSLITE_example.root'),
+  rntuple: await benchRNTuple('uproot-physlite-rntuple_v1-0-0-0.root', 'EventData'),
 };
 // Overall: geometric mean over the files, each with the reader's default (auto) mode.
 const rates = [results.files[1], results.files[2]].map((f) => f as { speedup: number });

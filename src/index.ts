@@ -33,3 +33,6 @@ export { runAnalysis, type RunOptions } from './analysis/run.ts';
 export { AnalysisResult, type Summary } from './analysis/result.ts';
 export { writeResults } from './analysis/report.ts';
 export { openInput, type AnalysisInput } from './analysis/input.ts';
+export { RNTupleReader, type RNTupleReadOptions } from './root/rntuple/reader.ts';
+export { loadRNTuple, type RNTuple } from './root/rntuple/descriptor.ts';
+export { openTable, defaultTable, type TableReader, type TableColumn } from './root/table.ts';

@@ -84,7 +84,7 @@ function checkInspectContract(r: InspectReport): void {
   }
   for (const t of r.trees) {
     expect(Object.keys(t).sort()).toEqual(['branches', 'cycle', 'entries', 'kind', 'name']);
-    expect(t.kind).toBe('TTree');
+    expect(['TTree', 'RNTuple']).toContain(t.kind);
     expect(isCount(t.cycle) && isCount(t.entries)).toBe(true);
     for (const b of t.branches) {
       const expected = ['baskets', 'compressedBytes', 'name', 'readable', 'typeName', 'uncompressedBytes'];
@@ -527,3 +527,47 @@ describe('regressions: usage errors found in review (issue 2)', () => {
   });
 
 });
+
+// ---------------------------------------------------------------------------------------------
+// RNTuple (issue 9)
+// ---------------------------------------------------------------------------------------------
+
+describe('RNTuple through inspect and dump', () => {
+  const RNTUPLE = fixture('uproot-physlite-rntuple_v1-0-0-0.root');
+
+  it('inspect --json lists the RNTuples with kind "RNTuple" under the same contract', async () => {
+    const r = await inspectJson(RNTUPLE);
+    checkInspectContract(r);
+    expect(r.keys).toContainEqual({ name: 'EventData', cycle: 1, className: 'ROOT::RNTuple' });
+    expect(r.trees.filter((t) => t.kind === 'RNTuple').map((t) => t.name)).toEqual(['DataHeader', 'DataHeaderForm', 'EventData', 'EventTag']);
+    const text = await run('inspect', RNTUPLE);
+    expect(text.stdout).toMatch(/^RNTuple EventData;1: 100 entries, 854 top-level fields \(806 readable\)/m);
+  });
+
+  it('dump --tree EventData --branch AnalysisMuonsAuxDyn:pt; EventData is the default', async () => {
+    const r = await run('dump', RNTUPLE, '--tree', 'EventData', '--branch', 'AnalysisMuonsAuxDyn:pt', '--branch', 'AnalysisElectronsAuxDyn:pt', '--entry-stop', '2');
+    expect(r.code, r.stderr).toBe(0);
+    expect(JSON.parse(r.stdout)).toEqual({
+      tree: 'EventData',
+      entries: 100,
+      entryStart: 0,
+      entryStop: 2,
+      branches: { 'AnalysisMuonsAuxDyn:pt': [[19838.662109375], [11449.1796875]], 'AnalysisElectronsAuxDyn:pt': [[], [23935.30859375]] },
+    });
+    const d = await run('dump', RNTUPLE, '--branch', 'EventInfoAuxDyn:eventNumber', '--entry-start', '-1');
+    expect(d.code, d.stderr).toBe(0);
+    expect(JSON.parse(d.stdout)).toMatchObject({ tree: 'EventData', entryStart: 99, entryStop: 100 });
+  });
+
+  it('an unknown field or a class without values is one error line', async () => {
+    const unknown = await run('dump', RNTUPLE, '--tree', 'EventData', '--branch', 'AnalysisMuonsAuxDyn:ptt');
+    expect(unknown.code).toBe(1);
+    expect(unknown.stderrLines).toHaveLength(1);
+    expect(unknown.stderr).toMatch(/no field "AnalysisMuonsAuxDyn:ptt" in RNTuple EventData; similar: .*AnalysisMuonsAuxDyn:pt/);
+    const empty = await run('dump', RNTUPLE, '--tree', 'EventData', '--branch', 'AnalysisElectronsAux:');
+    expect(empty.code).toBe(2);
+    expect(empty.stderr).toMatch(/field cannot be read: no values: xAOD::AuxContainerBase has no columns .*branch AnalysisElectronsAux:/);
+    expect(empty.stderr).not.toMatch(STACK_LINE);
+  });
+});
+

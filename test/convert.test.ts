@@ -7,7 +7,6 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
-import * as pq from 'parquet-wasm/node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toValues } from '../src/arrow/values.ts';
 import { NOMINAL_WEIGHT, convertFile } from '../src/convert/convert-file.ts';
@@ -18,33 +17,10 @@ import { TreeReader } from '../src/root/tree/reader.ts';
 import { generateLike } from '../src/root/write/generate-like.ts';
 import { InputError } from '../src/errors.ts';
 import { fixture } from './helpers/fixtures.ts';
+import { duckColumns, json, keyValues, project } from './helpers/parquet-check.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'physlite-convert-'));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-/** DuckDB's values as plain JS (lists as arrays, structs as objects). */
-function plain(v: unknown): unknown {
-  if (v && typeof v === 'object') {
-    if ('items' in v && Array.isArray((v as { items: unknown[] }).items)) return (v as { items: unknown[] }).items.map(plain);
-    if ('entries' in v && typeof (v as { entries: unknown }).entries === 'object') {
-      return Object.fromEntries(Object.entries((v as { entries: Record<string, unknown> }).entries).map(([k, x]) => [k, plain(x)]));
-    }
-  }
-  return v;
-}
-
-const json = (v: unknown): string => JSON.stringify(v, (_k, x) => (typeof x === 'bigint' ? `${x}n` : typeof x === 'number' && !Number.isFinite(x) ? String(x) : x));
-
-async function duckColumns(path: string): Promise<Map<string, unknown[]>> {
-  const db = await DuckDBInstance.create(':memory:');
-  const con = await db.connect();
-  const r = await con.runAndReadAll(`select * from read_parquet('${path}')`);
-  const names = r.columnNames();
-  const cols = r.getColumns();
-  const out = new Map<string, unknown[]>();
-  names.forEach((n, i) => out.set(n, cols[i]!.map(plain)));
-  return out;
-}
 
 describe.each(['uproot-HZZ.root', 'uproot-Zmumu-lz4.root', 'PHYSLITE_example.root', 'DAOD_PHYSLITE_21.2.108.0.art.pool.root'])('%s', (name) => {
   it('converts to Parquet that DuckDB reads to the same values', async () => {
@@ -82,19 +58,6 @@ describe.each(['uproot-HZZ.root', 'uproot-Zmumu-lz4.root', 'PHYSLITE_example.roo
 });
 
 /** `mine` shaped like `theirs` where a struct lost fields (the pruned empty records). */
-function project(mine: unknown, theirs: unknown): unknown {
-  if (Array.isArray(mine) && Array.isArray(theirs)) return mine.map((m, i) => project(m, theirs[i]));
-  if (mine && typeof mine === 'object' && theirs && typeof theirs === 'object' && !Array.isArray(mine)) {
-    return Object.fromEntries(Object.keys(theirs).map((k) => [k, project((mine as Record<string, unknown>)[k], (theirs as Record<string, unknown>)[k])]));
-  }
-  return mine;
-}
-
-async function keyValues(path: string): Promise<Map<string, string>> {
-  const f = await pq.ParquetFile.fromFile(new Blob([readFileSync(path)]));
-  return f.metadata().fileMetadata().keyValueMetadata() as Map<string, string>;
-}
-
 describe('conversion rules', () => {
   it('a zero-entry input gives a zero-row file with the full schema', async () => {
     const template = await RootFile.open(fixture('uproot-Zmumu.root'));

@@ -86,7 +86,7 @@ registerCommand({
     y
       .positional('inputs', { type: 'string', array: true, describe: 'Files, directories, globs or @list.txt' })
       .option('out', { type: 'string', demandOption: true, describe: 'Output directory' })
-      .option('tree', { type: 'string', describe: 'Tree to convert (default CollectionTree, or the only tree)' })
+      .option('tree', { type: 'string', describe: 'TTree or RNTuple to convert (default CollectionTree, else the RNTuple EventData, else the only tree)' })
       .option('compression', { choices: ['zstd', 'snappy', 'none'] as const, default: 'zstd', describe: 'Parquet compression' })
       .option('row-group', { type: 'string', default: '64MiB', describe: 'Target uncompressed size of a row group (whole ROOT clusters)' })
       .option('force', { type: 'boolean', default: false, describe: 'Convert again inputs whose output exists' })

@@ -16,7 +16,8 @@ function treeSummary(t: TreeReport, listBranches: boolean): string[] {
   const zip = t.branches.reduce((s, b) => s + b.compressedBytes, 0);
   const tot = t.branches.reduce((s, b) => s + b.uncompressedBytes, 0);
   const readable = t.branches.filter((b) => b.readable).length;
-  lines.push(`TTree ${t.name};${t.cycle}: ${t.entries} entries, ${t.branches.length} branches (${readable} readable), ${bytes(zip)} compressed / ${bytes(tot)} uncompressed`);
+  const parts = t.kind === 'RNTuple' ? 'top-level fields' : 'branches';
+  lines.push(`${t.kind} ${t.name};${t.cycle}: ${t.entries} entries, ${t.branches.length} ${parts} (${readable} readable), ${bytes(zip)} compressed / ${bytes(tot)} uncompressed`);
   if (listBranches) {
     for (const b of t.branches) {
       lines.push(`  ${b.name}  ${b.typeName}  ${b.compressedBytes} B  ${b.baskets} basket(s)${b.readable ? '' : `  [not read: ${b.reason}]`}`);
@@ -24,7 +25,7 @@ function treeSummary(t: TreeReport, listBranches: boolean): string[] {
     return lines;
   }
   const largest = [...t.branches].sort((a, b) => b.compressedBytes - a.compressedBytes).slice(0, 8);
-  lines.push('  largest branches:');
+  lines.push(`  largest ${parts}:`);
   for (const b of largest) lines.push(`    ${b.name} (${b.typeName}): ${bytes(b.compressedBytes)}`);
   const reasons = new Map<string, string[]>();
   for (const b of t.branches) if (!b.readable) reasons.set(b.reason!, [...(reasons.get(b.reason!) ?? []), b.name]);
@@ -74,7 +75,7 @@ export function formatMetadata(m: FileMetadata): string {
 
 registerCommand({
   name: 'inspect <file>',
-  describe: 'Show the trees, branches, types and sizes of a ROOT file',
+  describe: 'Show the trees (TTrees and RNTuples), branches, types and sizes of a ROOT file',
   builder: (y) =>
     y
       .positional('file', { type: 'string', describe: 'ROOT file', demandOption: true })

@@ -1,6 +1,7 @@
 /**
  * convertFile: one ROOT file's tree to one Parquet file, cluster by cluster (a record batch per
  * ROOT cluster, row groups cut on cluster boundaries), so memory stays about one row group.
+ * The tree is a TTree or an RNTuple, read through the table seam (src/root/table.ts).
  * Columns: every branch with values, named by the column rule (parquet/naming.ts), typed as the
  * reader's Arrow types; left out, with the reason recorded in the file: DataVector interface
  * branches ("redundant": the element counts are the list lengths of the Aux columns), members of
@@ -18,8 +19,7 @@ import { InputError } from '../errors.ts';
 import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { RootFile } from '../root/file.ts';
 import { readMetadata } from '../root/metadata.ts';
-import { DataVectorDecoder } from '../root/interpret/decoders.ts';
-import { TreeReader, clusters } from '../root/tree/reader.ts';
+import { defaultTable, openTable } from '../root/table.ts';
 import { columnNames } from '../parquet/naming.ts';
 import { branchFilter, type Selection } from './select.ts';
 import { writeParquet } from '../parquet/writer.ts';
@@ -51,15 +51,6 @@ export interface ConvertResult {
   uncompressedBytes: number;
 }
 
-/** The tree to convert: the one named, else CollectionTree, else the file's only TTree. */
-async function chooseTree(file: RootFile, name?: string): Promise<string> {
-  if (name) return name;
-  const trees = [...new Set((await file.allKeys()).filter((k) => k.key.className === 'TTree' && !k.path).map((k) => k.key.name))];
-  if (trees.includes('CollectionTree')) return 'CollectionTree';
-  if (trees.length === 1) return trees[0]!;
-  throw new InputError(`no CollectionTree and ${trees.length} trees (${trees.join(', ')}): choose one with --tree`, { file: file.name });
-}
-
 /** A deterministic output name from the input's identity (its file name and size). */
 export function outputName(input: string, size: number): string {
   const base = basename(input).replace(/\.root(\.\d+)?$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
@@ -69,49 +60,40 @@ export function outputName(input: string, size: number): string {
 export async function convertFile(input: string, o: ConvertOptions): Promise<ConvertResult> {
   const file = await RootFile.open(input);
   try {
-    const treeName = await chooseTree(file, o.tree);
-    const reader = await TreeReader.open(file, treeName);
-    const tree = reader.tree;
+    const treeName = o.tree ?? (await defaultTable(file));
+    const table = await openTable(file, treeName);
     const leftOut: { branch: string; reason: string }[] = [];
     const selected: string[] = [];
     const wanted = branchFilter(o.selection ?? {});
-    for (const b of tree.all) {
-      if (selected.includes(b.name)) continue;
-      if (!wanted(b.name)) continue; // not selected: not a conversion loss, so not listed
-      const r = reader.resolve(b);
-      if (!r.readable) {
-        leftOut.push({ branch: b.name, reason: r.reason });
-      } else if (b.parent?.element?.type === 4) {
-        leftOut.push({ branch: b.name, reason: `part of ${b.parent.name}` });
-      } else if (r.interpretation.kind === 'basket' && r.interpretation.decoder instanceof DataVectorDecoder && DataType.isInt(r.interpretation.type)) {
-        leftOut.push({ branch: b.name, reason: 'redundant: element counts (the list lengths of the Aux columns)' });
-      } else if (DataType.isStruct(r.interpretation.type) && (r.interpretation.type as Struct).children.length === 0) {
-        leftOut.push({ branch: b.name, reason: 'no values: empty record' });
-      } else {
-        selected.push(b.name);
-      }
+    const byName = new Map(table.columns().map((c) => [c.name, c]));
+    for (const c of byName.values()) {
+      if (!wanted(c.name)) continue; // not selected: not a conversion loss, so not listed
+      if (!c.readable) leftOut.push({ branch: c.name, reason: c.reason! });
+      else if (c.leaveOut) leftOut.push({ branch: c.name, reason: c.leaveOut });
+      else selected.push(c.name);
     }
     // Parquet cannot store a struct without fields: drop such records inside other types too.
     const pruned = new Map<string, DataType>();
     for (const b of [...selected]) {
       const dropped: string[] = [];
-      const type = pruneType(reader.interpretation(b).type, b, dropped);
+      const type = pruneType(byName.get(b)!.type!, b, dropped);
       for (const d of dropped) leftOut.push({ branch: d, reason: 'no values: empty record inside a column' });
       if (!type) selected.splice(selected.indexOf(b), 1);
       else pruned.set(b, type);
     }
     const names = columnNames(selected, file.name);
-    const weights = tree.byName.get('EventInfoAuxDyn.mcEventWeights') && selected.includes('EventInfoAuxDyn.mcEventWeights');
+    // `EventInfoAuxDyn.mcEventWeights` (TTree) or `EventInfoAuxDyn:mcEventWeights` (RNTuple).
+    const weights = selected.find((b) => names.get(b) === 'EventInfoAuxDyn_mcEventWeights');
     const fields = selected.map((b) => {
       const type = pruned.get(b)!;
-      return new Field(names.get(b)!, type, false, new Map([['root.branch', b], ['root.type', tree.byName.get(b)!.typeName]]));
+      return new Field(names.get(b)!, type, false, new Map([['root.branch', b], ['root.type', byName.get(b)!.typeName]]));
     });
     if (weights) fields.push(new Field(NOMINAL_WEIGHT, new Float32(), false, new Map([['derived', 'first entry of EventInfoAuxDyn.mcEventWeights (0 when empty)']])));
     const schema = new Schema(fields);
 
-    const ranges = clusters(tree);
+    const ranges = table.clusterRanges();
     const clusterRows = ranges.length ? Math.max(...ranges.map(([a, b]) => b - a)) : 1;
-    const bytesPerEntry = tree.totBytes / Math.max(1, tree.entries);
+    const bytesPerEntry = table.uncompressedBytes / Math.max(1, table.entries);
     const perGroup = Math.max(1, Math.floor((o.rowGroupBytes ?? 64 * 2 ** 20) / Math.max(1, bytesPerEntry * clusterRows)));
     const rowGroupRows = o.rowGroupRows ?? clusterRows * perGroup;
 
@@ -128,9 +110,9 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
         return;
       }
       for (const [start, stop] of ranges) {
-        const { columns } = await reader.arrays(selected, { entryStart: start, entryStop: stop });
+        const { columns } = await table.arrays(selected, { entryStart: start, entryStop: stop });
         const children = selected.map((b) => pruneData(columns.get(b)!, pruned.get(b)!));
-        if (weights) children.push(nominalWeights(columns.get('EventInfoAuxDyn.mcEventWeights')!));
+        if (weights) children.push(nominalWeights(columns.get(weights)!));
         children.forEach((c, i) => count(c, fields[i]!.name));
         yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: stop - start, nullCount: 0, children }));
       }
@@ -147,7 +129,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
       source: input,
       sourceSize: size,
       tree: treeName,
-      entries: tree.entries,
+      entries: table.entries,
       options: { compression: o.compression ?? 'ZSTD', rowGroupRows, selection: o.selection ?? {} },
       columnRule: "the branch name with '.' and ':' replaced by '_'",
       leftOut,
@@ -164,7 +146,7 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
         metadata,
         stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
       });
-      await verify(tmp, tree.entries, output, expectedLevels);
+      await verify(tmp, table.entries, output, expectedLevels);
       await rename(tmp, output);
     } catch (err) {
       await rm(tmp, { force: true });
@@ -175,12 +157,12 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     return {
       input,
       output,
-      entries: tree.entries,
+      entries: table.entries,
       columns: fields.length,
       leftOut,
       bytesIn: size,
       bytesOut: (await stat(output)).size || bytesOut,
-      uncompressedBytes: tree.totBytes,
+      uncompressedBytes: table.uncompressedBytes,
     };
   } finally {
     await file.close();

@@ -103,5 +103,7 @@ export function branchFilter(s: Selection): (name: string) => boolean {
   }
   const inc = include.map(globToRegExp);
   const exc = (s.exclude ?? []).map(globToRegExp);
-  return (name) => (inc.length === 0 || inc.some((r) => r.test(name))) && !exc.some((r) => r.test(name));
+  // An RNTuple field (`AnalysisMuonsAuxDyn:pt`) also matches the globs written for TTree names.
+  const any = (res: RegExp[], name: string): boolean => res.some((r) => r.test(name) || r.test(name.replace(/:/g, '.')));
+  return (name) => (inc.length === 0 || any(inc, name)) && !any(exc, name);
 }

@@ -35,9 +35,19 @@ export async function writeParquet(path: string, batches: AsyncIterable<RecordBa
   const props = builder.build();
 
   const iterator = slices(batches)[Symbol.asyncIterator]();
+  // An error while producing a batch (a corrupt basket or page) must fail the write with that
+  // error: the encoder would otherwise just see a shorter stream and write a valid, short file.
+  let failure: { error: unknown } | undefined;
   const input = new ReadableStream({
     async pull(controller) {
-      const next = await iterator.next();
+      let next: IteratorResult<RecordBatch>;
+      try {
+        next = await iterator.next();
+      } catch (error) {
+        failure = { error };
+        controller.error(error);
+        return;
+      }
       if (next.done) {
         controller.close();
         return;
@@ -47,17 +57,18 @@ export async function writeParquet(path: string, batches: AsyncIterable<RecordBa
       for (const b of table.recordBatches()) controller.enqueue(b);
     },
   });
-  const output = await pq.transformParquetStream(input, props);
+  const output = await pq.transformParquetStream(input, props).catch((err: unknown) => Promise.reject(failure ? failure.error : err));
   const handle = await open(path, 'w');
   let bytes = 0;
   try {
     const reader = output.getReader();
     for (;;) {
-      const { done, value } = await reader.read();
+      const { done, value } = await reader.read().catch((err: unknown) => Promise.reject(failure ? failure.error : err));
       if (done) break;
       await handle.write(value as Uint8Array);
       bytes += (value as Uint8Array).length;
     }
+    if (failure) throw failure.error;
     await handle.sync();
   } finally {
     await handle.close();

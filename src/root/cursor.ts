@@ -1,5 +1,6 @@
 /**
- * Cursor: big-endian reads over one Uint8Array, as ROOT writes every number.
+ * Cursor: big-endian reads over one Uint8Array, as ROOT writes every number (the `le` methods
+ * read RNTuple envelopes, which are little-endian).
  * Every read is bounds-checked and fails with a DeserializationError that names the place
  * (the context given at construction plus the absolute offset `base + pos`), never a RangeError.
  * 64-bit integers are returned as bigint, so values above 2^53 stay exact.
@@ -153,6 +154,45 @@ export class Cursor {
     const b = this.buf.subarray(this.pos, this.pos + n);
     this.pos += n;
     return b;
+  }
+  u16le(): number {
+    this.need(2);
+    const v = this.view.getUint16(this.pos, true);
+    this.pos += 2;
+    return v;
+  }
+  u32le(): number {
+    this.need(4);
+    const v = this.view.getUint32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  i32le(): number {
+    this.need(4);
+    const v = this.view.getInt32(this.pos, true);
+    this.pos += 4;
+    return v;
+  }
+  u64le(): bigint {
+    this.need(8);
+    const v = this.view.getBigUint64(this.pos, true);
+    this.pos += 8;
+    return v;
+  }
+  /** A little-endian signed 64-bit integer that must be a safe number (sizes, offsets, counts). */
+  i64len(): number {
+    const at = this.pos;
+    this.need(8);
+    const v = this.view.getBigInt64(this.pos, true);
+    this.pos += 8;
+    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) this.fail(`64-bit value ${v} out of range`, at);
+    return Number(v);
+  }
+  f64le(): number {
+    this.need(8);
+    const v = this.view.getFloat64(this.pos, true);
+    this.pos += 8;
+    return v;
   }
   /** ROOT TString: a 1-byte length, or 255 followed by a 4-byte length; then the characters. */
   tstring(): string {

@@ -217,6 +217,13 @@ export class PrimBuilder implements Builder {
     this.length = at + count;
   }
 
+  /** Append values already in the machine's byte order (`count` values of this width). */
+  appendNative(src: Uint8Array, count: number): void {
+    this.reserve(count);
+    this.bytes.set(src.subarray(0, count * this.width), this.length * this.width);
+    this.length += count;
+  }
+
   finish(): Data {
     const n = this.length;
     const bytes = this.bytes;
