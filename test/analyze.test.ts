@@ -229,6 +229,18 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
     expect(n.nominal!.nAcceptedEvents).toBe(2 * one.nAcceptedEvents);
   });
 
+  it('analyses an RNTuple PHYSLITE file directly, as its Parquet conversion', async () => {
+    const rn = fixture('uproot-physlite-rntuple_v1-0-0-0.root');
+    const pq = (await convertFile(rn, { outDir: join(dir, 'rntuple') })).output;
+    const direct = await runAnalysis([rn]);
+    const converted = await runAnalysis([pq]);
+    expect(direct.summary.failed).toEqual([]);
+    expect(direct.summary.events).toBe(100);
+    expect(direct.summary.inputs[0]!.kind).toBe('root');
+    for (const [name, h] of converted.histograms) expect([...direct.histograms.get(name)!.values], name).toEqual([...h.values]);
+    expect(direct.histograms.get('n_jets')!.sum()).toBeGreaterThan(0);
+  });
+
   it('reads at most 15% of the bytes of fully converted PHYSLITE-like files', async () => {
     const template = await RootFile.open(fixture('PHYSLITE_example.root'));
     const like = join(dir, 'like.root');

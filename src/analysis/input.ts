@@ -3,7 +3,8 @@
  * reader, both behind one interface that yields column batches (Arrow Data by column name) for
  * only the columns asked for. Parquet is read with parquet-wasm's async reader with column
  * projection, one batch per row group, through a SourceBlob so bytes and requests are counted; ROOT
- * files are read cluster by cluster with the same column names (the conversion's naming rule).
+ * files (the TTree CollectionTree or the RNTuple EventData) are read cluster by cluster with the
+ * columns and names the conversion would write.
  * Either way memory is about one row group / cluster of the projected columns.
  */
 import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
@@ -12,7 +13,7 @@ import { InputError, PhysliteError } from '../errors.ts';
 import { FileSource } from '../root/source/file.ts';
 import type { ByteSource } from '../root/source/source.ts';
 import { RootFile } from '../root/file.ts';
-import { TreeReader, clusters } from '../root/tree/reader.ts';
+import { defaultTable, openTable, type TableReader } from '../root/table.ts';
 import { readMetadata, type CutBookkeeper } from '../root/metadata.ts';
 import { columnName } from '../parquet/naming.ts';
 import { SourceBlob } from './source-blob.ts';
@@ -152,38 +153,34 @@ class RootInput implements AnalysisInput {
   readonly columnNames: ReadonlySet<string>;
   readonly bookkeeping: CutBookkeeper[];
   readonly counters: { requests: number; bytes: number };
-  private readonly file: RootFile;
-  private readonly reader: TreeReader;
-  private readonly branchOf: Map<string, string>;
   readonly parts: number;
+  private readonly file: RootFile;
+  private readonly table: TableReader;
+  private readonly branchOf: Map<string, string>;
 
-  private constructor(file: RootFile, reader: TreeReader, bookkeeping: CutBookkeeper[]) {
+  private constructor(file: RootFile, table: TableReader, bookkeeping: CutBookkeeper[]) {
     this.file = file;
-    this.reader = reader;
+    this.table = table;
     this.name = file.name;
     this.size = file.source.size;
     this.counters = file.source.counters;
-    this.entries = reader.tree.entries;
+    this.entries = table.entries;
     this.bookkeeping = bookkeeping;
     this.branchOf = new Map();
-    for (const b of reader.tree.all) {
-      // Members of split collections are fields of their collection's column, as in the conversion.
-      if (b.parent?.element?.type === 4) continue;
-      this.branchOf.set(columnName(b.name), b.name);
+    for (const c of table.columns()) {
+      // The columns the conversion writes, by the same naming rule (TTree branch or RNTuple field).
+      if (!c.readable || c.leaveOut) continue;
+      this.branchOf.set(columnName(c.name), c.name);
     }
     this.columnNames = new Set(this.branchOf.keys());
-    this.parts = clusters(reader.tree).length;
+    this.parts = table.clusterRanges().length;
   }
 
   static async open(source: ByteSource): Promise<RootInput> {
     const file = await RootFile.open(source);
-    const keys = await file.allKeys();
-    const trees = [...new Set(keys.filter((k) => k.key.className === 'TTree' && !k.path).map((k) => k.key.name))];
-    const name = trees.includes('CollectionTree') ? 'CollectionTree' : trees.length === 1 ? trees[0]! : undefined;
-    if (!name) throw new InputError(`no CollectionTree and ${trees.length} trees`, { file: file.name });
-    const reader = await TreeReader.open(file, name);
+    const table = await openTable(file, await defaultTable(file));
     const meta = await readMetadata(file).catch(() => null);
-    return new RootInput(file, reader, meta?.cutBookkeepers ?? []);
+    return new RootInput(file, table, meta?.cutBookkeepers ?? []);
   }
 
   async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
@@ -192,11 +189,11 @@ class RootInput implements AnalysisInput {
       if (!b) throw new InputError(`column ${c} is missing`, { file: this.name });
       return b;
     });
-    const ranges = clusters(this.reader.tree);
+    const ranges = this.table.clusterRanges();
     for (let r = 0; r < ranges.length; r++) {
       if (part && r % part.count !== part.index) continue;
       const [start, stop] = ranges[r]!;
-      const { columns: data } = await this.reader.arrays(branches, { entryStart: start, entryStop: stop });
+      const { columns: data } = await this.table.arrays(branches, { entryStart: start, entryStop: stop });
       const map = new Map<string, Data>();
       columns.forEach((c, i) => map.set(c, data.get(branches[i]!)!));
       yield { rows: stop - start, columns: map };
