@@ -28,6 +28,10 @@ export interface HttpSourceOptions {
   size?: number;
   /** Credentials; by default the process's grid credentials (token, proxy, CAs). */
   credentials?: GridCredentials;
+  /** Headers computed before each request (a cloud client's fresh access token). */
+  authHeaders?: () => Promise<Record<string, string>>;
+  /** The name in messages, when not the URL itself (gs://bucket/object for its media URL). */
+  name?: string;
 }
 
 /** Counters beyond requests and bytes: what the retries and whole-body answers cost. */
@@ -84,7 +88,7 @@ export class HttpSource implements ByteSource {
   static async open(url: string, o: HttpSourceOptions = {}): Promise<HttpSource> {
     const u = httpUrl(url);
     if (u.protocol !== 'http:' && u.protocol !== 'https:') throw new InputError(`not an HTTP(S) or WebDAV URL`, { file: redactUrl(url) });
-    const name = redactUrl(url);
+    const name = o.name ?? redactUrl(url);
     const creds = o.credentials ?? gridCredentials();
     const shared: Shared = {
       agent: agentFor(u, creds),
@@ -93,6 +97,7 @@ export class HttpSource implements ByteSource {
       limit: pLimit(Math.max(1, o.concurrency ?? 4)),
       retry: { ...DEFAULT_RETRY, ...o.retry },
       timeoutMs: o.timeoutMs ?? 30_000,
+      authHeaders: o.authHeaders,
     };
     if (o.size !== undefined) return new HttpSource(u, name, o.size, true, shared);
     const probe = new HttpSource(u, name, Number.MAX_SAFE_INTEGER, true, shared);
@@ -155,8 +160,8 @@ export class HttpSource implements ByteSource {
   }
 
   /** One GET with `headers`; `handle` consumes the answer. Errors of the exchange reject. */
-  private request(range: string | undefined, handle: (res: http.IncomingMessage) => Promise<void>): Promise<void> {
-    const headers: Record<string, string> = {};
+  private async request(range: string | undefined, handle: (res: http.IncomingMessage) => Promise<void>): Promise<void> {
+    const headers: Record<string, string> = this.shared.authHeaders ? await this.shared.authHeaders() : {};
     if (range) headers.Range = range;
     if (this.shared.token) headers.Authorization = `Bearer ${this.shared.token}`;
     const mod = this.url.protocol === 'https:' ? https : http;
@@ -237,6 +242,7 @@ interface Shared {
   limit: LimitFunction;
   retry: RetryPolicy;
   timeoutMs: number;
+  authHeaders?: () => Promise<Record<string, string>>;
 }
 
 /** The error for a non-success status: transient (5xx, 429, 408) or permanent, never with the query string. */

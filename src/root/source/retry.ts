@@ -26,6 +26,8 @@ export interface Classified {
 export interface RetryHooks<E> {
   classify(err: unknown): Classified;
   exhausted(err: unknown, attempts: number): E;
+  /** The error to throw for a failure that is not retried (default: as it is). */
+  permanent?(err: unknown): Error;
   onRetry?(err: unknown, attempt: number, delayMs: number): void;
 }
 
@@ -35,7 +37,7 @@ export async function withRetry<T, E extends Error>(fn: (attempt: number) => Pro
       return await fn(attempt);
     } catch (err) {
       const c = hooks.classify(err);
-      if (!c.transient) throw err;
+      if (!c.transient) throw hooks.permanent ? hooks.permanent(err) : err;
       if (attempt >= policy.retries) throw hooks.exhausted(err, attempt + 1);
       const delay = backoffDelay(attempt, policy, c.retryAfterMs);
       hooks.onRetry?.(err, attempt + 1, delay);
