@@ -10,12 +10,10 @@
  * and per leaf column the number of values and empty-list entries, against the Parquet footer).
  */
 import { openAsBlob } from 'node:fs';
-import { rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { InputError } from '../errors.ts';
-import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { RootFile } from '../root/file.ts';
 import { readMetadata } from '../root/metadata.ts';
 import { DataVectorDecoder } from '../root/interpret/decoders.ts';
@@ -23,13 +21,19 @@ import { TreeReader, clusters } from '../root/tree/reader.ts';
 import { columnNames } from '../parquet/naming.ts';
 import { branchFilter, type Selection } from './select.ts';
 import { writeParquet } from '../parquet/writer.ts';
+import type { ByteSource } from '../root/source/source.ts';
+import { openStore, type OutputStore } from '../storage/store.ts';
+import '../storage/local.ts';
 
 export const CONVERTER_VERSION = '0.1.0';
 export const NOMINAL_WEIGHT = 'nominalMcEventWeight';
 
 export interface ConvertOptions {
   tree?: string;
+  /** The output location: a directory, or any store's URL (gs://bucket/prefix). */
   outDir: string;
+  /** Replace an existing output. */
+  force?: boolean;
   compression?: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
   /** Target uncompressed bytes of a row group (whole clusters are combined up to it). */
   rowGroupBytes?: number;
@@ -49,6 +53,17 @@ export interface ConvertResult {
   bytesOut: number;
   /** The tree's uncompressed basket bytes (fTotBytes): the payload the conversion decoded. */
   uncompressedBytes: number;
+  /** CRC32C of the output (base64, as GCS reports it). */
+  crc32c?: string;
+  /** The output was already there, identical (written by another attempt). */
+  alreadyThere?: boolean;
+}
+
+/** Where the input comes from and where the output goes, when not a local path and directory. */
+export interface ConvertIO {
+  /** The input's identity (path, URL without query string, or Rucio scope:name): names the output and is recorded in it. */
+  identity?: string;
+  store?: OutputStore;
 }
 
 /** The tree to convert: the one named, else CollectionTree, else the file's only TTree. */
@@ -60,13 +75,15 @@ async function chooseTree(file: RootFile, name?: string): Promise<string> {
   throw new InputError(`no CollectionTree and ${trees.length} trees (${trees.join(', ')}): choose one with --tree`, { file: file.name });
 }
 
-/** A deterministic output name from the input's identity (its file name and size). */
+/** A deterministic output name from the input's identity (its file name, or Rucio name, and size). */
 export function outputName(input: string, size: number): string {
-  const base = basename(input).replace(/\.root(\.\d+)?$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  const base = basename(input.replace(/[?#].*$/, '')).replace(/\.root(\.\d+)?$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
   return `${base}.${size}.parquet`;
 }
 
-export async function convertFile(input: string, o: ConvertOptions): Promise<ConvertResult> {
+export async function convertFile(input: string | ByteSource, o: ConvertOptions, io: ConvertIO = {}): Promise<ConvertResult> {
+  const identity = io.identity ?? (typeof input === 'string' ? input : input.name);
+  const store = io.store ?? openStore(o.outDir);
   const file = await RootFile.open(input);
   try {
     const treeName = await chooseTree(file, o.tree);
@@ -138,13 +155,13 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
 
     const bookkeeping = await readMetadata(file).catch(() => null);
     const size = file.source.size;
-    const output = join(o.outDir, outputName(input, size));
-    const tmp = `${output}.tmp-${process.pid}`;
+    const name = outputName(identity, size);
+    const output = store.where(name);
     // One key-value entry holding a JSON document: parquet-wasm stores the key-value metadata in a
     // hash map, so several keys would come out in a different order on every run.
     const info: Record<string, unknown> = {
       converter: CONVERTER_VERSION,
-      source: input,
+      source: identity,
       sourceSize: size,
       tree: treeName,
       entries: tree.entries,
@@ -154,32 +171,31 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     };
     if (bookkeeping?.metadataTree) info.bookkeeping = bookkeeping;
     const metadata: Record<string, string> = { physlite: JSON.stringify(info, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) };
-    let bytesOut = 0;
-    registerTemporary(tmp);
-    try {
-      bytesOut = await writeParquet(tmp, batches(), {
-        compression: o.compression ?? 'ZSTD',
-        rowGroupRows,
-        metadata,
-        stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
-      });
-      await verify(tmp, tree.entries, output, expectedLevels);
-      await rename(tmp, output);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    } finally {
-      releaseTemporary(tmp);
-    }
+    // The store publishes the output only after it was written and verified here.
+    const stored = await store.put(
+      name,
+      async (tmp) => {
+        await writeParquet(tmp, batches(), {
+          compression: o.compression ?? 'ZSTD',
+          rowGroupRows,
+          metadata,
+          stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
+        });
+        await verify(tmp, tree.entries, output, expectedLevels);
+      },
+      { force: o.force, metadata: { 'physlite-source': identity, 'physlite-source-size': String(size), 'physlite-entries': String(tree.entries) } },
+    );
     return {
-      input,
-      output,
+      input: identity,
+      output: stored.location,
       entries: tree.entries,
       columns: fields.length,
       leftOut,
       bytesIn: size,
-      bytesOut: (await stat(output)).size || bytesOut,
+      bytesOut: stored.size,
       uncompressedBytes: tree.totBytes,
+      crc32c: stored.crc32c,
+      alreadyThere: stored.alreadyThere,
     };
   } finally {
     await file.close();
