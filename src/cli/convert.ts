@@ -72,6 +72,8 @@ registerCommand({
       .option('fetch-memory-limit', { type: 'string', default: '512MiB', describe: 'Largest input --fetch memory holds in memory' })
       .option('requests', { type: 'number', default: 4, describe: 'Requests in flight per remote input' })
       .option('gcs-endpoint', { type: 'string', describe: 'Another GCS endpoint (STORAGE_EMULATOR_HOST is honoured too)' })
+      .option('gcs-retries', { type: 'number', default: 5, describe: 'Retries of each GCS request by the client (exponential backoff from 1 s)' })
+      .option('upload-chunk', { type: 'string', default: '16MiB', describe: 'Bytes per resumable-upload request (a multiple of 256KiB); one chunk is buffered' })
       .option('tree', { type: 'string', describe: 'Tree to convert (default CollectionTree, or the only tree)' })
       .option('compression', { choices: ['zstd', 'snappy', 'none'] as const, default: 'zstd', describe: 'Parquet compression' })
       .option('row-group', { type: 'string', default: '64MiB', describe: 'Target uncompressed size of a row group (whole ROOT clusters)' })
@@ -107,8 +109,10 @@ registerCommand({
     const fetch = String(args.fetch) as FetchMode;
     const remote: RemoteOptions = {
       open: { fetch, memoryLimit: parseRowGroup(String(args['fetch-memory-limit'])), concurrency: Number(args.requests) },
-      store: { gcs: { endpoint: args['gcs-endpoint'] as string | undefined } },
+      store: { gcs: { endpoint: args['gcs-endpoint'] as string | undefined, retries: Number(args['gcs-retries']), chunkSize: parseRowGroup(String(args['upload-chunk'])) } },
     };
+    if (remote.store!.gcs!.chunkSize! % (256 * 1024) !== 0 || remote.store!.gcs!.chunkSize! <= 0) throw new UsageError('--upload-chunk must be a multiple of 256KiB');
+    if (!Number.isSafeInteger(remote.store!.gcs!.retries) || remote.store!.gcs!.retries! < 0) throw new UsageError('--gcs-retries must be a whole number >= 0');
     remote.open!.gcs = remote.store!.gcs;
     if (!Number.isSafeInteger(remote.open!.concurrency) || remote.open!.concurrency! < 1) throw new UsageError('--requests must be a whole number >= 1');
     const prefs = { schemes: (args['prefer-scheme'] as string[] | undefined)?.flatMap((x) => String(x).split(',')), rses: (args['prefer-rse'] as string[] | undefined)?.flatMap((x) => String(x).split(',')) };

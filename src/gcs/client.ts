@@ -58,5 +58,5 @@ export function isTransientGcsError(err: unknown): boolean {
   if (status !== undefined) return isTransientStatus(status);
   if (isTransientNetworkError(err)) return true;
   // Connection failures the client reports by message only.
-  return /socket hang up|ECONNRESET|other side closed|premature close|network|timeout|aborted/i.test(String((err as Error)?.message ?? err));
+  return /socket hang up|ECONNRESET|other side closed|premature close|network|timeout|aborted|Retry limit exceeded/i.test(String((err as Error)?.message ?? err));
 }
