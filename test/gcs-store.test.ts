@@ -50,8 +50,12 @@ describe('GcsStore uploads', () => {
     expect(gcs.buckets.get('out')!.get('run1/a.parquet')!.metadata).toEqual({ 'physlite-source': 'x' });
   });
 
-  it('start of the upload failing: not done; a rerun writes it once', async () => {
-    gcs.failNext({ kind: 'start-resumable', status: 503, times: 10 });
+  it.each([
+    ['the start of the upload', { kind: 'start-resumable', status: 503, times: 10 }],
+    ['a middle chunk', { kind: 'chunk', skip: 2, reset: true, times: 10 }],
+    ['the final chunk', { kind: 'final-chunk', status: 500, times: 10 }],
+  ] as const)('%s failing throughout: not done, nothing written; a rerun writes it once', async (_step, fault) => {
+    gcs.failNext({ ...fault });
     const err = await store().put('a.parquet', write(payload)).catch((e) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect(err.describe()).toContain('gs://out/run1/a.parquet');
@@ -69,16 +73,6 @@ describe('GcsStore uploads', () => {
     expectStored('a.parquet');
   });
 
-  it('a middle chunk failing throughout: not done, nothing written; a rerun writes it once', async () => {
-    gcs.failNext({ kind: 'chunk', skip: 2, reset: true, times: 10 });
-    const err = await store().put('a.parquet', write(payload)).catch((e) => e);
-    expect(err).toBeInstanceOf(TransientError);
-    expect(objects()).toHaveLength(0);
-    gcs.reset();
-    await store().put('a.parquet', write(payload));
-    expectStored('a.parquet');
-  });
-
   it('the final chunk committed but its answer lost: verified as written by this attempt, no second object', async () => {
     gcs.failNext({ kind: 'final-chunk', resetAfterCommit: true });
     const r = await store().put('a.parquet', write(payload));
@@ -87,15 +81,6 @@ describe('GcsStore uploads', () => {
     expectStored('a.parquet');
     // The retry met the precondition (412) or the finished session: either way one generation.
     expect(String(generation)).toBe(r.generation);
-  });
-
-  it('the final chunk failing throughout: not done; a rerun writes it once', async () => {
-    gcs.failNext({ kind: 'final-chunk', status: 500, times: 10 });
-    expect(await store().put('a.parquet', write(payload)).catch((e) => e)).toBeInstanceOf(TransientError);
-    expect(objects()).toHaveLength(0);
-    gcs.reset();
-    await store().put('a.parquet', write(payload));
-    expectStored('a.parquet');
   });
 
   it('verification failing (the stored object does not match): removed, not done; a rerun writes it', async () => {
