@@ -91,6 +91,7 @@ export async function startRangeServer(o: {
     if (f.signature !== undefined && url.searchParams.get('sig') !== f.signature) return answer(res, 403, { 'content-type': 'text/plain' }, Buffer.from('signature expired'));
     const data = o.files[url.pathname];
     if (!data) return answer(res, 404);
+    if (f.failFirst && counters.gets <= f.failFirst) return answer(res, f.errorStatus ?? 503, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
     if (f.slowMs) await new Promise((r) => setTimeout(r, f.slowMs));
     if (f.stallRate && random() < f.stallRate) return; // never answers
     if (f.resetRate && random() < f.resetRate) {
@@ -98,7 +99,7 @@ export async function startRangeServer(o: {
       req.socket.destroy();
       return;
     }
-    if ((f.failFirst && counters.gets <= f.failFirst) || (f.errorRate && random() < f.errorRate)) {
+    if (f.errorRate && random() < f.errorRate) {
       return answer(res, f.errorStatus ?? 503, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
     }
     const range = req.headers.range;
