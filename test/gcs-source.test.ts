@@ -68,4 +68,15 @@ describe('GcsSource', () => {
     expect(await names('gs://data/**/*.root')).toEqual(['gs://data/a/one.root', 'gs://data/a/sub/four.root', 'gs://data/a/two.root', 'gs://data/b/five.root']);
     expect((await listGs('gs://data/a/*.root', { endpoint: gcs.endpoint }))[0]!.size).toBe(hzz.length);
   });
+
+  it('STORAGE_EMULATOR_HOST points the client at another endpoint (JSON API without /storage/v1)', async () => {
+    process.env.STORAGE_EMULATOR_HOST = gcs.endpoint;
+    try {
+      const s = await GcsSource.open('gs://data/a/two.root', { retry: FAST });
+      expect(Buffer.compare(await s.read(10, 20), hzz.subarray(10, 30))).toBe(0);
+      expect((await listGs('gs://data/b/*.root')).map((x) => x.url)).toEqual(['gs://data/b/five.root']);
+    } finally {
+      delete process.env.STORAGE_EMULATOR_HOST;
+    }
+  });
 });

@@ -10,6 +10,10 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, InputError, TransientError } from '../src/errors.ts';
 import { RootFile } from '../src/root/file.ts';
 import { HttpSource } from '../src/root/source/http.ts';
+import { FileSource } from '../src/root/source/file.ts';
+import { MemorySource } from '../src/root/source/memory.ts';
+import { openSource } from '../src/root/source/open.ts';
+import { existsSync, readdirSync } from 'node:fs';
 import { discoverToken, discoverProxy } from '../src/root/source/credentials.ts';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter } from '../src/root/source/retry.ts';
 import { redactUrl } from '../src/root/source/url.ts';
@@ -125,6 +129,34 @@ describe('HttpSource', () => {
   it('redacts query strings and user information; davs:// is HTTPS', () => {
     expect(redactUrl('https://user:pw@host:8443/a/b.root?X-Amz-Signature=abc#frag')).toBe('https://host:8443/a/b.root');
     expect(redactUrl('davs://se.cern.ch:443/eos/x.root?authz=tok')).toBe('davs://se.cern.ch:443/eos/x.root');
+  });
+});
+
+describe('--fetch', () => {
+  it('memory below the limit, disk above it (a temporary file removed on close), ranges otherwise', async () => {
+    server.faults = {};
+    const url = server.url('/data/hzz.root', 'sig=SECRET');
+    const mem = await openSource(url, { fetch: 'memory' });
+    expect(mem).toBeInstanceOf(MemorySource);
+    expect(mem.name).toBe(server.url('/data/hzz.root'));
+    expect(Buffer.compare(await mem.read(0, mem.size), hzz)).toBe(0);
+    const tmp = mkdtempSync(join(tmpdir(), 'physlite-fetch-'));
+    const disk = await openSource(url, { fetch: 'memory', memoryLimit: 1000, tmpDir: tmp });
+    expect(disk).toBeInstanceOf(FileSource);
+    expect(disk.name).toBe(server.url('/data/hzz.root'));
+    expect(readdirSync(tmp)).toHaveLength(1);
+    expect(Buffer.compare(await disk.read(0, disk.size), hzz)).toBe(0);
+    await disk.close();
+    expect(readdirSync(tmp)).toEqual([]);
+    expect(await openSource(url)).toBeInstanceOf(HttpSource);
+    expect(existsSync(tmp)).toBe(true);
+    rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('root:// is refused with the reason (no XRootD client): a permanent error', async () => {
+    const err = await openSource('root://eos.example.org//x.root?authz=SECRET').catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.describe()).toMatch(/no XRootD client.*\(file root:\/\/eos.example.org\/\/x.root\)$/);
   });
 });
 
