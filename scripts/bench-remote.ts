@@ -83,7 +83,11 @@ for (const name of Object.keys(files)) {
     server.faults = latency ? { slowMs: latency } : {};
     for (const n of [1, 4, 16]) {
       const a = await analysisRead(url, DEFAULT_COALESCE, n);
-      throughput[`latency${latency}ms_inFlight${n}`] = { wholeFile256KiBRanges: await wholeFile(url, n), analysisMs: a.ms, analysisRequests: a.total.requests };
+      const u = await analysisRead(url, NO_COALESCE, n);
+      throughput[`latency${latency}ms_inFlight${n}`] = {
+        wholeFile256KiBRanges: await wholeFile(url, n),
+        analysis: { coalescedMs: a.ms, coalescedRequests: a.total.requests, uncoalescedMs: u.ms, uncoalescedRequests: u.total.requests },
+      };
     }
   }
   server.faults = {};
