@@ -12,6 +12,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { convertFile, outputName } from '../src/convert/convert-file.ts';
+import { Adler32 } from '../src/root/source/adler32.ts';
 import { makeCerts } from './support/certs.ts';
 import { startGcsServer, type GcsServer } from './support/gcs-server.ts';
 import { startRangeServer, type RangeServer } from './support/range-server.ts';
@@ -42,7 +43,9 @@ const ledgerLines = (outDir: string) =>
   readdirSync(join(outDir, '_ledger')).flatMap((f) => readFileSync(join(outDir, '_ledger', f), 'utf8').trim().split('\n').map((l) => JSON.parse(l)));
 
 beforeAll(async () => {
-  const files = { '/data/PHYSLITE_example.root': physlite, '/data/hzz.root': hzz, [rucioPath('user.test', 'hzz.root')]: hzz };
+  const damaged = hzz.slice();
+  damaged[100_000] ^= 0x10; // one flipped bit in a basket
+  const files = { '/data/PHYSLITE_example.root': physlite, '/data/hzz.root': hzz, '/data/hzz-damaged.root': damaged, [rucioPath('user.test', 'hzz.root')]: hzz };
   http = await startRangeServer({ files, seed: 7 });
   const certs = makeCerts();
   https = await startRangeServer({ files, tls: { ...certs.server, ca: certs.ca }, faults: { requireToken: 'tok-xyz' } });
@@ -149,6 +152,23 @@ describe('grid inputs to Cloud Storage', () => {
     expect(existsSync(join(out, 'user.test_hzz.217945.parquet'))).toBe(true);
     expect(existsSync(join(out, '_manifest.json'))).toBe(false); // not every input has its output
     expect(JSON.stringify(lines)).not.toMatch(/sig=/);
+  });
+
+  it('--fetch memory checks the metalink adler32: a damaged replica is passed over for the next', async () => {
+    http.faults = {};
+    const adler = new Adler32().update(hzz).hex();
+    const meta = `<metalink xmlns="urn:ietf:params:xml:ns:metalink"><file name="hzz.root"><identity>user.test:hzz.root</identity>
+  <hash type="adler32">${adler}</hash><size>${hzz.length}</size>
+  <url location="A" priority="1">${http.url('/data/hzz-damaged.root')}</url>
+  <url location="B" priority="2">${http.url('/data/hzz.root')}</url></file></metalink>`;
+    writeFileSync(join(dir, 'adler.meta4'), meta);
+    const out = join(dir, 'adler-out');
+    http.reset();
+    const { code, text } = await run('--metalink', join(dir, 'adler.meta4'), '--out', out, '--fetch', 'memory');
+    expect(code, text).toBe(0);
+    expect(http.counters.bytes).toBeGreaterThanOrEqual(2 * hzz.length); // both replicas downloaded whole
+    const got = readFileSync(join(out, 'user.test_hzz.217945.parquet'));
+    expect(Buffer.compare(got, await expected('user.test:hzz.root', fixture('uproot-HZZ.root')))).toBe(0);
   });
 
   it('rucio list-file-replicas --pfns output: replicas of one file grouped under scope:name', async () => {

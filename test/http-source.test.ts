@@ -6,6 +6,7 @@
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EXIT, InputError, TransientError } from '../src/errors.ts';
 import { RootFile } from '../src/root/file.ts';
@@ -13,6 +14,7 @@ import { HttpSource } from '../src/root/source/http.ts';
 import { FileSource } from '../src/root/source/file.ts';
 import { MemorySource } from '../src/root/source/memory.ts';
 import { openSource } from '../src/root/source/open.ts';
+import { Adler32 } from '../src/root/source/adler32.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { discoverToken, discoverProxy } from '../src/root/source/credentials.ts';
 import { backoffDelay, DEFAULT_RETRY, parseRetryAfter } from '../src/root/source/retry.ts';
@@ -68,6 +70,17 @@ describe('HttpSource', () => {
     expect(s.counters.retries).toBeGreaterThan(0);
     expect(server.counters.byStatus[503]).toBeGreaterThan(0);
     expect(server.counters.multiRange + server.counters.heads).toBe(0);
+  });
+
+  it('property: any range read through faults and slow answers equals the file slice', async () => {
+    server.faults = { errorRate: 0.1, resetRate: 0.1, truncateRate: 0.1, slowMs: 2 };
+    const s = await HttpSource.open(server.url('/data/hzz.root'), { ...noCreds, retry: FAST });
+    await fc.assert(
+      fc.asyncProperty(fc.nat(hzz.length - 1).chain((o) => fc.tuple(fc.constant(o), fc.nat(Math.min(70_000, hzz.length - o)))), async ([offset, length]) => {
+        return Buffer.compare(await s.read(offset, length), hzz.subarray(offset, offset + length)) === 0;
+      }),
+      { numRuns: 60 },
+    );
   });
 
   it('gives up on a server that keeps failing with a TransientError (exit 3) naming the URL without query', async () => {
@@ -151,6 +164,16 @@ describe('--fetch', () => {
     expect(await openSource(url)).toBeInstanceOf(HttpSource);
     expect(existsSync(tmp)).toBe(true);
     rmSync(tmp, { recursive: true, force: true });
+  });
+
+  it('a whole download is checked against the Adler-32 Rucio gives', async () => {
+    server.faults = {};
+    const url = server.url('/data/hzz.root');
+    const good = new Adler32().update(hzz).hex();
+    expect(await openSource(url, { fetch: 'memory', adler32: good })).toBeInstanceOf(MemorySource);
+    const bad = await openSource(url, { fetch: 'disk', adler32: '0badc0de' }).catch((e) => e);
+    expect(bad).toBeInstanceOf(InputError);
+    expect(bad.describe()).toBe(`damaged copy: adler32 ${good}, Rucio has 0badc0de (file ${url})`);
   });
 
   it('root:// is refused with the reason (no XRootD client): a permanent error', async () => {

@@ -4,7 +4,9 @@
  * scheme, then priority, and root:// replicas are set aside with the reason.
  */
 import { createHash } from 'node:crypto';
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { Adler32 } from '../src/root/source/adler32.ts';
 import { chooseReplicas, parseMetalink, rucioDid, specsFromLines, specsFromMetalink } from '../src/convert/replicas.ts';
 
 const md5 = (s: string) => createHash('md5').update(s).digest('hex');
@@ -70,5 +72,24 @@ describe('Rucio replicas', () => {
     const s = chooseReplicas('s:n', [{ url: 'root://x//n', priority: 1 }]);
     expect(s.replicas).toEqual([]);
     expect(s.skipped).toHaveLength(1);
+  });
+
+  it('Adler-32: the reference value, and chunked updates equal the plain definition', () => {
+    expect(new Adler32().update(new TextEncoder().encode('Wikipedia')).hex()).toBe('11e60398');
+    expect(new Adler32().hex()).toBe('00000001');
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 20_000 }), fc.nat(20_000), (data, cut) => {
+        let a = 1;
+        let b = 0;
+        for (const x of data) {
+          a = (a + x) % 65521;
+          b = (b + a) % 65521;
+        }
+        const plain = ((b * 65536 + a) >>> 0).toString(16).padStart(8, '0');
+        const c = Math.min(cut, data.length);
+        return new Adler32().update(data.subarray(0, c)).update(data.subarray(c)).hex() === plain;
+      }),
+      { numRuns: 200 },
+    );
   });
 });

@@ -39,7 +39,7 @@ export async function convertInput(spec: InputSpec, o: ConvertOptions & RemoteOp
   for (const [i, replica] of spec.replicas.entries()) {
     let source: ByteSource | undefined;
     try {
-      source = await openSource(replica, { ...o.open, size: spec.size ?? o.open?.size });
+      source = await openSource(replica, { ...o.open, size: spec.size ?? o.open?.size, adler32: spec.adler32 });
       return await convertFile(source, o, { identity: spec.id, store });
     } catch (err) {
       const readSide = !(err instanceof UsageError) && (source === undefined || (err instanceof PhysliteError && err.context.file === source.name));

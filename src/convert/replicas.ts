@@ -16,6 +16,8 @@ export interface InputSpec {
   /** Where to read it, best first (URLs may carry signatures; never log them). */
   replicas: string[];
   size?: number;
+  /** Adler-32 from Rucio (8 hex digits), checked on whole downloads. */
+  adler32?: string;
   /** Replicas set aside, with the reason (for the log). */
   skipped?: string[];
 }
@@ -125,5 +127,9 @@ export function parseMetalink(xml: string): MetalinkFile[] {
 }
 
 export function specsFromMetalink(xml: string, prefs: ReplicaPreferences = {}): InputSpec[] {
-  return parseMetalink(xml).map((f) => chooseReplicas(f.did, f.replicas, prefs, f.size));
+  return parseMetalink(xml).map((f) => {
+    const spec = chooseReplicas(f.did, f.replicas, prefs, f.size);
+    if (f.adler32) spec.adler32 = f.adler32;
+    return spec;
+  });
 }

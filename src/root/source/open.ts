@@ -4,13 +4,15 @@
  * grid storage: `ranges` (read what is needed, the default), `memory` (download the whole file
  * first, up to `memoryLimit` bytes, else to disk) and `disk` (download to a temporary file that is
  * removed when the source closes). A server that ignores Range makes `ranges` download once too.
+ * A whole download is checked against the Adler-32 a metalink gives (ranged reads cannot be).
  */
 import { open as openFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import pLimit from 'p-limit';
-import { UnsupportedError, UsageError, TransientError } from '../../errors.ts';
+import { InputError, UnsupportedError, UsageError, TransientError } from '../../errors.ts';
+import { Adler32 } from './adler32.ts';
 import { registerTemporary, releaseTemporary } from '../../cleanup.ts';
 import type { GcsOptions } from '../../gcs/client.ts';
 import { FileSource } from './file.ts';
@@ -30,6 +32,8 @@ export interface OpenOptions {
   tmpDir?: string;
   /** Known size (a metalink): no size request. */
   size?: number;
+  /** Adler-32 (8 hex digits, a metalink's): a whole download must match it. */
+  adler32?: string;
   /** Requests in flight per source. */
   concurrency?: number;
   retry?: Partial<RetryPolicy>;
@@ -63,12 +67,23 @@ export async function openSource(url: string, o: OpenOptions = {}): Promise<Byte
   const rangesWork = !(source instanceof HttpSource) || source.acceptsRanges;
   // Local files are read in place; whole downloads only for remote sources.
   if (source instanceof FileSource || (mode === 'ranges' && rangesWork)) return source;
+  let copy: ByteSource | undefined;
   try {
-    if (mode !== 'disk' && source.size <= (o.memoryLimit ?? DEFAULT_MEMORY_LIMIT)) return await downloadToMemory(source);
-    return await downloadToDisk(source, o.tmpDir ?? tmpdir());
+    copy = mode !== 'disk' && source.size <= (o.memoryLimit ?? DEFAULT_MEMORY_LIMIT) ? await downloadToMemory(source) : await downloadToDisk(source, o.tmpDir ?? tmpdir());
+    if (o.adler32) await checkAdler32(copy, o.adler32.toLowerCase());
+    return copy;
+  } catch (err) {
+    await copy?.close();
+    throw err;
   } finally {
     await source.close();
   }
+}
+
+async function checkAdler32(copy: ByteSource, expected: string): Promise<void> {
+  const sum = new Adler32();
+  for (let at = 0; at < copy.size; at += CHUNK) sum.update(await copy.read(at, Math.min(CHUNK, copy.size - at)));
+  if (sum.hex() !== expected) throw new InputError(`damaged copy: adler32 ${sum.hex()}, Rucio has ${expected}`, { file: copy.name });
 }
 
 /** Write the whole source, in order or by positions, through `put(chunk, position)`. */
