@@ -45,7 +45,7 @@ const ledgerLines = (outDir: string) =>
 beforeAll(async () => {
   const damaged = hzz.slice();
   damaged[100_000] ^= 0x10; // one flipped bit in a basket
-  const files = { '/data/PHYSLITE_example.root': physlite, '/data/hzz.root': hzz, '/data/hzz-damaged.root': damaged, [rucioPath('user.test', 'hzz.root')]: hzz };
+  const files = { '/data/notroot.root': new TextEncoder().encode('<html>login page</html>'), '/data/PHYSLITE_example.root': physlite, '/data/hzz.root': hzz, '/data/hzz-damaged.root': damaged, [rucioPath('user.test', 'hzz.root')]: hzz };
   http = await startRangeServer({ files, seed: 7 });
   const certs = makeCerts();
   https = await startRangeServer({ files, tls: { ...certs.server, ca: certs.ca }, faults: { requireToken: 'tok-xyz' } });
@@ -104,6 +104,15 @@ describe('convert from HTTP(S) through faults', () => {
     expect(code, text).toBe(0);
     const got = readFileSync(join(out, outputName(http.url('/data/hzz.root'), hzz.length)));
     expect(Buffer.compare(got, await expected(http.url('/data/hzz.root'), fixture('uproot-HZZ.root')))).toBe(0);
+    expect(readdirSync(process.env.TMPDIR!).filter((f) => f.startsWith('physlite-'))).toEqual([]);
+  });
+
+  it('a download that is not a ROOT file: exit 2 naming the URL, the temporary copy removed', async () => {
+    http.faults = {};
+    const out = join(dir, 'notroot-out');
+    const { code } = await run(http.url('/data/notroot.root', 'sig=x'), '--out', out, '--fetch', 'disk');
+    expect(code).toBe(2);
+    expect(ledgerLines(out).find((l) => l.status === 'failed').error).toContain(`file ${http.url('/data/notroot.root')}`);
     expect(readdirSync(process.env.TMPDIR!).filter((f) => f.startsWith('physlite-'))).toEqual([]);
   });
 });

@@ -84,7 +84,11 @@ export function outputName(input: string, size: number): string {
 export async function convertFile(input: string | ByteSource, o: ConvertOptions, io: ConvertIO = {}): Promise<ConvertResult> {
   const identity = io.identity ?? (typeof input === 'string' ? input : input.name);
   const store = io.store ?? openStore(o.outDir);
-  const file = await RootFile.open(input);
+  // A source handed in is this function's to close, also when it is not a ROOT file.
+  const file = await RootFile.open(input).catch(async (err: unknown) => {
+    if (typeof input !== 'string') await input.close().catch(() => undefined);
+    throw err;
+  });
   try {
     const treeName = await chooseTree(file, o.tree);
     const reader = await TreeReader.open(file, treeName);

@@ -12,7 +12,7 @@
 import http from 'node:http';
 import https from 'node:https';
 import pLimit, { type LimitFunction } from 'p-limit';
-import { InputError, TransientError } from '../../errors.ts';
+import { InputError, PhysliteError, TransientError } from '../../errors.ts';
 import { gridCredentials, type GridCredentials } from './credentials.ts';
 import { DEFAULT_RETRY, isTransientNetworkError, isTransientStatus, parseRetryAfter, withRetry, type RetryPolicy } from './retry.ts';
 import { checkRange, newCounters, type ByteSource, type SourceCounters } from './source.ts';
@@ -131,6 +131,7 @@ export class HttpSource implements ByteSource {
           for await (const chunk of res as AsyncIterable<Buffer>) {
             got += chunk.length;
             this.counters.bytes += chunk.length;
+            if (got > this.size) throw new InputError(`remote file grew while reading: more than ${this.size} bytes`, { file: this.name });
             await sink.write(chunk);
           }
           if (got !== this.size) throw new AttemptError(`body ended after ${got} of ${this.size} bytes`, true);
@@ -151,6 +152,8 @@ export class HttpSource implements ByteSource {
     return {
       classify: (err: unknown) =>
         err instanceof AttemptError ? { transient: err.transient, retryAfterMs: err.retryAfterMs } : { transient: isTransientNetworkError(err) },
+      // Failures that are not the exchange's (a cloud client that cannot make its token) are permanent.
+      permanent: (err: unknown) => (err instanceof PhysliteError ? err : new InputError(`${(err as Error)?.message ?? err}`, { file: this.name }, { cause: err })),
       exhausted: (err: unknown, attempts: number) =>
         new TransientError(`${(err as Error).message ?? err}, after ${attempts} attempts`, { file: this.name, offset: offset || undefined }, { cause: err }),
       onRetry: () => {
