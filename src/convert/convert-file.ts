@@ -6,8 +6,10 @@
  * branches ("redundant": the element counts are the list lengths of the Aux columns), members of
  * split collections (they are the fields of their collection's column) and records without values.
  * Derived: `nominalMcEventWeight` (float32), the first of `EventInfoAuxDyn.mcEventWeights`.
- * The output is written under a temporary name and renamed only when complete and verified (rows,
- * and per leaf column the number of values and empty-list entries, against the Parquet footer).
+ * The output is written to a temporary file and verified there (rows, and per leaf column the number
+ * of values and empty-list entries, against the Parquet footer); the output store then publishes it
+ * (renamed into a directory, or uploaded and checked on Cloud Storage). The input is a path or any
+ * ByteSource (then owned and closed here), named by its identity (never a URL's query string).
  */
 import { openAsBlob } from 'node:fs';
 import { basename } from 'node:path';
