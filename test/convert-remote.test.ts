@@ -69,7 +69,8 @@ afterAll(async () => {
 describe('convert from HTTP(S) through faults', () => {
   it('signed URLs through 5xx, resets and truncated bodies: byte-identical outputs, no query string anywhere', async () => {
     // The first two requests fail for sure; after that faults are drawn at random.
-    http.faults = { failFirst: 2, errorRate: 0.15, resetRate: 0.1, truncateRate: 0.15, signature: 'SIG-secret', retryAfter: '0' };
+    http.faults = { failFirst: 2, errorRate: 0.15, resetRate: 0.1, truncateRate: 0.15, signature: 'SIG-secret', retryAfter: '0', maxFaults: 5 };
+    http.reset();
     const out = join(dir, 'http-out');
     const urls = [http.url('/data/PHYSLITE_example.root', 'sig=SIG-secret'), http.url('/data/hzz.root', 'sig=SIG-secret')];
     const { code, text } = await run(...urls, '--out', out);

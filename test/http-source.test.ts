@@ -63,9 +63,9 @@ describe('HttpSource', () => {
   });
 
   it('reads correctly through random 5xx, resets, truncated bodies and stalls, retrying', async () => {
-    server.faults = { errorRate: 0.15, retryAfter: '0', resetRate: 0.1, truncateRate: 0.15, stallRate: 0.05 };
+    server.faults = { errorRate: 0.15, retryAfter: '0', resetRate: 0.1, truncateRate: 0.15, stallRate: 0.05, maxFaults: FAST.retries };
     server.reset();
-    const s = await HttpSource.open(server.url('/data/PHYSLITE_example.root'), { ...noCreds, retry: FAST, timeoutMs: 300, concurrency: 4 });
+    const s = await HttpSource.open(server.url('/data/PHYSLITE_example.root'), { ...noCreds, retry: FAST, timeoutMs: 1000, concurrency: 4 });
     expect(Buffer.compare(await readAll(s, 64 * 1024), physlite)).toBe(0); // toEqual is slow on MBs
     expect(s.counters.retries).toBeGreaterThan(0);
     expect(server.counters.byStatus[503]).toBeGreaterThan(0);
@@ -73,7 +73,8 @@ describe('HttpSource', () => {
   });
 
   it('property: any range read through faults and slow answers equals the file slice', async () => {
-    server.faults = { errorRate: 0.1, resetRate: 0.1, truncateRate: 0.1, slowMs: 2 };
+    server.faults = { errorRate: 0.1, resetRate: 0.1, truncateRate: 0.1, slowMs: 2, maxFaults: FAST.retries };
+    server.reset();
     const s = await HttpSource.open(server.url('/data/hzz.root'), { ...noCreds, retry: FAST });
     await fc.assert(
       fc.asyncProperty(fc.nat(hzz.length - 1).chain((o) => fc.tuple(fc.constant(o), fc.nat(Math.min(70_000, hzz.length - o)))), async ([offset, length]) => {

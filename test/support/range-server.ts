@@ -35,6 +35,11 @@ export interface RangeFaults {
   requireToken?: string;
   /** Requests need a client certificate the server's CA signed (HTTPS only). */
   requireClientCert?: boolean;
+  /**
+   * At most this many faults (of the kinds above that a retry gets past) in all: kept below a
+   * client's attempts, no read can fail for good however the random draws fall.
+   */
+  maxFaults?: number;
 }
 
 export interface RangeCounters {
@@ -57,6 +62,12 @@ export interface RangeServer {
   close(): Promise<void>;
 }
 
+/** The faults without those a retry gets past (what is left once the budget is spent). */
+function noTransientFaults(f: RangeFaults): RangeFaults {
+  const { failFirst: _a, errorRate: _b, resetRate: _c, truncateRate: _d, stallRate: _e, ...rest } = f;
+  return rest;
+}
+
 export async function startRangeServer(o: {
   files: Record<string, Uint8Array>;
   faults?: RangeFaults;
@@ -66,6 +77,7 @@ export async function startRangeServer(o: {
   const random = rng(o.seed ?? 1);
   const fresh = (): RangeCounters => ({ requests: 0, gets: 0, heads: 0, multiRange: 0, bytes: 0, byStatus: {}, ranges: [] });
   let counters = fresh();
+  let faultsInjected = 0;
   const sockets = new Set<Socket>();
   const state = { faults: o.faults ?? {} };
 
@@ -78,7 +90,7 @@ export async function startRangeServer(o: {
 
   const handler = async (req: IncomingMessage, res: ServerResponse): Promise<void> => {
     counters.requests++;
-    const f = state.faults;
+    const f = faultsInjected < (state.faults.maxFaults ?? Infinity) ? state.faults : noTransientFaults(state.faults);
     const url = new URL(req.url ?? '/', 'http://x');
     if (req.method === 'HEAD') {
       counters.heads++;
@@ -91,15 +103,23 @@ export async function startRangeServer(o: {
     if (f.signature !== undefined && url.searchParams.get('sig') !== f.signature) return answer(res, 403, { 'content-type': 'text/plain' }, Buffer.from('signature expired'));
     const data = o.files[url.pathname];
     if (!data) return answer(res, 404);
-    if (f.failFirst && counters.gets <= f.failFirst) return answer(res, f.errorStatus ?? 503, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+    if (f.failFirst && counters.gets <= f.failFirst) {
+      faultsInjected++;
+      return answer(res, f.errorStatus ?? 503, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
+    }
     if (f.slowMs) await new Promise((r) => setTimeout(r, f.slowMs));
-    if (f.stallRate && random() < f.stallRate) return; // never answers
+    if (f.stallRate && random() < f.stallRate) {
+      faultsInjected++;
+      return; // never answers
+    }
     if (f.resetRate && random() < f.resetRate) {
+      faultsInjected++;
       counters.byStatus[0] = (counters.byStatus[0] ?? 0) + 1;
       req.socket.destroy();
       return;
     }
     if (f.errorRate && random() < f.errorRate) {
+      faultsInjected++;
       return answer(res, f.errorStatus ?? 503, f.retryAfter ? { 'retry-after': f.retryAfter } : {});
     }
     const range = req.headers.range;
@@ -124,6 +144,7 @@ export async function startRangeServer(o: {
     const body = data.subarray(start, end + 1);
     headers['content-length'] = body.length;
     if (f.truncateRate && random() < f.truncateRate && body.length > 1) {
+      faultsInjected++;
       counters.byStatus[status] = (counters.byStatus[status] ?? 0) + 1;
       res.writeHead(status, headers);
       const half = body.subarray(0, body.length >> 1);
@@ -162,6 +183,7 @@ export async function startRangeServer(o: {
     },
     reset() {
       counters = fresh();
+      faultsInjected = 0;
     },
     close: () =>
       new Promise<void>((r) => {
