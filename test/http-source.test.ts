@@ -212,6 +212,12 @@ describe('HTTPS with grid credentials', () => {
     const err = await HttpSource.open(tls.url('/eos/hzz.root'), { credentials: { ca: [certs.ca] } }).catch((e) => e);
     expect(err).toBeInstanceOf(InputError);
     expect(err.message).toContain('HTTP 403');
+    // Another certificate (of a CA the server does not know) gets its own connections: refused.
+    const stranger = makeCerts().client;
+    const other = stranger.cert + stranger.key;
+    const refused = await HttpSource.open(tls.url('/eos/hzz.root'), { credentials: { cert: other, key: other, ca: [certs.ca] } }).catch((e) => e);
+    expect(refused).toBeInstanceOf(InputError);
+    expect(refused.message).toContain('HTTP 403');
   });
 
   it('an unknown CA is refused (no silent insecure fallback)', async () => {

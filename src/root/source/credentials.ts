@@ -6,7 +6,7 @@
  *   X509_USER_PROXY, else /tmp/x509up_u$UID when it exists;
  * - grid CA certificates from X509_CERT_DIR (else /etc/grid-security/certificates when present),
  *   added to Node's own CAs.
- * Files are read once per process; nothing here is ever logged.
+ * Nothing here is ever logged.
  */
 import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { rootCertificates } from 'node:tls';
@@ -70,13 +70,16 @@ export function discoverCAs(env: NodeJS.ProcessEnv = process.env): string[] | un
   return pems.length ? [...rootCertificates, ...pems] : undefined;
 }
 
-let cached: GridCredentials | undefined;
+let tls: Pick<GridCredentials, 'cert' | 'key' | 'ca'> | undefined;
 
-/** The process's grid credentials (discovered once). */
+/**
+ * The process's grid credentials: the proxy and CAs read once, the token read at every call, since
+ * token agents (oidc-agent, htgettoken) renew the file while long conversions run.
+ */
 export function gridCredentials(): GridCredentials {
-  if (!cached) {
+  if (!tls) {
     const proxy = discoverProxy();
-    cached = { token: discoverToken(), cert: proxy, key: proxy, ca: discoverCAs() };
+    tls = { cert: proxy, key: proxy, ca: discoverCAs() };
   }
-  return cached;
+  return { ...tls, token: discoverToken() };
 }

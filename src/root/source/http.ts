@@ -9,6 +9,7 @@
  * backoff and jitter (Retry-After honoured) and end as a TransientError; 401/403/404 and other
  * 4xx are permanent InputErrors. Names never carry the URL's query string.
  */
+import { createHash } from 'node:crypto';
 import http from 'node:http';
 import https from 'node:https';
 import pLimit, { type LimitFunction } from 'p-limit';
@@ -54,9 +55,12 @@ class AttemptError extends Error {
 
 const agents = new Map<string, http.Agent>();
 
-/** Connections are pooled per scheme and credentials, so the files of one host share them. */
+/** Connections are pooled per scheme and TLS material (by content), so the files of one host share them. */
 function agentFor(url: URL, creds: GridCredentials): http.Agent {
-  const key = `${url.protocol}|${creds.cert ? 'cert' : ''}|${creds.ca ? 'ca' : ''}`;
+  const key = createHash('sha1')
+    .update(`${url.protocol}\0${creds.cert ?? ''}\0${creds.key ?? ''}\0`)
+    .update((creds.ca ?? []).join('\n'))
+    .digest('hex');
   let agent = agents.get(key);
   if (!agent) {
     agent =
