@@ -8,7 +8,8 @@
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
+import { spawn } from 'node:child_process';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { main } from '../src/cli/main.ts';
 import { convertFile, outputName } from '../src/convert/convert-file.ts';
@@ -16,7 +17,7 @@ import { Adler32 } from '../src/root/source/adler32.ts';
 import { makeCerts } from './support/certs.ts';
 import { startGcsServer, type GcsServer } from './support/gcs-server.ts';
 import { startRangeServer, type RangeServer } from './support/range-server.ts';
-import { fixture } from './helpers/fixtures.ts';
+import { fixture, PROJECT_ROOT } from './helpers/fixtures.ts';
 
 const dir = mkdtempSync(join(tmpdir(), 'physlite-remote-'));
 const physlite = new Uint8Array(readFileSync(fixture('PHYSLITE_example.root')));
@@ -213,5 +214,22 @@ describe('grid inputs to Cloud Storage', () => {
     expect(manifest.objects.map((o: { input: string }) => o.input)).toEqual(['gs://in/run/PHYSLITE_example.root', 'gs://in/run/hzz.root']);
     for (const o of manifest.objects) expect(bucket.get(`glob/${o.object}`)!.crc32c).toBe(o.crc32c);
     expect(Buffer.compare(bucket.get(`glob/${outputName('gs://in/run/hzz.root', hzz.length)}`)!.data, await expected('gs://in/run/hzz.root', fixture('uproot-HZZ.root')))).toBe(0);
+  });
+
+  it('SIGINT during an upload: exit 130, no object, no temporary file left', async () => {
+    gcs.reset();
+    gcs.failNext({ kind: 'chunk', delayMs: 3000, times: 100 });
+    const tmp = mkdtempSync(join(dir, 'int-tmp-'));
+    const child = spawn(process.execPath, [resolve(PROJECT_ROOT, 'src/cli/main.ts'), 'convert', fixture('PHYSLITE_example.root'), '--out', 'gs://out/interrupted', '--gcs-endpoint', gcs.endpoint, '--upload-chunk', '256KiB', '--workers', '1'], {
+      stdio: 'ignore',
+      env: { ...process.env, TMPDIR: tmp },
+    });
+    const exit = new Promise<number | null>((done) => child.on('exit', (code) => done(code)));
+    for (let i = 0; i < 600 && !gcs.counters.byKind.chunk; i++) await new Promise((r) => setTimeout(r, 50));
+    expect(gcs.counters.byKind.chunk).toBeGreaterThan(0); // the upload is under way
+    child.kill('SIGINT');
+    expect(await exit).toBe(130);
+    expect([...gcs.buckets.get('out')!.keys()].filter((k) => k.startsWith('interrupted/') && !k.includes('_ledger/'))).toEqual([]);
+    expect(readdirSync(tmp)).toEqual([]);
   });
 });

@@ -36,6 +36,8 @@ export interface GcsFault {
   resetAfterCommit?: boolean;
   /** ...or, for metadata, answer with a wrong crc32c (storage corruption seen by verification). */
   corruptCrc?: boolean;
+  /** ...or answer normally after this long (a slow upload, to interrupt it). */
+  delayMs?: number;
   /** How many times (default 1). */
   times?: number;
 }
@@ -199,6 +201,7 @@ export async function startGcsServer(o: { buckets?: string[] } = {}): Promise<Gc
         counters.faults++;
       }
     }
+    if (fire && fault!.delayMs) await new Promise((r) => setTimeout(r, fault!.delayMs));
     if (fire && fault!.reset) {
       await body(req).catch(() => undefined);
       req.socket.destroy();
