@@ -10,7 +10,7 @@ export { MemorySource } from './root/source/memory.ts';
 export type { ByteSource, ByteRange, SourceCounters } from './root/source/source.ts';
 export { planRanges, readRanges, DEFAULT_COALESCE, type CoalesceConfig } from './root/source/coalesce.ts';
 export { HttpSource, type HttpSourceOptions } from './root/source/http.ts';
-export { GcsSource, listGs } from './root/source/gcs.ts';
+export { openGcsSource, listGs } from './root/source/gcs.ts';
 export { openSource, registerSource, type OpenOptions, type FetchMode } from './root/source/open.ts';
 export { gridCredentials, type GridCredentials } from './root/source/credentials.ts';
 export { redactUrl } from './root/source/url.ts';

@@ -6,7 +6,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { InputError, TransientError } from '../src/errors.ts';
 import { RootFile } from '../src/root/file.ts';
-import { GcsSource, listGs } from '../src/root/source/gcs.ts';
+import { openGcsSource, listGs } from '../src/root/source/gcs.ts';
 import { crc32c, startGcsServer, type GcsServer } from './support/gcs-server.ts';
 import { fixture } from './helpers/fixtures.ts';
 import { CRC32C } from '@google-cloud/storage';
@@ -21,7 +21,7 @@ beforeAll(async () => {
 afterAll(() => gcs.close());
 const o = () => ({ endpoint: gcs.endpoint, retries: 0, retry: FAST });
 
-describe('GcsSource', () => {
+describe('gs:// byte source', () => {
   it('the test server computes CRC32C as the client does (check value of "123456789")', () => {
     expect(crc32c(new TextEncoder().encode('123456789'))).toBe(0xe3069283);
     const c = new CRC32C();
@@ -31,7 +31,7 @@ describe('GcsSource', () => {
 
   it('reads ranges of one generation through the client', async () => {
     gcs.reset();
-    const s = await GcsSource.open('gs://data/a/one.root', o());
+    const s = await openGcsSource('gs://data/a/one.root', o());
     expect(s.size).toBe(hzz.length);
     expect(Buffer.compare(await s.read(1000, 5000), hzz.subarray(1000, 6000))).toBe(0);
     expect(gcs.counters.ranges).toEqual([[1000, 5000]]);
@@ -42,7 +42,7 @@ describe('GcsSource', () => {
 
   it('retries a 503 and a reset, then reads', async () => {
     gcs.reset();
-    const s = await GcsSource.open('gs://data/a/one.root', o());
+    const s = await openGcsSource('gs://data/a/one.root', o());
     gcs.failNext({ kind: 'media', status: 503 });
     gcs.failNext({ kind: 'media', reset: true });
     expect(Buffer.compare(await s.read(0, 100), hzz.subarray(0, 100))).toBe(0);
@@ -50,10 +50,10 @@ describe('GcsSource', () => {
   });
 
   it('a missing object is a permanent InputError; a server failing throughout a TransientError', async () => {
-    expect(await GcsSource.open('gs://data/none.root', o()).catch((e) => e)).toBeInstanceOf(InputError);
+    expect(await openGcsSource('gs://data/none.root', o()).catch((e) => e)).toBeInstanceOf(InputError);
     gcs.reset();
     gcs.failNext({ kind: 'metadata', status: 503, times: 10 });
-    const err = await GcsSource.open('gs://data/a/one.root', o()).catch((e) => e);
+    const err = await openGcsSource('gs://data/a/one.root', o()).catch((e) => e);
     expect(err).toBeInstanceOf(TransientError);
     expect(err.describe()).toContain('gs://data/a/one.root');
     gcs.reset();
@@ -72,7 +72,7 @@ describe('GcsSource', () => {
   it('STORAGE_EMULATOR_HOST points the client at another endpoint (JSON API without /storage/v1)', async () => {
     process.env.STORAGE_EMULATOR_HOST = gcs.endpoint;
     try {
-      const s = await GcsSource.open('gs://data/a/two.root', { retry: FAST });
+      const s = await openGcsSource('gs://data/a/two.root', { retry: FAST });
       expect(Buffer.compare(await s.read(10, 20), hzz.subarray(10, 30))).toBe(0);
       expect((await listGs('gs://data/b/*.root')).map((x) => x.url)).toEqual(['gs://data/b/five.root']);
     } finally {

@@ -19,7 +19,7 @@ import { CRC32C, type Bucket, type File } from '@google-cloud/storage';
 import { InputError, TransientError } from '../errors.ts';
 import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { gcsClient, gcsStatus, isTransientGcsError, parseGsUrl, type GcsOptions } from '../gcs/client.ts';
-import { asGcsError, GcsSource } from '../root/source/gcs.ts';
+import { asGcsError, openGcsSource } from '../root/source/gcs.ts';
 import { DEFAULT_RETRY, withRetry, type RetryPolicy } from '../root/source/retry.ts';
 import { registerStore, type OutputStore, type PutOptions, type PutResult, type StoredInfo } from './store.ts';
 
@@ -170,7 +170,7 @@ export class GcsStore implements OutputStore {
   }
 
   async readText(name: string): Promise<string> {
-    const source = await GcsSource.open(this.where(name), { ...this.o, retry: this.o.retry });
+    const source = await openGcsSource(this.where(name), { ...this.o, retry: this.o.retry });
     return new TextDecoder().decode(await source.read(0, source.size));
   }
 

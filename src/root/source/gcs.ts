@@ -27,25 +27,24 @@ export function gcsError(err: unknown, name: string, what: string, offset?: numb
 }
 
 /**
- * Reads go to the object's `alt=media` URL (the client's own base URL and credentials) through the
- * HTTP source, with its Content-Range checks and retries: the client's stream download path
- * (teeny-request 11) throws an uncaught ERR_STREAM_UNABLE_TO_PIPE after a 5xx followed by a reset,
- * which would kill a conversion worker. Metadata, listing and uploads use the client itself.
+ * A gs:// object as a byte source. Reads go to the object's `alt=media` URL (the client's own base
+ * URL and credentials) through the HTTP source, with its Content-Range checks and retries: the
+ * client's stream download path (teeny-request 11) throws an uncaught ERR_STREAM_UNABLE_TO_PIPE
+ * after a 5xx followed by a reset, which would kill a conversion worker. Metadata, listing and
+ * uploads use the client itself.
  */
-export class GcsSource {
-  static async open(url: string, o: GcsSourceOptions = {}): Promise<HttpSource> {
-    const { bucket, path } = parseGsUrl(url);
-    if (!path) throw new UsageError(`${url} names a bucket, not an object`);
-    const name = `gs://${bucket}/${path}`;
-    const client = gcsClient(o);
-    const file = client.bucket(bucket).file(path);
-    const retry = { ...DEFAULT_RETRY, ...o.retry };
-    const [meta] = await withRetry(() => file.getMetadata(), retry, hooks(name, 'cannot read object metadata'));
-    // Pinned to this generation: an object rewritten while it is read is not mixed in.
-    const media = `${client.baseUrl}/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(path)}?alt=media&generation=${meta.generation}`;
-    const auth = client.customEndpoint ? undefined : async () => Object.fromEntries((await client.authClient.getRequestHeaders(media)).entries());
-    return HttpSource.open(media, { name, size: Number(meta.size), concurrency: o.concurrency, retry: o.retry, authHeaders: auth, credentials: {} });
-  }
+export async function openGcsSource(url: string, o: GcsSourceOptions = {}): Promise<HttpSource> {
+  const { bucket, path } = parseGsUrl(url);
+  if (!path) throw new UsageError(`${url} names a bucket, not an object`);
+  const name = `gs://${bucket}/${path}`;
+  const client = gcsClient(o);
+  const file = client.bucket(bucket).file(path);
+  const retry = { ...DEFAULT_RETRY, ...o.retry };
+  const [meta] = await withRetry(() => file.getMetadata(), retry, hooks(name, 'cannot read object metadata'));
+  // Pinned to this generation: an object rewritten while it is read is not mixed in.
+  const media = `${client.baseUrl}/b/${encodeURIComponent(bucket)}/o/${encodeURIComponent(path)}?alt=media&generation=${meta.generation}`;
+  const auth = client.customEndpoint ? undefined : async () => Object.fromEntries((await client.authClient.getRequestHeaders(media)).entries());
+  return HttpSource.open(media, { name, size: Number(meta.size), concurrency: o.concurrency, retry: o.retry, authHeaders: auth, credentials: {} });
 }
 
 function hooks(name: string, what: string, offset?: number) {

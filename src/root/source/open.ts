@@ -16,7 +16,7 @@ import { Adler32 } from './adler32.ts';
 import { registerTemporary, releaseTemporary } from '../../cleanup.ts';
 import type { GcsOptions } from '../../gcs/client.ts';
 import { FileSource } from './file.ts';
-import { GcsSource } from './gcs.ts';
+import { openGcsSource } from './gcs.ts';
 import { HttpSource } from './http.ts';
 import { MemorySource } from './memory.ts';
 import type { RetryPolicy } from './retry.ts';
@@ -51,7 +51,7 @@ export function registerSource(scheme: string, opener: Opener): void {
 const http: Opener = (url, o) => HttpSource.open(url, { size: o.size, concurrency: o.concurrency, retry: o.retry, timeoutMs: o.timeoutMs });
 registerSource('file', (path) => FileSource.open(path));
 for (const s of ['http', 'https', 'dav', 'davs']) registerSource(s, http);
-registerSource('gs', (url, o) => GcsSource.open(url, { ...o.gcs, concurrency: o.concurrency, retry: o.retry }));
+registerSource('gs', (url, o) => openGcsSource(url, { ...o.gcs, concurrency: o.concurrency, retry: o.retry }));
 registerSource('root', async (url) => {
   throw new UnsupportedError('root:// (XRootD) cannot be read: physlite has no XRootD client; use a davs:// or https:// replica', { file: redactUrl(url) });
 });
