@@ -5,6 +5,8 @@
  */
 import { openAsBlob } from 'node:fs';
 import * as pq from 'parquet-wasm/node';
+import { InputError } from '../errors.ts';
+import { isUrl } from '../root/source/url.ts';
 import type { OutputStore } from '../storage/store.ts';
 import { CONVERTER_VERSION } from './convert-file.ts';
 
@@ -22,6 +24,7 @@ export async function describeOutput(store: OutputStore, input: string, name: st
   if (!info) throw new Error(`output ${store.where(name)} disappeared`);
   let entries = Number(info.metadata?.['physlite-entries']);
   if (!Number.isFinite(entries)) {
+    if (isUrl(info.location)) throw new InputError('output has no physlite-entries metadata (not written by physlite?): the manifest cannot list it', { file: info.location });
     const file = await pq.ParquetFile.fromFile(await openAsBlob(info.location));
     entries = file.metadata().fileMetadata().numRows();
   }
