@@ -40,13 +40,14 @@ describe('gs:// byte source', () => {
     expect(s.counters.bytes).toBe(gcs.counters.bytesServed);
   });
 
-  it('retries a 503 and a reset, then reads', async () => {
+  it('retries a 503, a reset and a truncated body, then reads', async () => {
     gcs.reset();
     const s = await openGcsSource('gs://data/a/one.root', o());
     gcs.failNext({ kind: 'media', status: 503 });
     gcs.failNext({ kind: 'media', reset: true });
-    expect(Buffer.compare(await s.read(0, 100), hzz.subarray(0, 100))).toBe(0);
-    expect(gcs.counters.faults).toBe(2);
+    gcs.failNext({ kind: 'media', truncate: true });
+    expect(Buffer.compare(await s.read(0, 100_000), hzz.subarray(0, 100_000))).toBe(0);
+    expect(gcs.counters.faults).toBe(3);
   });
 
   it('a missing object is a permanent InputError; a server failing throughout a TransientError', async () => {

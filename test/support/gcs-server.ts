@@ -36,8 +36,10 @@ export interface GcsFault {
   resetAfterCommit?: boolean;
   /** ...or, for metadata, answer with a wrong crc32c (storage corruption seen by verification). */
   corruptCrc?: boolean;
-  /** ...or answer normally after this long (a slow upload, to interrupt it). */
+  /** ...or answer normally after this long (a slow upload, to interrupt it)... */
   delayMs?: number;
+  /** ...or, for media, send half the body and close the connection. */
+  truncate?: boolean;
   /** How many times (default 1). */
   times?: number;
 }
@@ -281,6 +283,12 @@ export async function startGcsServer(o: { buckets?: string[] } = {}): Promise<Gc
           counters.ranges.push([s, e - s + 1]);
         }
         headers['content-length'] = data.length;
+        if (fire && fault!.truncate) {
+          res.writeHead(status, headers);
+          counters.bytesServed += data.length >> 1;
+          res.write(data.subarray(0, data.length >> 1), () => req.socket.destroy());
+          return;
+        }
         counters.bytesServed += data.length;
         res.writeHead(status, headers);
         res.end(data);

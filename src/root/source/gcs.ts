@@ -28,10 +28,12 @@ export function gcsError(err: unknown, name: string, what: string, offset?: numb
 
 /**
  * A gs:// object as a byte source. Reads go to the object's `alt=media` URL (the client's own base
- * URL and credentials) through the HTTP source, with its Content-Range checks and retries: the
- * client's stream download path (teeny-request 11) throws an uncaught ERR_STREAM_UNABLE_TO_PIPE
- * after a 5xx followed by a reset, which would kill a conversion worker. Metadata, listing and
- * uploads use the client itself.
+ * URL and credentials) through the HTTP source, with its Content-Range checks and retries, because
+ * the client's ranged download (File.download / createReadStream, @google-cloud/storage 8.4 with
+ * teeny-request 11), measured here, (1) throws an uncaught ERR_STREAM_UNABLE_TO_PIPE when its own
+ * retry follows a 5xx, which would kill a conversion worker, and (2) adds listeners to a shared
+ * stream on every download (MaxListenersExceededWarning after 10 reads), while a file takes
+ * hundreds of ranged reads. Metadata, listing and uploads use the client itself.
  */
 export async function openGcsSource(url: string, o: GcsSourceOptions = {}): Promise<HttpSource> {
   const { bucket, path } = parseGsUrl(url);
