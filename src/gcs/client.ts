@@ -7,6 +7,7 @@
  */
 import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
 import { UsageError } from '../errors.ts';
+import { Crc32c } from './crc32c.ts';
 import { isTransientNetworkError, isTransientStatus } from '../root/source/retry.ts';
 
 export interface GcsOptions {
@@ -24,6 +25,8 @@ export function gcsClient(o: GcsOptions = {}): Storage {
   if (!client) {
     client = new Storage({
       ...(o.endpoint ? { apiEndpoint: o.endpoint.replace(/\/+$/, '') } : {}),
+      // The client checksums every upload as it streams: with ours, at several times the speed.
+      crc32cGenerator: () => new Crc32c(),
       retryOptions: {
         // The client reads maxRetries 0 as "default" (3): no retries is autoRetry false.
         autoRetry: (o.retries ?? 5) > 0,

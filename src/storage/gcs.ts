@@ -15,7 +15,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomUUID } from 'node:crypto';
 import { pipeline } from 'node:stream/promises';
-import { CRC32C, type Bucket, type File } from '@google-cloud/storage';
+import type { Bucket, File } from '@google-cloud/storage';
+import { crc32cOfFile } from '../gcs/crc32c.ts';
 import { InputError, TransientError } from '../errors.ts';
 import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { gcsClient, gcsStatus, isTransientGcsError, parseGsUrl, type GcsOptions } from '../gcs/client.ts';
@@ -103,7 +104,7 @@ export class GcsStore implements OutputStore {
     try {
       await produce(tmp);
       const { size } = await stat(tmp);
-      const crc32c = (await CRC32C.fromFile(tmp)).toString();
+      const crc32c = await crc32cOfFile(tmp);
       const file = this.bucket.file(this.key(name));
       const metadata = o.metadata ?? {};
       const result = await this.retried('upload failed', name, async () => {

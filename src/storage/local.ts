@@ -5,7 +5,7 @@
  */
 import { readFile as readFileText, appendFile, mkdir, readdir, rename, rm, stat, writeFile } from 'node:fs/promises';
 import { dirname, join } from 'node:path';
-import { CRC32C } from '@google-cloud/storage';
+import { crc32cOfFile } from '../gcs/crc32c.ts';
 import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { registerStore, type OutputStore, type PutOptions, type PutResult, type StoredInfo } from './store.ts';
 
@@ -29,7 +29,7 @@ export class LocalStore implements OutputStore {
     const path = this.where(name);
     const st = await stat(path).catch(() => null);
     if (!st?.isFile()) return null;
-    return { name, location: path, size: st.size, crc32c: o.checksum ? (await CRC32C.fromFile(path)).toString() : undefined };
+    return { name, location: path, size: st.size, crc32c: o.checksum ? await crc32cOfFile(path) : undefined };
   }
 
   async put(name: string, produce: (tmp: string) => Promise<void>, _o: PutOptions = {}): Promise<PutResult> {
@@ -38,7 +38,7 @@ export class LocalStore implements OutputStore {
     registerTemporary(tmp);
     try {
       await produce(tmp);
-      const crc32c = (await CRC32C.fromFile(tmp)).toString();
+      const crc32c = await crc32cOfFile(tmp);
       const { size } = await stat(tmp);
       await rename(tmp, path);
       return { name, location: path, size, crc32c };
