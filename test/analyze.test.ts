@@ -22,6 +22,7 @@ import { parseCompression } from '../src/root/compression/compress.ts';
 import { runAnalysis } from '../src/analysis/run.ts';
 import { openInput } from '../src/analysis/input.ts';
 import { parquetMetadata } from 'hyparquet';
+import { startRangeServer } from './support/range-server.ts';
 import { Histogram } from '../src/analysis/histogram.ts';
 import { AnalysisResult } from '../src/analysis/result.ts';
 import { writeResults } from '../src/analysis/report.ts';
@@ -137,6 +138,34 @@ describe('analyze: I/O', () => {
       expect(input.counters.bytes / input.size).toBeLessThan(0.5);
     } finally {
       await input.close();
+    }
+  });
+});
+
+describe('analyze: remote Parquet', () => {
+  it('reads a signed https:// Parquet URL through the byte sources, faults and all, to the same results', async () => {
+    const server = await startRangeServer({
+      files: { '/data/a.parquet': readFileSync(pqA) },
+      faults: { signature: 'good', errorRate: 0.2, resetRate: 0.05, retryAfter: '0', maxFaults: 4 },
+      seed: 7,
+    });
+    try {
+      const local = await runAnalysis([pqA]);
+      const remote = await runAnalysis([server.url('/data/a.parquet', 'sig=good')], { workers: 2 });
+      expect(remote.summary.failed).toEqual([]);
+      for (const [name, h] of local.histograms) expect([...remote.histograms.get(name)!.values], name).toEqual([...h.values]);
+      // Counted at the server: only ranges (never the whole file), about the declared columns' share.
+      expect(server.counters.multiRange).toBe(0);
+      const served = server.counters.ranges.reduce((n, [, len]) => n + len, 0);
+      expect(served).toBeLessThan(readFileSync(pqA).length);
+      expect(remote.summary.io.bytesRead).toBeLessThanOrEqual(served);
+      // The query string (signature) appears nowhere in the results.
+      expect(JSON.stringify(remote.summary)).not.toContain('sig=');
+      const expired = await runAnalysis([server.url('/data/a.parquet', 'sig=old')]);
+      expect(expired.summary.failed[0]).toMatchObject({ exitCode: 2 });
+      expect(expired.summary.failed[0]!.file).not.toContain('sig=');
+    } finally {
+      await server.close();
     }
   });
 });

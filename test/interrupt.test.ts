@@ -89,7 +89,7 @@ describe('SIGKILL and rerun', () => {
     expect(hasTemporary(out)).toBe(true);
     // Rerun: stale temporaries removed, the input converted.
     expect(await main(['convert', input, '--out', out, '--workers', '1'], () => {})).toBe(0);
-    const files = readdirSync(out).filter((f) => f !== '_ledger');
+    const files = readdirSync(out).filter((f) => f !== '_ledger' && f !== '_manifest.json'); // the manifest marks the completed dataset
     expect(files.filter((f) => f.includes('.tmp-'))).toEqual([]);
     const clean = join(dir, 'clean');
     expect(await main(['convert', input, '--out', clean, '--workers', '1'], () => {})).toBe(0);

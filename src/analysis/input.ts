@@ -1,6 +1,7 @@
 /**
  * Analysis inputs: a Parquet file written by `physlite convert`, or a ROOT file read through the
- * reader, both behind one interface that yields column batches (Arrow Data by column name) for
+ * reader, local or remote (https://, davs://, gs://: any byte source of the registry, with its
+ * retries, credentials and counters), both behind one interface that yields column batches (Arrow Data by column name) for
  * only the columns asked for. Parquet is read with parquet-wasm's async reader with column
  * projection, one batch per row group, through a SourceBlob so bytes and requests are counted; ROOT
  * files (the TTree CollectionTree or the RNTuple EventData) are read cluster by cluster with the
@@ -10,7 +11,7 @@
 import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { InputError, PhysliteError } from '../errors.ts';
-import { FileSource } from '../root/source/file.ts';
+import { openSource, type OpenOptions } from '../root/source/open.ts';
 import type { ByteSource } from '../root/source/source.ts';
 import { RootFile } from '../root/file.ts';
 import { defaultTable, openTable, type TableReader } from '../root/table.ts';
@@ -40,8 +41,8 @@ export interface AnalysisInput {
   close(): Promise<void>;
 }
 
-export async function openInput(path: string): Promise<AnalysisInput> {
-  const source = await FileSource.open(path);
+export async function openInput(path: string, o: OpenOptions = {}): Promise<AnalysisInput> {
+  const source = await openSource(path, o);
   try {
     const magic = await source.read(0, Math.min(4, source.size));
     const text = String.fromCharCode(...magic);

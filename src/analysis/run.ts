@@ -13,6 +13,7 @@ import { Output } from './output.ts';
 import { AnalysisResult } from './result.ts';
 import { runTask, type Task } from './run-file.ts';
 import { openInput } from './input.ts';
+import { redactUrl } from '../root/source/url.ts';
 
 export interface RunOptions {
   /** Built-in name or module path. */
@@ -54,7 +55,7 @@ export async function runAnalysis(inputs: readonly string[], o: RunOptions = {})
       if (r instanceof Error) {
         if (failed.has(task.file)) continue;
         failed.add(task.file);
-        total.summary.failed.push({ file: task.file, error: r instanceof PhysliteError ? r.describe() : r.message, exitCode: exitCodeOf(r) });
+        total.summary.failed.push({ file: redactUrl(task.file), error: r instanceof PhysliteError ? r.describe() : r.message, exitCode: exitCodeOf(r) });
         total.summary.complete = false;
       } else total.add(r);
     }

@@ -13,6 +13,7 @@ import { runAnalysis } from '../analysis/run.ts';
 import { writeResults } from '../analysis/report.ts';
 import type { Summary } from '../analysis/result.ts';
 import { registerCommand } from './command.ts';
+import { redactUrl } from '../root/source/url.ts';
 
 /** Exit code of an analysis summary: transient failures first (a retry may complete the result). */
 export function summaryExitCode(s: Summary): number {
@@ -26,7 +27,7 @@ registerCommand({
   describe: 'Run an analysis over Parquet (or ROOT) files: histograms (UHI JSON), plots, report',
   builder: (y) =>
     y
-      .positional('inputs', { type: 'string', array: true, describe: 'Parquet or ROOT files, directories, globs or @list.txt' })
+      .positional('inputs', { type: 'string', array: true, describe: 'Parquet or ROOT files, directories, globs, URLs (https, davs, gs) or @list.txt' })
       .option('out', { type: 'string', default: 'out/analysis', describe: 'Output directory for histograms.json, summary.json, plots/, report.html' })
       .option('analysis', { type: 'string', default: 'builtin', describe: 'builtin, or a .ts/.js module exporting defineAnalysis({...})' })
       .option('param', { type: 'string', array: true, describe: 'Override an analysis parameter: key=value (repeatable), e.g. muonPt=5' })
@@ -36,15 +37,15 @@ registerCommand({
   run: async (args, ctx) => {
     const workers = Number(args.workers);
     if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1, got ${String(args.workers)}`);
-    const inputs = await expandInputs(args.inputs as string[], isRootOrParquet);
+    const inputs = (await expandInputs(args.inputs as string[], { accept: isRootOrParquet })).map((spec) => spec.replicas[0]!);
     if (inputs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
     const result = await runAnalysis(inputs, {
       analysis: args.analysis as string,
       params: (args.param as string[] | undefined) ?? [],
       workers,
       onTask: (task, outcome) => {
-        if (outcome instanceof Error) ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file: task.file });
-        else ctx.log.debug(`analysed ${task.file}`, { events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });
+        if (outcome instanceof Error) ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file: redactUrl(task.file) });
+        else ctx.log.debug(`analysed ${redactUrl(task.file)}`, { events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });
       },
     });
     const written = await writeResults(result, resolve(args.out as string), { plots: args.plots as boolean });

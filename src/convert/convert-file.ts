@@ -7,29 +7,35 @@
  * branches ("redundant": the element counts are the list lengths of the Aux columns), members of
  * split collections (they are the fields of their collection's column) and records without values.
  * Derived: `nominalMcEventWeight` (float32), the first of `EventInfoAuxDyn.mcEventWeights`.
- * The output is written under a temporary name and renamed only when complete and verified (rows,
- * and per leaf column the number of values and empty-list entries, against the Parquet footer).
+ * The output is written to a temporary file and verified there (rows, and per leaf column the number
+ * of values and empty-list entries, against the Parquet footer); the output store then publishes it
+ * (renamed into a directory, or uploaded and checked on Cloud Storage). The input is a path or any
+ * ByteSource (then owned and closed here), named by its identity (never a URL's query string).
  */
 import { openAsBlob } from 'node:fs';
-import { mkdir, rename, rm, stat } from 'node:fs/promises';
-import { basename, join } from 'node:path';
+import { basename } from 'node:path';
 import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
 import { InputError } from '../errors.ts';
-import { registerTemporary, releaseTemporary } from '../cleanup.ts';
 import { RootFile } from '../root/file.ts';
 import { readMetadata } from '../root/metadata.ts';
 import { defaultTable, openTable } from '../root/table.ts';
 import { columnNames } from '../parquet/naming.ts';
 import { branchFilter, type Selection } from './select.ts';
 import { writeParquet } from '../parquet/writer.ts';
+import type { ByteSource } from '../root/source/source.ts';
+import { openStore, type OutputStore } from '../storage/store.ts';
+import '../storage/local.ts';
 
 export const CONVERTER_VERSION = '0.1.0';
 export const NOMINAL_WEIGHT = 'nominalMcEventWeight';
 
 export interface ConvertOptions {
   tree?: string;
+  /** The output location: a directory, or any store's URL (gs://bucket/prefix). */
   outDir: string;
+  /** Replace an existing output. */
+  force?: boolean;
   compression?: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
   /** Target uncompressed bytes of a row group (whole clusters are combined up to it). */
   rowGroupBytes?: number;
@@ -49,16 +55,35 @@ export interface ConvertResult {
   bytesOut: number;
   /** The tree's uncompressed basket bytes (fTotBytes): the payload the conversion decoded. */
   uncompressedBytes: number;
+  /** CRC32C of the output (base64, as GCS reports it). */
+  crc32c?: string;
+  /** The output was already there, identical (written by another attempt). */
+  alreadyThere?: boolean;
 }
 
-/** A deterministic output name from the input's identity (its file name and size). */
+/** Where the input comes from and where the output goes, when not a local path and directory. */
+export interface ConvertIO {
+  /** The input's identity (path, URL without query string, or Rucio scope:name): names the output and is recorded in it. */
+  identity?: string;
+  store?: OutputStore;
+}
+
+/** A deterministic output name from the input's identity (its file name, or Rucio name, and size). */
 export function outputName(input: string, size: number): string {
-  const base = basename(input).replace(/\.root(\.\d+)?$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
+  const base = basename(input.replace(/[?#].*$/, '')).replace(/\.root(\.\d+)?$/, '').replace(/[^A-Za-z0-9._-]/g, '_');
   return `${base}.${size}.parquet`;
 }
 
-export async function convertFile(input: string, o: ConvertOptions): Promise<ConvertResult> {
-  const file = await RootFile.open(input);
+export async function convertFile(input: string | ByteSource, o: ConvertOptions, io: ConvertIO = {}): Promise<ConvertResult> {
+  const identity = io.identity ?? (typeof input === 'string' ? input : input.name);
+  const store = io.store ?? openStore(o.outDir);
+  // A store made here (library use) is prepared here: the directory exists, stale temporaries go.
+  if (!io.store) await store.prepare();
+  // A source handed in is this function's to close, also when it is not a ROOT file.
+  const file = await RootFile.open(input).catch(async (err: unknown) => {
+    if (typeof input !== 'string') await input.close().catch(() => undefined);
+    throw err;
+  });
   try {
     const treeName = o.tree ?? (await defaultTable(file));
     const table = await openTable(file, treeName);
@@ -120,13 +145,13 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
 
     const bookkeeping = await readMetadata(file).catch(() => null);
     const size = file.source.size;
-    const output = join(o.outDir, outputName(input, size));
-    const tmp = `${output}.tmp-${process.pid}`;
+    const name = outputName(identity, size);
+    const output = store.where(name);
     // One key-value entry holding a JSON document: parquet-wasm stores the key-value metadata in a
     // hash map, so several keys would come out in a different order on every run.
     const info: Record<string, unknown> = {
       converter: CONVERTER_VERSION,
-      source: input,
+      source: identity,
       sourceSize: size,
       tree: treeName,
       entries: table.entries,
@@ -136,33 +161,31 @@ export async function convertFile(input: string, o: ConvertOptions): Promise<Con
     };
     if (bookkeeping?.metadataTree) info.bookkeeping = bookkeeping;
     const metadata: Record<string, string> = { physlite: JSON.stringify(info, (_k, v) => (typeof v === 'bigint' ? v.toString() : v)) };
-    let bytesOut = 0;
-    await mkdir(o.outDir, { recursive: true });
-    registerTemporary(tmp);
-    try {
-      bytesOut = await writeParquet(tmp, batches(), {
-        compression: o.compression ?? 'ZSTD',
-        rowGroupRows,
-        metadata,
-        stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
-      });
-      await verify(tmp, table.entries, output, expectedLevels);
-      await rename(tmp, output);
-    } catch (err) {
-      await rm(tmp, { force: true });
-      throw err;
-    } finally {
-      releaseTemporary(tmp);
-    }
+    // The store publishes the output only after it was written and verified here.
+    const stored = await store.put(
+      name,
+      async (tmp) => {
+        await writeParquet(tmp, batches(), {
+          compression: o.compression ?? 'ZSTD',
+          rowGroupRows,
+          metadata,
+          stringColumns: fields.filter((f) => DataType.isUtf8(f.type)).map((f) => f.name),
+        });
+        await verify(tmp, table.entries, output, expectedLevels);
+      },
+      { force: o.force, metadata: { 'physlite-source': identity, 'physlite-source-size': String(size), 'physlite-entries': String(table.entries) } },
+    );
     return {
-      input,
-      output,
+      input: identity,
+      output: stored.location,
       entries: table.entries,
       columns: fields.length,
       leftOut,
       bytesIn: size,
-      bytesOut: (await stat(output)).size || bytesOut,
+      bytesOut: stored.size,
       uncompressedBytes: table.uncompressedBytes,
+      crc32c: stored.crc32c,
+      alreadyThere: stored.alreadyThere,
     };
   } finally {
     await file.close();

@@ -1,11 +1,25 @@
 /**
  * Input lists: files, directories (every file in them that starts with the ROOT magic bytes, or
- * for the analysis also Parquet's, whatever its extension: grid files end in .pool.root.1), globs, and @list.txt files with one
- * input a line. Order is kept and duplicates are dropped.
+ * for the analysis also Parquet's, whatever its extension: grid files end in .pool.root.1), globs, URLs (https://, davs://, gs://
+ * objects, gs:// globs and prefixes listed through the client), @list.txt files with one input a
+ * line (a `rucio list-file-replicas --pfns` output is such a list), and Rucio metalinks. Each
+ * input is an InputSpec: its identity and its replicas. Order is kept and duplicates are dropped.
  */
 import { glob, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.ts';
+import { listGs } from '../root/source/gcs.ts';
+import { isUrl, schemeOf } from '../root/source/url.ts';
+import type { GcsOptions } from '../gcs/client.ts';
+import { specsFromLines, specsFromMetalink, type InputSpec, type ReplicaPreferences } from './replicas.ts';
+
+export interface InputOptions {
+  metalinks?: readonly string[];
+  prefs?: ReplicaPreferences;
+  gcs?: GcsOptions;
+  /** Which files of a directory are inputs, by content (default: ROOT files). */
+  accept?: (path: string) => Promise<boolean>;
+}
 
 async function startsWith(path: string, magic: string): Promise<boolean> {
   const h = await open(path, 'r').catch(() => null);
@@ -23,29 +37,52 @@ export const isRoot = (path: string): Promise<boolean> => startsWith(path, 'root
 export const isParquet = (path: string): Promise<boolean> => startsWith(path, 'PAR1');
 export const isRootOrParquet = async (path: string): Promise<boolean> => (await isRoot(path)) || (await isParquet(path));
 
-/** Inputs expanded to files; in directories, only files that `accept` recognises by content. */
-export async function expandInputs(inputs: readonly string[], accept: (path: string) => Promise<boolean> = isRoot): Promise<string[]> {
-  const out: string[] = [];
+export async function expandInputs(inputs: readonly string[], o: InputOptions = {}): Promise<InputSpec[]> {
+  const out: InputSpec[] = [];
   const seen = new Set<string>();
-  const add = (p: string): void => {
-    if (!seen.has(p)) {
-      seen.add(p);
-      out.push(p);
+  const add = (spec: InputSpec): void => {
+    if (!seen.has(spec.id)) {
+      seen.add(spec.id);
+      out.push(spec);
     }
   };
+  const local = (p: string): void => add({ id: p, replicas: [p] });
+  for (const m of o.metalinks ?? []) {
+    const xml = await readFile(m, 'utf8').catch((err) => {
+      throw new UsageError(`cannot read metalink ${m}: ${(err as NodeJS.ErrnoException).code ?? err}`);
+    });
+    const specs = specsFromMetalink(xml, o.prefs);
+    if (specs.length === 0) throw new UsageError(`metalink ${m} lists no file`);
+    specs.forEach(add);
+  }
+  // URLs of one list are grouped, so the replicas of a Rucio file become one input.
+  const urls: string[] = [];
   for (const input of inputs) {
     if (input.startsWith('@')) {
       const text = await readFile(input.slice(1), 'utf8').catch((err) => {
         throw new UsageError(`cannot read input list ${input.slice(1)}: ${(err as NodeJS.ErrnoException).code ?? err}`);
       });
-      for (const line of text.split('\n').map((l) => l.trim())) if (line && !line.startsWith('#')) for (const p of await expandInputs([line], accept)) add(p);
+      const lines = text.split('\n').map((l) => l.trim()).filter((l) => l && !l.startsWith('#'));
+      const plainUrls = lines.filter((l) => isUrl(l) && !(schemeOf(l) === 'gs' && /[*?[{]|\/$/.test(l)));
+      specsFromLines(plainUrls, o.prefs).forEach(add);
+      for (const spec of await expandInputs(lines.filter((l) => !plainUrls.includes(l)), { ...o, metalinks: [] })) add(spec);
+      continue;
+    }
+    if (schemeOf(input) === 'gs' && /[*?[{]|\/$/.test(input)) {
+      const objects = await listGs(input, o.gcs);
+      if (objects.length === 0) throw new UsageError(`no object matches ${input}`);
+      for (const x of objects) add({ id: x.url, replicas: [x.url], size: x.size });
+      continue;
+    }
+    if (isUrl(input)) {
+      urls.push(input);
       continue;
     }
     if (/[*?[{]/.test(input)) {
       const matches: string[] = [];
       for await (const m of glob(input)) matches.push(m);
       if (matches.length === 0) throw new UsageError(`no file matches ${input}`);
-      for (const m of matches.sort()) if ((await stat(m)).isFile()) add(m);
+      for (const m of matches.sort()) if ((await stat(m)).isFile()) local(m);
       continue;
     }
     const st = await stat(input).catch(() => null);
@@ -54,11 +91,12 @@ export async function expandInputs(inputs: readonly string[], accept: (path: str
       const names = (await readdir(input)).sort();
       for (const n of names) {
         const p = join(input, n);
-        if ((await stat(p)).isFile() && (await accept(p))) add(p);
+        if ((await stat(p)).isFile() && (await (o.accept ?? isRoot)(p))) local(p);
       }
       continue;
     }
-    add(input);
+    local(input);
   }
+  specsFromLines(urls, o.prefs).forEach(add);
   return out;
 }

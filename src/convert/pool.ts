@@ -8,6 +8,11 @@
 import { type ChildProcess, fork } from 'node:child_process';
 import { PhysliteError, TransientError } from '../errors.ts';
 import type { ConvertOptions, ConvertResult } from './convert-file.ts';
+import type { RemoteOptions } from './convert-input.ts';
+import type { InputSpec } from './replicas.ts';
+
+/** A local path, or an input with its identity and replicas. */
+export type PoolInput = string | InputSpec;
 
 const workerPath = new URL(import.meta.url.endsWith('.ts') ? './worker.ts' : './worker.js', import.meta.url);
 
@@ -54,7 +59,7 @@ export class ConversionPool {
   }
 
   /** Convert every input with at most `workers` in flight; `onResult` is called as each finishes. */
-  async run(inputs: readonly string[], options: ConvertOptions, onResult: (input: string, result: ConvertResult | Error, seconds: number) => Promise<void>): Promise<void> {
+  async run<T extends PoolInput>(inputs: readonly T[], options: ConvertOptions & RemoteOptions, onResult: (input: T, result: ConvertResult | Error, seconds: number) => Promise<void>): Promise<void> {
     let next = 0;
     const runSlot = async (): Promise<void> => {
       let slot = this.spawn();
@@ -91,7 +96,7 @@ export class ConversionPool {
     return slot;
   }
 
-  private convert(slot: Slot, input: string, options: ConvertOptions): Promise<ConvertResult> {
+  private convert(slot: Slot, input: PoolInput, options: ConvertOptions & RemoteOptions): Promise<ConvertResult> {
     const id = this.nextId++;
     slot.busy = true;
     return new Promise((resolve, reject) => {
@@ -106,7 +111,7 @@ export class ConversionPool {
       };
       const onExit = (code: number | null, signal: NodeJS.Signals | null): void => {
         cleanup();
-        reject(new TransientError(`conversion worker ended (${signal ?? `exit code ${code}`}) while converting`, { file: input }));
+        reject(new TransientError(`conversion worker ended (${signal ?? `exit code ${code}`}) while converting`, { file: typeof input === 'string' ? input : input.id }));
       };
       const cleanup = (): void => {
         slot.busy = false;

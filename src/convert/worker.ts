@@ -4,17 +4,20 @@
  * Runs as a child process, so a worker's memory (WebAssembly memory never shrinks) goes away with it.
  */
 import { PhysliteError, exitCodeOf } from '../errors.ts';
-import { convertFile, type ConvertOptions } from './convert-file.ts';
+import type { ConvertOptions } from './convert-file.ts';
+import { convertInput, type RemoteOptions } from './convert-input.ts';
+import type { InputSpec } from './replicas.ts';
 
 interface Job {
   id: number;
-  input: string;
-  options: ConvertOptions;
+  input: string | InputSpec;
+  options: ConvertOptions & RemoteOptions;
 }
 
 process.on('message', async (job: Job) => {
   try {
-    const result = await convertFile(job.input, job.options);
+    const spec = typeof job.input === 'string' ? { id: job.input, replicas: [job.input] } : job.input;
+    const result = await convertInput(spec, job.options);
     process.send!({ id: job.id, ok: true, result, rss: process.memoryUsage().rss });
   } catch (err) {
     const e = err as Error;

@@ -26,7 +26,8 @@ export class FileSource implements ByteSource {
     this.size = size;
   }
 
-  static async open(path: string): Promise<FileSource> {
+  /** `name` is what messages call it (a downloaded copy goes by its URL). */
+  static async open(path: string, name = path): Promise<FileSource> {
     let handle: FileHandle;
     try {
       handle = await open(path, 'r');
@@ -36,7 +37,7 @@ export class FileSource implements ByteSource {
     try {
       const st = await handle.stat();
       if (!st.isFile()) throw new InputError('not a regular file', { file: path });
-      return new FileSource(path, handle, st.size);
+      return new FileSource(name, handle, st.size);
     } catch (err) {
       await handle.close();
       throw err instanceof InputError ? err : ioError(err, path, 'cannot stat file');
