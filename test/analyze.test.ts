@@ -23,6 +23,7 @@ import { runAnalysis } from '../src/analysis/run.ts';
 import { openInput } from '../src/analysis/input.ts';
 import { parquetMetadata } from 'hyparquet';
 import { startRangeServer } from './support/range-server.ts';
+import { startGcsServer } from './support/gcs-server.ts';
 import { Histogram } from '../src/analysis/histogram.ts';
 import { AnalysisResult } from '../src/analysis/result.ts';
 import { writeResults } from '../src/analysis/report.ts';
@@ -166,6 +167,36 @@ describe('analyze: remote Parquet', () => {
       expect(expired.summary.failed[0]!.file).not.toContain('sig=');
     } finally {
       await server.close();
+    }
+  });
+});
+
+describe('analyze: gs:// Parquet', () => {
+  it('lists a gs:// prefix (skipping ledgers and manifests) and reads the objects by ranges, to the same results', async () => {
+    const gcs = await startGcsServer({ buckets: ['data'] });
+    try {
+      gcs.put('data', 'parquet/a.parquet', readFileSync(pqA));
+      gcs.put('data', 'parquet/b.parquet', readFileSync(pqB));
+      gcs.put('data', 'parquet/_manifest.json', Buffer.from('{}'));
+      gcs.put('data', 'parquet/_ledger/run.jsonl', Buffer.from('{}'));
+      const out = join(dir, 'gs-out');
+      const lines: string[] = [];
+      const err = vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+      try {
+        const code = await main(['analyze', 'gs://data/parquet/', '--gcs-endpoint', gcs.endpoint, '--out', out, '--workers', '2', '--no-plots'], (t) => lines.push(t));
+        expect(code, lines.join('\n') + String((err.mock.calls as unknown[][]).map((c) => c[0]).join(''))).toBe(0);
+      } finally {
+        err.mockRestore();
+      }
+      const local = await runAnalysis([pqA, pqB]);
+      const remote = JSON.parse(readFileSync(join(out, 'histograms.json'), 'utf8'));
+      for (const [name, h] of local.histograms) expect(remote[name].storage.values, name).toEqual([...h.values]);
+      const summary = JSON.parse(readFileSync(join(out, 'summary.json'), 'utf8'));
+      expect(summary.inputs.map((i: { file: string }) => i.file).sort()).toEqual(['gs://data/parquet/a.parquet', 'gs://data/parquet/b.parquet']);
+      expect(gcs.counters.byKind.media).toBeGreaterThan(0);
+      expect(gcs.counters.bytesServed).toBeLessThan(readFileSync(pqA).length + readFileSync(pqB).length);
+    } finally {
+      await gcs.close();
     }
   });
 });

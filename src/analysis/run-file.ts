@@ -8,6 +8,7 @@ import { InputError, PhysliteError } from '../errors.ts';
 import { type Analysis, normalizeRequest } from './api.ts';
 import { Events } from './events.ts';
 import { openInput } from './input.ts';
+import type { OpenOptions } from '../root/source/open.ts';
 import { Output } from './output.ts';
 import { AnalysisResult } from './result.ts';
 
@@ -16,9 +17,9 @@ export interface Task {
   part?: { index: number; count: number };
 }
 
-export async function runTask(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>, task: Task): Promise<AnalysisResult> {
+export async function runTask(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>, task: Task, open: OpenOptions = {}): Promise<AnalysisResult> {
   const out = new Output(a.histograms(params), a.cutflow ?? []);
-  const input = await openInput(task.file);
+  const input = await openInput(task.file, open);
   try {
     const wanted = Object.entries(a.columns(params)).map(([name, r]) => [name, normalizeRequest(r)] as const);
     const logical: string[] = [];

@@ -13,6 +13,7 @@ import { Output } from './output.ts';
 import { AnalysisResult } from './result.ts';
 import { runTask, type Task } from './run-file.ts';
 import { openInput } from './input.ts';
+import type { OpenOptions } from '../root/source/open.ts';
 import { redactUrl } from '../root/source/url.ts';
 
 export interface RunOptions {
@@ -20,7 +21,16 @@ export interface RunOptions {
   analysis?: string;
   params?: readonly string[];
   workers?: number;
+  /** How inputs are opened (remote fetch mode, GCS endpoint, requests in flight). */
+  open?: OpenOptions;
   onTask?: (task: Task, outcome: AnalysisResult | Error) => void;
+}
+
+/** What a worker thread is started with. */
+export interface WorkerSetup {
+  analysis: string;
+  params: readonly string[];
+  open: OpenOptions;
 }
 
 export interface WorkerError {
@@ -37,7 +47,8 @@ export async function runAnalysis(inputs: readonly string[], o: RunOptions = {})
   const analysis = await loadAnalysis(o.analysis);
   const params = resolveParams(analysis, o.params);
   const workers = Math.max(1, o.workers ?? 1);
-  const tasks = await planTasks(inputs, workers);
+  const open = o.open ?? {};
+  const tasks = await planTasks(inputs, workers, open);
   const total = empty(analysis, params);
   const failed = new Set<string>();
 
@@ -62,9 +73,9 @@ export async function runAnalysis(inputs: readonly string[], o: RunOptions = {})
   };
 
   if (workers === 1 || tasks.length <= 1) {
-    for (let i = 0; i < tasks.length; i++) settle(i, await runTask(analysis, params, tasks[i]!).catch((e: unknown) => asError(e)));
+    for (let i = 0; i < tasks.length; i++) settle(i, await runTask(analysis, params, tasks[i]!, open).catch((e: unknown) => asError(e)));
   } else {
-    await runOnThreads(tasks, Math.min(workers, tasks.length), o.analysis ?? 'builtin', o.params ?? [], settle);
+    await runOnThreads(tasks, Math.min(workers, tasks.length), { analysis: o.analysis ?? 'builtin', params: o.params ?? [], open }, settle);
   }
   // A file with a failed share is listed as failed (the result is then incomplete) even though
   // the events of its other shares stay counted.
@@ -84,12 +95,12 @@ function asError(e: unknown): Error {
 }
 
 /** One task per file; with fewer files than workers, files are shared out by row group. */
-async function planTasks(inputs: readonly string[], workers: number): Promise<Task[]> {
+async function planTasks(inputs: readonly string[], workers: number, open: OpenOptions): Promise<Task[]> {
   if (inputs.length >= workers) return inputs.map((file) => ({ file }));
   const tasks: Task[] = [];
   const share = Math.ceil(workers / inputs.length);
   for (const file of inputs) {
-    const parts = await openInput(file)
+    const parts = await openInput(file, open)
       .then(async (i) => {
         const n = i.parts;
         await i.close();
@@ -102,10 +113,10 @@ async function planTasks(inputs: readonly string[], workers: number): Promise<Ta
   return tasks;
 }
 
-async function runOnThreads(tasks: readonly Task[], n: number, analysis: string, params: readonly string[], settle: (i: number, r: AnalysisResult | Error) => void): Promise<void> {
+async function runOnThreads(tasks: readonly Task[], n: number, setup: WorkerSetup, settle: (i: number, r: AnalysisResult | Error) => void): Promise<void> {
   let next = 0;
   const one = async (): Promise<void> => {
-    const spawn = (): Worker => new Worker(workerUrl, { workerData: { analysis, params } });
+    const spawn = (): Worker => new Worker(workerUrl, { workerData: setup });
     let worker = spawn();
     try {
       while (next < tasks.length) {

@@ -6,13 +6,14 @@ import { parentPort, workerData } from 'node:worker_threads';
 import { exitCodeOf, PhysliteError } from '../errors.ts';
 import { loadAnalysis, resolveParams } from './load.ts';
 import { runTask, type Task } from './run-file.ts';
+import type { WorkerSetup } from './run.ts';
 
-const { analysis: spec, params: pairs } = workerData as { analysis: string; params: string[] };
+const { analysis: spec, params: pairs, open } = workerData as WorkerSetup;
 const analysis = await loadAnalysis(spec);
 const params = resolveParams(analysis, pairs);
 
 parentPort!.on('message', (task: Task) => {
-  runTask(analysis, params, task).then(
+  runTask(analysis, params, task, open).then(
     (r) => parentPort!.postMessage({ ok: true, result: r.toJSON() }),
     (err: unknown) => {
       const e = err as Error;

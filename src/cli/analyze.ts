@@ -14,6 +14,7 @@ import { writeResults } from '../analysis/report.ts';
 import type { Summary } from '../analysis/result.ts';
 import { registerCommand } from './command.ts';
 import { redactUrl } from '../root/source/url.ts';
+import type { FetchMode } from '../root/source/open.ts';
 
 /** Exit code of an analysis summary: transient failures first (a retry may complete the result). */
 export function summaryExitCode(s: Summary): number {
@@ -33,16 +34,21 @@ registerCommand({
       .option('param', { type: 'string', array: true, describe: 'Override an analysis parameter: key=value (repeatable), e.g. muonPt=5' })
       .option('workers', { type: 'number', default: availableParallelism(), describe: 'Worker threads over files and row groups' })
       .option('plots', { type: 'boolean', default: true, describe: 'Write SVG/PNG plots and report.html (--no-plots to skip)' })
-      .option('json', { type: 'boolean', default: false, describe: 'Print summary.json to stdout' }),
+      .option('json', { type: 'boolean', default: false, describe: 'Print summary.json to stdout' })
+      .option('fetch', { choices: ['ranges', 'memory', 'disk'] as const, default: 'ranges', describe: 'Remote inputs: read ranges, or download whole first' })
+      .option('requests', { type: 'number', default: 4, describe: 'Requests in flight per remote input' })
+      .option('gcs-endpoint', { type: 'string', describe: 'Another GCS endpoint (STORAGE_EMULATOR_HOST is honoured too)' }),
   run: async (args, ctx) => {
     const workers = Number(args.workers);
     if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1, got ${String(args.workers)}`);
-    const inputs = (await expandInputs(args.inputs as string[], { accept: isRootOrParquet })).map((spec) => spec.replicas[0]!);
+    const gcs = args['gcs-endpoint'] ? { endpoint: args['gcs-endpoint'] as string } : undefined;
+    const inputs = (await expandInputs(args.inputs as string[], { accept: isRootOrParquet, acceptName: (n) => n.endsWith('.parquet') || n.includes('.root'), ...(gcs ? { gcs } : {}) })).map((spec) => spec.replicas[0]!);
     if (inputs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
     const result = await runAnalysis(inputs, {
       analysis: args.analysis as string,
       params: (args.param as string[] | undefined) ?? [],
       workers,
+      open: { fetch: args.fetch as FetchMode, concurrency: Number(args.requests), ...(gcs ? { gcs } : {}) },
       onTask: (task, outcome) => {
         if (outcome instanceof Error) ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file: redactUrl(task.file) });
         else ctx.log.debug(`analysed ${redactUrl(task.file)}`, { events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });

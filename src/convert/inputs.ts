@@ -19,6 +19,8 @@ export interface InputOptions {
   gcs?: GcsOptions;
   /** Which files of a directory are inputs, by content (default: ROOT files). */
   accept?: (path: string) => Promise<boolean>;
+  /** Which objects under a gs:// prefix are inputs, by name (default: names with `.root`). */
+  acceptName?: (name: string) => boolean;
 }
 
 async function startsWith(path: string, magic: string): Promise<boolean> {
@@ -31,6 +33,15 @@ async function startsWith(path: string, magic: string): Promise<boolean> {
   } finally {
     await h.close();
   }
+}
+
+/**
+ * Objects whose name, or a folder of whose path, starts with `_` or `.` are bookkeeping (ledgers,
+ * manifests, shard records), never inputs: the convention of Hadoop and Spark datasets.
+ */
+export function isBookkeeping(url: string): boolean {
+  const path = url.replace(/^gs:\/\/[^/]+\//, '');
+  return path.split('/').some((part) => part.startsWith('_') || part.startsWith('.'));
 }
 
 export const isRoot = (path: string): Promise<boolean> => startsWith(path, 'root');
@@ -69,7 +80,7 @@ export async function expandInputs(inputs: readonly string[], o: InputOptions = 
       continue;
     }
     if (schemeOf(input) === 'gs' && /[*?[{]|\/$/.test(input)) {
-      const objects = await listGs(input, o.gcs);
+      const objects = (await listGs(input, { ...o.gcs, ...(o.acceptName ? { keepName: o.acceptName } : {}) })).filter((x) => !isBookkeeping(x.url));
       if (objects.length === 0) throw new UsageError(`no object matches ${input}`);
       for (const x of objects) add({ id: x.url, replicas: [x.url], size: x.size });
       continue;

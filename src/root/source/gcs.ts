@@ -71,7 +71,7 @@ export function asGcsError(err: unknown, name: string, what: string): Error {
  * has `.root` in it; or a glob (`*`, `?`, `[...]`, `**`) matched against object names, listed from
  * the prefix before its first wildcard, with `/` as delimiter when the glob does not cross folders.
  */
-export async function listGs(url: string, o: GcsOptions & { pageSize?: number } = {}): Promise<{ url: string; size: number }[]> {
+export async function listGs(url: string, o: GcsOptions & { pageSize?: number; keepName?: (name: string) => boolean } = {}): Promise<{ url: string; size: number }[]> {
   const { bucket, path } = parseGsUrl(url);
   const wild = path.search(/[*?[{]/);
   if (wild < 0 && !path.endsWith('/') && path !== '') return [{ url, size: -1 }];
@@ -90,7 +90,7 @@ export async function listGs(url: string, o: GcsOptions & { pageSize?: number } 
       throw asGcsError(err, `gs://${bucket}/${prefix}`, 'cannot list objects');
     }
     for (const f of files) {
-      const keep = wild < 0 ? f.name.includes('.root') : matchesGlob(f.name, path);
+      const keep = wild < 0 ? (o.keepName ?? ((n: string) => n.includes('.root')))(f.name) : matchesGlob(f.name, path);
       if (keep && !f.name.endsWith('/')) out.push({ url: `gs://${bucket}/${f.name}`, size: Number(f.metadata.size) });
     }
     pageToken = next?.pageToken;
