@@ -54,6 +54,7 @@ describe('container stages, reproduced in clean folders', () => {
     const png = join(app, 'analysis', 'plots', 'n_jets.png');
     expect(statSync(png).size).toBeGreaterThan(5000);
     expect(readFileSync(png).subarray(1, 4).toString()).toBe('PNG');
-    expect(readFileSync(join(app, 'analysis', 'report.html'), 'utf8')).toContain('<svg');
+    expect(readFileSync(join(app, 'analysis', 'report.html'), 'utf8')).toContain('<img src="plots/n_jets.svg"');
+    expect(readFileSync(join(app, 'analysis', 'plots', 'n_jets.svg'), 'utf8')).toContain('<svg');
   }, 600_000);
 });

@@ -2,7 +2,7 @@
  * Writing results: `histograms.json` (UHI, readable by Python's hist/uhi), `summary.json`
  * (cutflow, normalisation, inputs, bytes read, failures, notes), one SVG and one PNG per
  * one-axis histogram under `plots/`, and `report.html` with the cutflow table, the normalisation,
- * the notes and every plot. Each file is written under a temporary name and renamed, so a reader
+ * the notes and every plot (linked from plots/). Each file is written under a temporary name and renamed, so a reader
  * never sees half a file.
  */
 import { mkdir, rename, writeFile } from 'node:fs/promises';
@@ -33,11 +33,11 @@ export async function writeResults(result: AnalysisResult, dir: string, o: { plo
   const written: WrittenResults = { dir, histograms, summary, plots: [] };
   if (o.plots === false) return written;
   await mkdir(join(dir, 'plots'), { recursive: true });
-  const svgs: { name: string; svg: string }[] = [];
+  const drawn: { name: string }[] = [];
   for (const [name, h] of [...result.histograms].sort(([a], [b]) => (a < b ? -1 : 1))) {
     if (h.axes.length !== 1) continue;
     const svg = await histogramSvg(name, h);
-    svgs.push({ name, svg });
+    drawn.push({ name });
     const svgPath = join(dir, 'plots', `${name}.svg`);
     const pngPath = join(dir, 'plots', `${name}.png`);
     await atomicWrite(svgPath, svg);
@@ -45,7 +45,7 @@ export async function writeResults(result: AnalysisResult, dir: string, o: { plo
     written.plots.push(svgPath, pngPath);
   }
   const report = join(dir, 'report.html');
-  await atomicWrite(report, reportHtml(result.summary, svgs));
+  await atomicWrite(report, reportHtml(result.summary, drawn));
   written.report = report;
   return written;
 }
@@ -53,7 +53,7 @@ export async function writeResults(result: AnalysisResult, dir: string, o: { plo
 const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 const num = (x: number, digits = 6): string => (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toPrecision(digits));
 
-export function reportHtml(s: Summary, plots: { name: string; svg: string }[]): string {
+export function reportHtml(s: Summary, plots: { name: string }[]): string {
   const rows = s.cutflow
     .map((c, i) => {
       const prev = i > 0 ? s.cutflow[i - 1]!.events : c.events;
@@ -67,10 +67,13 @@ export function reportHtml(s: Summary, plots: { name: string; svg: string }[]): 
     .join('\n');
   const failed = s.failed.map((f) => `<li><code>${esc(f.file)}</code>: ${esc(f.error)} (exit code ${f.exitCode})</li>`).join('\n');
   const notes = s.notes.map((x) => `<li>${esc(x)}</li>`).join('\n');
-  const figures = plots.map((p) => `<figure id="${esc(p.name)}">${p.svg}<figcaption><a href="plots/${esc(p.name)}.png">${esc(p.name)}.png</a> · <a href="plots/${esc(p.name)}.svg">svg</a></figcaption></figure>`).join('\n');
+  // Linked, not inlined: jsroot's SVGs reuse element ids (clip paths), which would collide in one page.
+  const figures = plots
+    .map((p) => `<figure id="${esc(p.name)}"><img src="plots/${esc(p.name)}.svg" alt="${esc(p.name)}" width="520"><figcaption><a href="plots/${esc(p.name)}.png">${esc(p.name)}.png</a> · <a href="plots/${esc(p.name)}.svg">svg</a></figcaption></figure>`)
+    .join('\n');
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><title>physlite analysis: ${esc(s.analysis)}</title>
-<style>body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}.warn{color:#a00}figure{display:inline-block;margin:.5em}figure svg{width:520px;height:auto}</style>
+<style>body{font-family:"DejaVu Sans",Helvetica,Arial,sans-serif;margin:2em;max-width:1100px}table{border-collapse:collapse;margin:1em 0}td,th{border:1px solid #bbb;padding:.25em .6em;text-align:right}td:first-child,th:first-child{text-align:left}.warn{color:#a00}figure{display:inline-block;margin:.5em}</style>
 </head><body>
 <h1>physlite analysis: ${esc(s.analysis)}</h1>
 ${s.complete ? '<p>All inputs were analysed.</p>' : `<p class="warn"><strong>Incomplete:</strong> ${s.failed.length} input(s) failed; the results below do not include them.</p><ul class="warn">${failed}</ul>`}
