@@ -44,16 +44,31 @@ registerCommand({
     const gcs = args['gcs-endpoint'] ? { endpoint: args['gcs-endpoint'] as string } : undefined;
     const inputs = (await expandInputs(args.inputs as string[], { accept: isRootOrParquet, acceptName: (n) => n.endsWith('.parquet') || n.includes('.root'), ...(gcs ? { gcs } : {}) })).map((spec) => spec.replicas[0]!);
     if (inputs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
+    // On a terminal one progress line; otherwise a log line per input (JSON with --log-format json).
+    const tty = Boolean(process.stderr.isTTY) && ctx.log.format === 'text';
+    const t0 = performance.now();
+    let done = 0;
+    let events = 0;
     const result = await runAnalysis(inputs, {
       analysis: args.analysis as string,
       params: (args.param as string[] | undefined) ?? [],
       workers,
       open: { fetch: args.fetch as FetchMode, concurrency: Number(args.requests), ...(gcs ? { gcs } : {}) },
       onTask: (task, outcome) => {
-        if (outcome instanceof Error) ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file: redactUrl(task.file) });
-        else ctx.log.debug(`analysed ${redactUrl(task.file)}`, { events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });
+        done++;
+        const file = redactUrl(task.file);
+        if (outcome instanceof Error) {
+          if (tty) process.stderr.write('\n');
+          ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file });
+        } else {
+          events += outcome.summary.events;
+          const part = task.part ? `${task.part.index + 1}/${task.part.count}` : undefined;
+          if (tty) process.stderr.write(`\ranalyze: ${done} task(s) done, ${events} events, ${Math.round(events / ((performance.now() - t0) / 1000))} events/s   `);
+          else ctx.log.info(`analysed ${file}`, { part, events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });
+        }
       },
     });
+    if (tty) process.stderr.write('\n');
     const written = await writeResults(result, resolve(args.out as string), { plots: args.plots as boolean });
     const s = result.summary;
     if (args.json) ctx.out(JSON.stringify(s, null, 2));
