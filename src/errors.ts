@@ -5,6 +5,7 @@
  *   UsageError 1 (bad flag, unknown tree or branch), InputError 2 (corrupt or unsupported input,
  *   retrying cannot help), TransientError 3 (I/O that may succeed on retry).
  */
+import { redactUrl } from './root/source/url.ts';
 
 export interface ErrorContext {
   file?: string;
@@ -24,6 +25,8 @@ export class PhysliteError extends Error {
     super(message, options);
     this.name = 'PhysliteError';
     this.context = { ...context };
+    // A signed URL's query string (its signature) must never reach a log line or a report.
+    if (this.context.file !== undefined) this.context.file = redactUrl(this.context.file);
   }
   /** One line: the message followed by the known place, e.g. `... (file x.root, branch B, basket 3, offset 1234)`. */
   describe(): string {
@@ -41,7 +44,7 @@ export class PhysliteError extends Error {
   withContext(context: ErrorContext): this {
     for (const [k, v] of Object.entries(context)) {
       const key = k as keyof ErrorContext;
-      if (this.context[key] === undefined && v !== undefined) (this.context as Record<string, unknown>)[key] = v;
+      if (this.context[key] === undefined && v !== undefined) (this.context as Record<string, unknown>)[key] = key === 'file' ? redactUrl(String(v)) : v;
     }
     return this;
   }

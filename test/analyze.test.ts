@@ -106,7 +106,7 @@ describe('analyze: cross-checked with DuckDB SQL', () => {
     const hM = new Histogram(builtin.histograms(builtin.params).mumu_mass!);
     hM.fill([pairs.map((r) => Number(r.m))], pairs.map((r) => Number(r.w)));
     const mineM = result.histograms.get('mumu_mass')!;
-    expect(pairs.length).toBe(result.summary.cutflow.find((c) => c.step === 'leading muon pair opposite charge')!.events);
+    expect(pairs.length).toBe(result.summary.cutflow.find((c) => c.step === 'mumu: leading pair opposite charge')!.events);
     for (let i = 0; i < hM.values.length; i++) expect(mineM.values[i]).toBeCloseTo(hM.values[i]!, 8);
   });
 });
@@ -165,6 +165,17 @@ describe('analyze: remote Parquet', () => {
       const expired = await runAnalysis([server.url('/data/a.parquet', 'sig=old')]);
       expect(expired.summary.failed[0]).toMatchObject({ exitCode: 2 });
       expect(expired.summary.failed[0]!.file).not.toContain('sig=');
+      expect(JSON.stringify(expired.summary)).not.toContain('sig=');
+      // A file that cannot be opened as Parquet or ROOT: the error names it without its signature.
+      const notData = await startRangeServer({ files: { '/x.parquet': Buffer.from('neither parquet nor root, long enough') }, faults: { signature: 's3cr3t' } });
+      try {
+        const bad = await runAnalysis([notData.url('/x.parquet', 'sig=s3cr3t')], { workers: 2 });
+        expect(bad.summary.failed).toHaveLength(1);
+        expect(JSON.stringify(bad.summary)).not.toContain('s3cr3t');
+        expect(bad.summary.failed[0]!.error).toMatch(/neither Parquet nor ROOT .*x\.parquet/);
+      } finally {
+        await notData.close();
+      }
     } finally {
       await server.close();
     }
@@ -368,5 +379,32 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
     const out = join(dir, 'custom-out');
     await writeResults(r, out);
     expect((await mergeResults([out, out])) instanceof AnalysisResult).toBe(true);
+  });
+
+  it('a file whose row-group share fails contributes nothing (a rerun cannot count events twice)', async () => {
+    // pqB has row groups of 4000, 4000, 4000 and 3000 rows; the analysis fails on the last one.
+    const mod = join(dir, 'fails-on-short-batch.ts');
+    writeFileSync(
+      mod,
+      `export default {
+  name: 'fails', params: {}, columns: () => ({ pt: 'AnalysisMuonsAuxDyn_pt' }),
+  histograms: () => ({ n: { axes: [{ type: 'regular', bins: 1, lower: 0, upper: 1 }], storage: 'int' } }),
+  process(events, out) { if (events.rows === 3000) throw new Error('boom'); out.hist('n').fill([new Float64Array(events.rows)]); },
+};
+`,
+    );
+    for (const workers of [1, 2]) {
+      const r = await runAnalysis([pqA, pqB], { analysis: mod, workers });
+      expect(r.summary.failed.map((f) => f.file)).toEqual([pqB]);
+      expect(r.summary.failed[0]!.error).toMatch(/boom/);
+      expect(r.summary.events).toBe(20_000);
+      expect(r.histograms.get('n')!.sum()).toBe(20_000);
+    }
+  });
+
+  it('merging results of different parameters is refused', async () => {
+    const a = await runAnalysis([pqA], { params: ['muonPt=3'] });
+    const b = await runAnalysis([pqA], { params: ['muonPt=20'] });
+    expect(() => a.add(b)).toThrow(/different parameters/);
   });
 });

@@ -117,7 +117,11 @@ describe('histograms', () => {
     expect(u.axes[0]!.edges).toHaveLength(5);
     expect(u.storage.type).toBe('weighted');
     expect(u.storage.values).toHaveLength(6);
+    // The schema allows only scalar metadata values (histogram and axes).
+    for (const meta of [u.metadata!, ...u.axes.map((a) => a.metadata ?? {})]) for (const v of Object.values(meta)) expect(['string', 'number', 'boolean']).toContain(typeof v);
+    expect(u.metadata).toMatchObject({ label: 'mass', plot_logx: true });
     const back = Histogram.fromUhi(JSON.parse(JSON.stringify(u)));
+    expect(back.plot).toEqual({ logx: true });
     expect([...back.values]).toEqual([...h.values]);
     expect([...back.variances!]).toEqual([...h.variances!]);
     expect(back.axes[0]!.spec.type).toBe('log');
@@ -136,5 +140,11 @@ describe('histograms', () => {
     expect(h.values[1 * 4 + 1]).toBe(1);
     expect(h.values[2 * 4 + 2]).toBe(1);
     expect(h.values[3 * 4 + 1]).toBe(1);
+    // UHI nests the values one array level per axis, flow bins included.
+    const u = h.toUhi();
+    expect(u.storage.values).toHaveLength(4);
+    expect((u.storage.values as number[][])[3]).toEqual([0, 1, 0, 0]);
+    expect([...Histogram.fromUhi(JSON.parse(JSON.stringify(u))).values]).toEqual([...h.values]);
+    expect(() => Histogram.fromUhi({ ...u, storage: { type: 'int', values: [...h.values] } })).toThrow(/nest/);
   });
 });

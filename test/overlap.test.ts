@@ -174,7 +174,7 @@ describe('the built-in analysis on a hand-built batch', () => {
     const out = new Output(builtin.histograms(params), builtin.cutflow);
     builtin.process(new Events('hand-built', 4, new Map(Object.entries(cols))), out, params);
     const cut = Object.fromEntries(out.cutflow.map((c) => [c.step, c.events]));
-    expect(cut).toMatchObject({ 'all events': 4, '>= 2 selected muons': 2, 'leading muon pair opposite charge': 1 });
+    expect(cut).toMatchObject({ 'all events': 4, 'mumu: >= 2 selected muons': 2, 'mumu: leading pair opposite charge': 1 });
     const mass = out.hist('mumu_mass');
     expect(mass.sum()).toBe(1);
     const expected = pairMass(p, 0, 0, MUON_MASS, p, 0, Math.fround(Math.PI), MUON_MASS) / 1000;

@@ -43,7 +43,12 @@ export interface BuiltinParams {
 
 const AUX = (c: string, m: string): string[] => [`${c}AuxDyn_${m}`, `${c}Aux_${m}`];
 
-export const CUTFLOW = ['all events', '>= 2 selected muons', 'leading muon pair opposite charge', '>= 2 selected electrons', 'leading electron pair opposite charge'] as const;
+/**
+ * Cutflow: the muon and electron channels are counted from all events, each step of a channel
+ * after the one before it; step names carry their channel (`mumu:`, `ee:`) so reports compute
+ * efficiencies within a channel.
+ */
+export const CUTFLOW = ['all events', 'mumu: >= 2 selected muons', 'mumu: leading pair opposite charge', 'ee: >= 2 selected electrons', 'ee: leading pair opposite charge'] as const;
 
 export default defineAnalysis<BuiltinParams>({
   name: 'physlite-builtin',
@@ -161,8 +166,8 @@ export default defineAnalysis<BuiltinParams>({
     out.hist('n_muons').fill([counts(mu, keepM)], w);
     out.hist('n_jets').fill([counts(jet, keepJ)], w);
 
-    const lm = leadingPair(mu, keepM, MUON_MASS, w, out, 'mumu_mass', '>= 2 selected muons', 'leading muon pair opposite charge');
-    const le = leadingPair(el, keepE, eMass, w, out, 'ee_mass', '>= 2 selected electrons', 'leading electron pair opposite charge');
+    const lm = leadingPair(mu, keepM, MUON_MASS, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
+    const le = leadingPair(el, keepE, eMass, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
     allPairs(mu, keepM, MUON_MASS, w, out.hist('mumu_mass_all'));
     allPairs(el, keepE, eMass, w, out.hist('ee_mass_all'));
 

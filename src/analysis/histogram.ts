@@ -24,9 +24,12 @@ export interface UhiHistogram {
   uhi_schema: 1;
   writer_info?: Record<string, Record<string, unknown>>;
   axes: UhiAxis[];
-  storage: { type: 'int'; values: number[] } | { type: 'weighted'; values: number[]; variances: number[] };
+  /** Values (and variances) nested one array level per axis, flow bins included. */
+  storage: { type: 'int'; values: Nested } | { type: 'weighted'; values: Nested; variances: Nested };
   metadata?: Record<string, unknown>;
 }
+
+export type Nested = number[] | Nested[];
 
 export const WRITER_INFO = { physlite: { version: '0.1.0' } };
 
@@ -130,9 +133,14 @@ export class Histogram {
   toUhi(): UhiHistogram {
     const metadata: Record<string, unknown> = {};
     if (this.label !== undefined) metadata.label = this.label;
-    if (this.plot.logx || this.plot.logy) metadata.plot = { ...this.plot };
+    // UHI metadata values are scalars: plot hints as flat keys.
+    if (this.plot.logx) metadata.plot_logx = true;
+    if (this.plot.logy) metadata.plot_logy = true;
+    const shape = this.axes.map((a) => a.bins + 2);
     const storage: UhiHistogram['storage'] =
-      this.storage === 'int' ? { type: 'int', values: [...this.values] } : { type: 'weighted', values: [...this.values], variances: [...this.variances!] };
+      this.storage === 'int'
+        ? { type: 'int', values: nest(this.values, shape) }
+        : { type: 'weighted', values: nest(this.values, shape), variances: nest(this.variances!, shape) };
     return { uhi_schema: 1, writer_info: WRITER_INFO, axes: this.axes.map((a) => a.toUhi()), storage, metadata };
   }
 
@@ -144,11 +152,28 @@ export class Histogram {
     const meta = u.metadata ?? {};
     const spec: HistogramSpec = { axes: axes.map((a) => a.spec), storage: st === 'int' ? 'int' : 'weighted' };
     if (typeof meta.label === 'string') spec.label = meta.label;
-    if (meta.plot && typeof meta.plot === 'object') spec.plot = meta.plot as HistogramSpec['plot'] & object;
+    if (meta.plot_logx === true || meta.plot_logy === true) spec.plot = { ...(meta.plot_logx === true ? { logx: true } : {}), ...(meta.plot_logy === true ? { logy: true } : {}) };
     const h = new Histogram(spec);
-    if (u.storage.values.length !== h.values.length) throw new UsageError(`${where}: ${u.storage.values.length} values for ${h.values.length} bins (flow included)`);
-    h.values.set(u.storage.values);
-    if (h.variances) h.variances.set(st === 'weighted' ? (u.storage as { variances: number[] }).variances : u.storage.values);
+    const values = flatten(u.storage.values, axes.length);
+    if (values.length !== h.values.length) throw new UsageError(`${where}: ${values.length} values for ${h.values.length} bins (flow included)`);
+    h.values.set(values);
+    if (h.variances) h.variances.set(st === 'weighted' ? flatten((u.storage as { variances: Nested }).variances, axes.length) : values);
     return h;
   }
+}
+
+/** Row-major values as nested arrays, one level per axis (the UHI JSON layout). */
+function nest(flat: Float64Array, shape: readonly number[]): Nested {
+  if (shape.length === 1) return [...flat];
+  const stride = flat.length / shape[0]!;
+  return Array.from({ length: shape[0]! }, (_, i) => nest(flat.subarray(i * stride, (i + 1) * stride), shape.slice(1)));
+}
+
+function flatten(v: Nested, depth: number): number[] {
+  if (depth <= 1) {
+    if (!Array.isArray(v) || v.some((x) => typeof x !== 'number')) throw new UsageError('histogram values nest deeper than the histogram has axes');
+    return v as number[];
+  }
+  if (!Array.isArray(v)) throw new UsageError('histogram values nest less deeply than the histogram has axes');
+  return (v as Nested[]).flatMap((x) => flatten(x, depth - 1));
 }

@@ -10,7 +10,7 @@
  */
 import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
 import * as pq from 'parquet-wasm/node';
-import { InputError, PhysliteError } from '../errors.ts';
+import { InputError, PhysliteError, TransientError } from '../errors.ts';
 import { openSource, type OpenOptions } from '../root/source/open.ts';
 import type { ByteSource } from '../root/source/source.ts';
 import { RootFile } from '../root/file.ts';
@@ -33,6 +33,8 @@ export interface AnalysisInput {
   readonly columnNames: ReadonlySet<string>;
   /** Bookkeeping for normalisation (CutBookkeepers), when the file has it. */
   readonly bookkeeping: CutBookkeeper[];
+  /** What the reader of the results must know about this input (e.g. unreadable bookkeeping). */
+  readonly notes: string[];
   /** Row groups (Parquet) or clusters (ROOT). */
   readonly parts: number;
   /** Batches of the columns, optionally only of the row groups / clusters i with i % part.count === part.index. */
@@ -67,6 +69,7 @@ class ParquetInput implements AnalysisInput {
   private readonly source: ByteSource;
   private readonly rowGroupRows: number;
   readonly parts: number;
+  readonly notes: string[] = [];
 
   private constructor(source: ByteSource, file: pq.ParquetFile) {
     this.source = source;
@@ -155,6 +158,7 @@ class RootInput implements AnalysisInput {
   readonly bookkeeping: CutBookkeeper[];
   readonly counters: { requests: number; bytes: number };
   readonly parts: number;
+  readonly notes: string[] = [];
   private readonly file: RootFile;
   private readonly table: TableReader;
   private readonly branchOf: Map<string, string>;
@@ -180,8 +184,19 @@ class RootInput implements AnalysisInput {
   static async open(source: ByteSource): Promise<RootInput> {
     const file = await RootFile.open(source);
     const table = await openTable(file, await defaultTable(file));
-    const meta = await readMetadata(file).catch(() => null);
-    return new RootInput(file, table, meta?.cutBookkeepers ?? []);
+    // A file without a MetaData tree has no bookkeeping (normal); one whose bookkeeping cannot be
+    // read is analysed with a note, or fails as transient when the read may succeed later.
+    let bookkeeping: CutBookkeeper[] = [];
+    let note: string | undefined;
+    try {
+      bookkeeping = (await readMetadata(file)).cutBookkeepers;
+    } catch (err) {
+      if (err instanceof TransientError) throw err;
+      note = `bookkeeping of ${file.name} could not be read (${err instanceof PhysliteError ? err.describe() : (err as Error).message}): its sums of weights are missing from the normalisation`;
+    }
+    const input = new RootInput(file, table, bookkeeping);
+    if (note) input.notes.push(note);
+    return input;
   }
 
   async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {

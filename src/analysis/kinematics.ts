@@ -3,7 +3,6 @@
  * files): rapidity, wrapped delta-phi, delta-R squared, pair invariant masses. Functions take
  * flat arrays and absolute object indices so the hot loops touch typed arrays only.
  */
-import type { NumArray } from './collection.ts';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -19,16 +18,6 @@ export function rapidity(pt: number, eta: number, m: number): number {
   const pz = pt * Math.sinh(eta);
   const e = Math.sqrt(pt * pt + pz * pz + m * m);
   return 0.5 * Math.log((e + pz) / (e - pz));
-}
-
-/** Rapidities (or pseudorapidities when `mass` is null) of the objects in `mask` (all without one; others 0). */
-export function rapidities(pt: NumArray, eta: NumArray, mass: NumArray | number | null, mask?: Uint8Array): Float64Array {
-  const out = new Float64Array(pt.length);
-  for (let i = 0; i < pt.length; i++) {
-    if (mask && !mask[i]) continue;
-    out[i] = mass === null ? eta[i]! : rapidity(pt[i]!, eta[i]!, typeof mass === 'number' ? mass : mass[i]!);
-  }
-  return out;
 }
 
 export function deltaR2(y1: number, phi1: number, y2: number, phi2: number): number {

@@ -54,9 +54,12 @@ const esc = (s: string): string => s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', 
 const num = (x: number, digits = 6): string => (Number.isInteger(x) ? x.toLocaleString('en-US') : x.toPrecision(digits));
 
 export function reportHtml(s: Summary, plots: { name: string }[]): string {
+  // Efficiency against the previous step of the same channel (`mumu: ...`), else the first row.
+  const channel = (step: string): string => /^([^:\s]+):\s/.exec(step)?.[1] ?? '';
   const rows = s.cutflow
     .map((c, i) => {
-      const prev = i > 0 ? s.cutflow[i - 1]!.events : c.events;
+      const before = s.cutflow.slice(0, i).filter((x) => channel(x.step) === channel(c.step) && channel(c.step) !== '');
+      const prev = before.length ? before[before.length - 1]!.events : i > 0 ? s.cutflow[0]!.events : c.events;
       const eff = prev > 0 ? ((100 * c.events) / prev).toFixed(1) + '%' : '';
       return `<tr><td>${esc(c.step)}</td><td>${num(c.events)}</td><td>${num(c.weighted)} &plusmn; ${num(Math.sqrt(c.weighted2), 3)}</td><td>${eff}</td></tr>`;
     })

@@ -89,6 +89,9 @@ export class AnalysisResult {
     const a = this.summary;
     const b = other.summary;
     if (a.analysis !== b.analysis) throw new UsageError(`cannot merge results of ${a.analysis} and ${b.analysis}`);
+    if (JSON.stringify(a.params) !== JSON.stringify(b.params)) {
+      throw new UsageError(`cannot merge results of ${a.analysis} run with different parameters: ${JSON.stringify(a.params)} and ${JSON.stringify(b.params)}`);
+    }
     for (const [name, h] of other.histograms) {
       const mine = this.histograms.get(name);
       if (mine) mine.add(h);

@@ -48,7 +48,7 @@ export async function runTask(a: Analysis<Record<string, unknown>>, params: Reco
     const s = result.summary;
     s.cutflow = out.cutflow;
     s.events = events;
-    s.notes = [...out.notes];
+    s.notes = [...out.notes, ...input.notes];
     // Bookkeeping describes the whole file: count it once, with the share that holds part 0.
     if (!task.part || task.part.index === 0) result.addBookkeeping(input.bookkeeping);
     s.inputs.push({ file: input.name, kind: input.kind, entries: events, bytesRead: input.counters.bytes, requests: input.counters.requests, size: !task.part || task.part.index === 0 ? input.size : 0 });

@@ -50,25 +50,32 @@ export async function runAnalysis(inputs: readonly string[], o: RunOptions = {})
   const open = o.open ?? {};
   const tasks = await planTasks(inputs, workers, open);
   const total = empty(analysis, params);
-  const failed = new Set<string>();
 
-  // Merge in task order: results that finish early wait in `pending`.
+  // Merge in task order: results that finish early wait in `pending`. The shares of one file are
+  // consecutive tasks and are merged together once all have finished: if any failed, none is kept,
+  // so a rerun of the failed file never counts events twice.
   const pending = new Map<number, AnalysisResult | Error>();
   let nextMerge = 0;
+  let shares: { task: Task; outcome: AnalysisResult | Error }[] = [];
+  const flush = (): void => {
+    const error = shares.find((x) => x.outcome instanceof Error)?.outcome as Error | undefined;
+    const file = shares[0]?.task.file;
+    if (file !== undefined && error) {
+      total.summary.failed.push({ file: redactUrl(file), error: error instanceof PhysliteError ? error.describe() : error.message, exitCode: exitCodeOf(error) });
+      total.summary.complete = false;
+    } else for (const x of shares) total.add(x.outcome as AnalysisResult);
+    shares = [];
+  };
   const settle = (i: number, outcome: AnalysisResult | Error): void => {
     o.onTask?.(tasks[i]!, outcome);
     pending.set(i, outcome);
     while (pending.has(nextMerge)) {
+      const task = tasks[nextMerge]!;
       const r = pending.get(nextMerge)!;
       pending.delete(nextMerge);
-      const task = tasks[nextMerge]!;
       nextMerge++;
-      if (r instanceof Error) {
-        if (failed.has(task.file)) continue;
-        failed.add(task.file);
-        total.summary.failed.push({ file: redactUrl(task.file), error: r instanceof PhysliteError ? r.describe() : r.message, exitCode: exitCodeOf(r) });
-        total.summary.complete = false;
-      } else total.add(r);
+      if (shares.length && shares[0]!.task.file !== task.file) flush();
+      shares.push({ task, outcome: r });
     }
   };
 
@@ -77,8 +84,7 @@ export async function runAnalysis(inputs: readonly string[], o: RunOptions = {})
   } else {
     await runOnThreads(tasks, Math.min(workers, tasks.length), { analysis: o.analysis ?? 'builtin', params: o.params ?? [], open }, settle);
   }
-  // A file with a failed share is listed as failed (the result is then incomplete) even though
-  // the events of its other shares stay counted.
+  flush();
   const seconds = (performance.now() - t0) / 1000;
   total.summary.seconds = seconds;
   total.summary.eventsPerSecond = seconds > 0 ? total.summary.events / seconds : 0;
