@@ -14,6 +14,8 @@ import { toValues } from '../src/arrow/values.ts';
 import { DecompressionError, DeserializationError, PhysliteError, UnsupportedError } from '../src/errors.ts';
 import { RootFile } from '../src/root/file.ts';
 import { columnType } from '../src/root/rntuple/columns.ts';
+import { readLocator } from '../src/root/rntuple/envelope.ts';
+import { Cursor } from '../src/root/cursor.ts';
 import { RNTupleReader } from '../src/root/rntuple/reader.ts';
 import { xxh3, xxh3Ready } from '../src/root/rntuple/xxh3.ts';
 import { MemorySource } from '../src/root/source/memory.ts';
@@ -544,5 +546,27 @@ describe('XXH3-64', () => {
     const enc = new TextEncoder();
     expect(xxh3(new Uint8Array(0))).toBe(0x2d06800538d394c2n);
     expect(xxh3(enc.encode('abc'))).toBe(0x78af5f94892f3950n);
+  });
+});
+
+describe('locators (regression: review of issue 9)', () => {
+  it('reads a large (non-standard, type 0x01) locator as ROOT writes it: -(size | reserved << 16 | type << 24)', () => {
+    const b = Buffer.alloc(4 + 16 + 4);
+    const size = 4 + 16;
+    b.writeInt32LE(-(size | (0x05 << 16) | (0x01 << 24)), 0);
+    b.writeBigUInt64LE(3_000_000_000n, 4); // bytes on storage, above 2^31
+    b.writeBigUInt64LE(123_456n, 12); // position
+    b.writeInt32LE(0x7eadbeef, 20); // what follows the locator
+    const c = new Cursor(new Uint8Array(b));
+    expect(readLocator(c)).toEqual({ size: 3_000_000_000, offset: 123_456 });
+    expect(c.pos).toBe(20);
+    // A standard locator: positive size, then the offset.
+    const s = Buffer.alloc(12);
+    s.writeInt32LE(77, 0);
+    s.writeBigUInt64LE(999n, 4);
+    expect(readLocator(new Cursor(new Uint8Array(s)))).toEqual({ size: 77, offset: 999 });
+    // Another non-standard type (DAOS object, 0x02) is refused with the reason.
+    b.writeInt32LE(-(size | (0x02 << 24)), 0);
+    expect(() => readLocator(new Cursor(new Uint8Array(b)))).toThrow(/locator type 2/);
   });
 });

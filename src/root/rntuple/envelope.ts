@@ -51,8 +51,11 @@ export function readLocator(c: Cursor): Locator {
   const at = c.pos;
   const head = c.i32le();
   if (head >= 0) return { size: head, offset: c.i64len() };
-  const type = Math.abs(head >> 24); // the top byte read as int8, its absolute value (spec)
-  const selfSize = head & 0xffff;
+  // ROOT writes -(size | reserved << 16 | type << 24) with size counting these 4 bytes: negate first.
+  const word = -head;
+  const type = (word >>> 24) & 0x7f;
+  const selfSize = word & 0xffff;
+  if (selfSize < 4 + 16) c.fail(`non-standard locator of ${selfSize} bytes is too short`, at);
   if (type !== 0x01) c.fail(`unsupported non-standard locator type ${type}`, at);
   const size = c.i64len();
   const offset = c.i64len();
