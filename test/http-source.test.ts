@@ -193,6 +193,33 @@ describe('HTTPS with grid credentials', () => {
   });
   afterAll(() => tls?.close());
 
+  it('follows a door redirect (dCache, EOS) with the same Range; the token goes only to the host it was meant for', async () => {
+    const port = new URL(tls.origin).port;
+    // Same host: /door/... -> /eos/..., token on both requests.
+    tls.faults = { redirect: { from: '/door/', to: '/eos/' } };
+    tls.reset();
+    const davs = tls.url('/door/hzz.root', 'sig=abc').replace(/^https:/, 'davs:');
+    const s = await HttpSource.open(davs, { credentials: { token: 'tok-1', ca: [certs.ca] } });
+    expect(s.size).toBe(hzz.length);
+    expect(await s.read(5000, 100)).toEqual(hzz.subarray(5000, 5100));
+    expect(tls.counters.byStatus[307]).toBe(2);
+    expect(tls.counters.authorization.every(([, auth]) => auth)).toBe(true);
+    // Another host (localhost instead of 127.0.0.1): the data is read, the token is not sent there.
+    tls.faults = { redirect: { from: '/door/', to: '/eos/', host: `localhost:${port}` } };
+    tls.reset();
+    const t = await HttpSource.open(davs, { credentials: { token: 'tok-1', ca: [certs.ca] } });
+    expect(await t.read(0, 4)).toEqual(hzz.subarray(0, 4));
+    expect(tls.counters.authorization.filter(([p]) => p.startsWith('/eos/')).every(([, auth]) => !auth)).toBe(true);
+    expect(tls.counters.authorization.filter(([p]) => p.startsWith('/door/')).every(([, auth]) => auth)).toBe(true);
+    // A redirect loop ends with a clear permanent error, without the query string.
+    tls.faults = { redirect: { from: '/door/', to: '/door/' } };
+    const err = await HttpSource.open(davs, { credentials: { ca: [certs.ca] } }).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.describe()).toMatch(/more than 5 redirects/);
+    expect(err.describe()).not.toContain('sig=');
+    tls.faults = {};
+  });
+
   it('davs:// with a required bearer token: accepted with it, a permanent 401 without', async () => {
     tls.faults = { requireToken: 'tok-123' };
     const davs = tls.url('/eos/hzz.root').replace(/^https:/, 'davs:');

@@ -46,7 +46,7 @@ export function makeCerts(): TestCerts {
   ]);
   const server = keyPair();
   const serverCert = certificate('127.0.0.1', server.pub, { name: caName, key: ca.priv }, '02', [
-    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }] },
+    { name: 'subjectAltName', altNames: [{ type: 7, ip: '127.0.0.1' }, { type: 2, value: 'localhost' }] },
     { name: 'extKeyUsage', serverAuth: true },
   ]);
   const client = keyPair();

@@ -40,6 +40,11 @@ export interface RangeFaults {
    * client's attempts, no read can fail for good however the random draws fall.
    */
   maxFaults?: number;
+  /**
+   * GETs of paths under `from` are redirected (307) to the same path under `to`, on `host` when
+   * given (e.g. `localhost:<port>` when the client used 127.0.0.1: another host), like a dCache door.
+   */
+  redirect?: { from: string; to: string; host?: string; status?: number };
 }
 
 export interface RangeCounters {
@@ -51,6 +56,8 @@ export interface RangeCounters {
   byStatus: Record<number, number>;
   /** [offset, length] of every ranged GET answered with 206. */
   ranges: [number, number][];
+  /** Path and whether an Authorization header came with it, for every GET. */
+  authorization: [string, boolean][];
 }
 
 export interface RangeServer {
@@ -75,7 +82,7 @@ export async function startRangeServer(o: {
   seed?: number;
 }): Promise<RangeServer> {
   const random = rng(o.seed ?? 1);
-  const fresh = (): RangeCounters => ({ requests: 0, gets: 0, heads: 0, multiRange: 0, bytes: 0, byStatus: {}, ranges: [] });
+  const fresh = (): RangeCounters => ({ requests: 0, gets: 0, heads: 0, multiRange: 0, bytes: 0, byStatus: {}, ranges: [], authorization: [] });
   let counters = fresh();
   let faultsInjected = 0;
   const sockets = new Set<Socket>();
@@ -98,6 +105,12 @@ export async function startRangeServer(o: {
     }
     if (req.method !== 'GET') return answer(res, 405);
     counters.gets++;
+    counters.authorization.push([url.pathname, req.headers.authorization !== undefined]);
+    if (f.redirect && url.pathname.startsWith(f.redirect.from)) {
+      const target = `${f.redirect.to}${url.pathname.slice(f.redirect.from.length)}${url.search}`;
+      const location = f.redirect.host ? `${(req.socket as TLSSocket).encrypted ? 'https' : 'http'}://${f.redirect.host}${target}` : target;
+      return answer(res, f.redirect.status ?? 307, { location });
+    }
     if (f.requireClientCert && !(req.socket as TLSSocket).authorized) return answer(res, 403);
     if (f.requireToken && req.headers.authorization !== `Bearer ${f.requireToken}`) return answer(res, 401);
     if (f.signature !== undefined && url.searchParams.get('sig') !== f.signature) return answer(res, 403, { 'content-type': 'text/plain' }, Buffer.from('signature expired'));

@@ -166,18 +166,33 @@ export class HttpSource implements ByteSource {
     };
   }
 
-  /** One GET with `headers`; `handle` consumes the answer. Errors of the exchange reject. */
-  private async request(range: string | undefined, handle: (res: http.IncomingMessage) => Promise<void>): Promise<void> {
+  /**
+   * One GET with `headers`; `handle` consumes the answer. Errors of the exchange reject. Redirects
+   * (301, 302, 303, 307, 308: dCache and EOS doors send reads on to their storage nodes) are
+   * followed up to MAX_REDIRECTS hops with the same Range; the bearer token goes only to the host it
+   * was meant for, and HTTPS never downgrades to HTTP.
+   */
+  private async request(range: string | undefined, handle: (res: http.IncomingMessage) => Promise<void>, url: URL = this.url, hops = 0): Promise<void> {
     const headers: Record<string, string> = this.shared.authHeaders ? await this.shared.authHeaders() : {};
     if (range) headers.Range = range;
-    if (this.shared.token) headers.Authorization = `Bearer ${this.shared.token}`;
-    const mod = this.url.protocol === 'https:' ? https : http;
+    if (this.shared.token && url.host === this.url.host) headers.Authorization = `Bearer ${this.shared.token}`;
+    const mod = url.protocol === 'https:' ? https : http;
     this.counters.requests++;
-    return new Promise((resolve, reject) => {
-      const req = mod.request(this.url, { method: 'GET', agent: this.shared.agent, headers, timeout: this.shared.timeoutMs }, (res) => {
+    const next = await new Promise<URL | undefined>((resolve, reject) => {
+      const req = mod.request(url, { method: 'GET', agent: this.shared.agent, headers, timeout: this.shared.timeoutMs }, (res) => {
         res.on('error', () => {}); // reported through the body iteration
+        const status = res.statusCode ?? 0;
+        if (REDIRECTS.has(status)) {
+          res.resume();
+          try {
+            resolve(redirectTarget(url, res.headers.location, hops, this.name));
+          } catch (err) {
+            reject(err);
+          }
+          return;
+        }
         handle(res).then(
-          () => resolve(),
+          () => resolve(undefined),
           (err) => {
             res.destroy();
             reject(err);
@@ -188,6 +203,7 @@ export class HttpSource implements ByteSource {
       req.on('error', (err) => reject(err instanceof AttemptError ? err : exchangeError(err, this.name)));
       req.end();
     });
+    if (next) return this.request(range, handle, next, hops + 1);
   }
 
   /** One ranged GET. `probe` learns the size from the Content-Range of `bytes=0-0`. */
@@ -241,6 +257,20 @@ export class HttpSource implements ByteSource {
     });
     return result;
   }
+}
+
+const REDIRECTS = new Set([301, 302, 303, 307, 308]);
+const MAX_REDIRECTS = 5;
+
+/** Where a redirect leads: resolved against the current URL, same protocol family, bounded hops. */
+function redirectTarget(from: URL, location: string | undefined, hops: number, name: string): URL {
+  if (!location) throw new InputError('redirect without a Location', { file: name });
+  if (hops >= MAX_REDIRECTS) throw new InputError(`more than ${MAX_REDIRECTS} redirects`, { file: name });
+  const to = new URL(location, from);
+  if (to.protocol !== 'http:' && to.protocol !== 'https:') throw new InputError(`redirect to ${to.protocol} cannot be followed`, { file: name });
+  if (from.protocol === 'https:' && to.protocol === 'http:') throw new InputError('redirect from HTTPS to plain HTTP refused', { file: name });
+  if (from.protocol !== to.protocol) throw new InputError(`redirect from ${from.protocol} to ${to.protocol} cannot be followed`, { file: name });
+  return to;
 }
 
 interface Shared {
