@@ -109,6 +109,15 @@ describe('GcsStore uploads', () => {
     expect(objects()).toHaveLength(1);
   });
 
+  it('write-once: identical bytes from another source (other physlite metadata) are not taken as done (review of issue 6)', async () => {
+    await store().put('m.parquet', write(payload), { metadata: { 'physlite-source': 'a.root' } });
+    const same = await store().put('m.parquet', write(payload), { metadata: { 'physlite-source': 'a.root' } });
+    expect(same.alreadyThere).toBe(true);
+    const err = await store().put('m.parquet', write(payload), { metadata: { 'physlite-source': 'b.root' } }).catch((e) => e);
+    expect(err).toBeInstanceOf(InputError);
+    expect(err.message).toContain('other physlite metadata');
+  });
+
   it('a producer that fails uploads nothing', async () => {
     const err = await store().put('a.parquet', async () => {
       throw new InputError('corrupt input');

@@ -116,9 +116,12 @@ export class GcsStore implements OutputStore {
           if (gcsStatus(err) !== 412) throw err;
           // Another attempt (a retry whose answer was lost, a parallel run) wrote it first.
           const there = await this.stat(name);
-          if (there && there.size === size && there.crc32c === crc32c) return { ...there, alreadyThere: true };
+          // Gone again (a concurrent --force between the 412 and this look): try the write again.
+          if (!there) throw new TransientError('the object that refused the write is gone; writing again', { file: this.where(name) });
+          const sameMetadata = Object.entries(metadata).every(([k, v]) => there.metadata?.[k] === v);
+          if (there.size === size && there.crc32c === crc32c && sameMetadata) return { ...there, alreadyThere: true };
           throw new InputError(
-            `${this.where(name)} exists with other content (${there?.size ?? '?'} bytes, crc32c ${there?.crc32c ?? '?'}; this output: ${size} bytes, crc32c ${crc32c}): --force replaces it`,
+            `${this.where(name)} exists with other content or metadata (${there.size} bytes, crc32c ${there.crc32c ?? '?'}; this output: ${size} bytes, crc32c ${crc32c}${sameMetadata ? '' : ', other physlite metadata'}): --force replaces it`,
             { file: this.where(name) },
           );
         }
