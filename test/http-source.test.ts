@@ -13,7 +13,7 @@ import { RootFile } from '../src/root/file.ts';
 import { HttpSource } from '../src/root/source/http.ts';
 import { FileSource } from '../src/root/source/file.ts';
 import { MemorySource } from '../src/root/source/memory.ts';
-import { openSource } from '../src/root/source/open.ts';
+import { DownloadedSource, openSource } from '../src/root/source/open.ts';
 import { Adler32 } from '../src/root/source/adler32.ts';
 import { existsSync, readdirSync } from 'node:fs';
 import { discoverToken, discoverProxy } from '../src/root/source/credentials.ts';
@@ -150,13 +150,17 @@ describe('--fetch', () => {
   it('memory below the limit, disk above it (a temporary file removed on close), ranges otherwise', async () => {
     server.faults = {};
     const url = server.url('/data/hzz.root', 'sig=SECRET');
+    server.reset();
     const mem = await openSource(url, { fetch: 'memory' });
-    expect(mem).toBeInstanceOf(MemorySource);
+    expect((mem as DownloadedSource).where).toBe('memory');
+    // The counters are the network's (the download), not the copy's local reads.
+    expect(mem.counters.bytes).toBe(server.counters.bytes);
+    expect(mem.counters.requests).toBe(server.counters.gets);
     expect(mem.name).toBe(server.url('/data/hzz.root'));
     expect(Buffer.compare(await mem.read(0, mem.size), hzz)).toBe(0);
     const tmp = mkdtempSync(join(tmpdir(), 'physlite-fetch-'));
     const disk = await openSource(url, { fetch: 'memory', memoryLimit: 1000, tmpDir: tmp });
-    expect(disk).toBeInstanceOf(FileSource);
+    expect((disk as DownloadedSource).where).toBe('disk');
     expect(disk.name).toBe(server.url('/data/hzz.root'));
     expect(readdirSync(tmp)).toHaveLength(1);
     expect(Buffer.compare(await disk.read(0, disk.size), hzz)).toBe(0);
@@ -171,7 +175,7 @@ describe('--fetch', () => {
     server.faults = {};
     const url = server.url('/data/hzz.root');
     const good = new Adler32().update(hzz).hex();
-    expect(await openSource(url, { fetch: 'memory', adler32: good })).toBeInstanceOf(MemorySource);
+    expect(((await openSource(url, { fetch: 'memory', adler32: good })) as DownloadedSource).where).toBe('memory');
     const bad = await openSource(url, { fetch: 'disk', adler32: '0badc0de' }).catch((e) => e);
     expect(bad).toBeInstanceOf(InputError);
     expect(bad.describe()).toBe(`damaged copy: adler32 ${good}, Rucio has 0badc0de (file ${url})`);

@@ -53,7 +53,7 @@ async function inputSize(spec: InputSpec, o: RemoteOptions['open']): Promise<num
     const st = await stat(first).catch(() => null);
     if (st) return st.size;
   }
-  const source = await openSource(first, { ...o, fetch: 'ranges' });
+  const source = await openSource(first, { ...o, fetch: 'ranges', probeOnly: true });
   await source.close();
   return source.size;
 }

@@ -117,7 +117,7 @@ export class HttpSource implements ByteSource {
   async read(offset: number, length: number): Promise<Uint8Array> {
     checkRange(this, offset, length);
     if (length === 0) return new Uint8Array(0);
-    const { bytes } = await this.limited(() => this.attempt(offset, length, false));
+    const { bytes } = await this.limited(() => this.attempt(offset, length, false), offset);
     return bytes;
   }
 
@@ -148,8 +148,8 @@ export class HttpSource implements ByteSource {
 
   async close(): Promise<void> {}
 
-  private limited<T>(fn: () => Promise<T>): Promise<T> {
-    return this.shared.limit(() => withRetry(fn, this.shared.retry, this.hooks(0)));
+  private limited<T>(fn: () => Promise<T>, offset = 0): Promise<T> {
+    return this.shared.limit(() => withRetry(fn, this.shared.retry, this.hooks(offset)));
   }
 
   private hooks(offset: number) {

@@ -39,6 +39,8 @@ export interface OpenOptions {
   retry?: Partial<RetryPolicy>;
   timeoutMs?: number;
   gcs?: GcsOptions;
+  /** Only the size is wanted (planning): never download, whatever the fetch mode or the server. */
+  probeOnly?: boolean;
 }
 
 type Opener = (url: string, o: OpenOptions) => Promise<ByteSource>;
@@ -56,6 +58,32 @@ registerSource('root', async (url) => {
   throw new UnsupportedError('root:// (XRootD) cannot be read: physlite has no XRootD client; use a davs:// or https:// replica', { file: redactUrl(url) });
 });
 
+/**
+ * A downloaded copy (in memory or in a temporary file) that reports the network's requests and
+ * bytes (the download's), not the local reads of the copy, so I/O figures stay true with
+ * --fetch memory|disk.
+ */
+export class DownloadedSource implements ByteSource {
+  readonly name: string;
+  readonly size: number;
+  readonly counters: ByteSource['counters'];
+  readonly where: 'memory' | 'disk';
+  private readonly copy: ByteSource;
+  constructor(copy: ByteSource, counters: ByteSource['counters']) {
+    this.copy = copy;
+    this.name = copy.name;
+    this.size = copy.size;
+    this.counters = counters;
+    this.where = copy instanceof MemorySource ? 'memory' : 'disk';
+  }
+  read(offset: number, length: number): Promise<Uint8Array> {
+    return this.copy.read(offset, length);
+  }
+  close(): Promise<void> {
+    return this.copy.close();
+  }
+}
+
 export const DEFAULT_MEMORY_LIMIT = 512 * 2 ** 20;
 const CHUNK = 8 * 2 ** 20;
 
@@ -66,12 +94,12 @@ export async function openSource(url: string, o: OpenOptions = {}): Promise<Byte
   const mode = o.fetch ?? 'ranges';
   const rangesWork = !(source instanceof HttpSource) || source.acceptsRanges;
   // Local files are read in place; whole downloads only for remote sources.
-  if (source instanceof FileSource || (mode === 'ranges' && rangesWork)) return source;
+  if (source instanceof FileSource || o.probeOnly || (mode === 'ranges' && rangesWork)) return source;
   let copy: ByteSource | undefined;
   try {
     copy = mode !== 'disk' && source.size <= (o.memoryLimit ?? DEFAULT_MEMORY_LIMIT) ? await downloadToMemory(source) : await downloadToDisk(source, o.tmpDir ?? tmpdir());
     if (o.adler32) await checkAdler32(copy, o.adler32.toLowerCase());
-    return copy;
+    return new DownloadedSource(copy, source.counters);
   } catch (err) {
     await copy?.close();
     throw err;
