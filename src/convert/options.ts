@@ -12,7 +12,7 @@ import type { FetchMode } from '../root/source/open.ts';
 import type { RemoteOptions } from './convert-input.ts';
 import { branchFilter, type Selection } from './select.ts';
 
-interface OptionDef {
+export interface OptionDef {
   yargs: Options;
   /** The value when not given (undefined: none). */
   default?: unknown;
