@@ -310,4 +310,28 @@ describe('gs:// plans and destinations', () => {
       expect(bucket.get(`parquet/${o.object}`)!.data.equals(readFileSync(join(single, o.object))), o.object).toBe(true);
     }
   }, 120_000);
+
+  it('an analysis plan to gs://: partial results and the merged result (plots, report, merged.json) are objects', async () => {
+    process.env.STORAGE_EMULATOR_HOST = gcs.endpoint; // analyze reaches the store through the client's own setting
+    try {
+      const files = ['mumu-a.', 'PHYSLITE_example.'].map((p) => join(single, parquetIn(single).find((f) => f.startsWith(p))!));
+      expect((await cli('plan', ...files, '--shards', '2', '--out-plan', 'gs://data/plans/ana.json', '--out', 'gs://data/ana')).code).toBe(0);
+      for (const i of [0, 1]) expect((await cli('analyze', '--plan', 'gs://data/plans/ana.json', '--shard', String(i), '--workers', '1')).code).toBe(0);
+      const f = await cli('finalize', '--plan', 'gs://data/plans/ana.json');
+      expect(f.code, f.text).toBe(0);
+      const bucket = gcs.buckets.get('data')!;
+      for (const i of [0, 1]) expect(bucket.has(`ana/_shards/shard-000${i}/histograms.json`)).toBe(true);
+      expect(bucket.get('ana/result/report.html')!.contentType).toBe('text/html');
+      expect(bucket.get('ana/result/plots/mumu_mass.png')!.data.subarray(1, 4).toString()).toBe('PNG');
+      const merged = JSON.parse(bucket.get('ana/result/merged.json')!.data.toString());
+      expect(merged).toMatchObject({ complete: true, missing: [] });
+      const summary = JSON.parse(bucket.get('ana/result/summary.json')!.data.toString());
+      expect(summary.events).toBe(6000 + 100);
+      const status = JSON.parse((await cli('status', '--plan', 'gs://data/plans/ana.json', '--json')).text);
+      expect(status.complete).toBe(true);
+      expect(status.shards.every((s: { bytes: number }) => s.bytes > 0)).toBe(true);
+    } finally {
+      delete process.env.STORAGE_EMULATOR_HOST;
+    }
+  }, 120_000);
 });

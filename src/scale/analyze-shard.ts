@@ -47,7 +47,7 @@ export async function analyzeShard(plan: Plan, index: number, store: OutputStore
   await store.writeText(`${dir}summary.json`, JSON.stringify(json.summary, null, 2) + '\n');
   const exitCode = s.failed.some((f) => f.exitCode === EXIT.transient) ? EXIT.transient : s.failed.length ? EXIT.permanent : EXIT.ok;
   if (exitCode === EXIT.ok) {
-    const marker = { plan: hash, shard: index, shards: plan.shards.length, complete: true, analysis: s.analysis, params: s.params, events: s.events, inputs: shard.inputs.map((x) => x.id), results: dir };
+    const marker = { plan: hash, shard: index, shards: plan.shards.length, complete: true, analysis: s.analysis, params: s.params, events: s.events, bytesRead: s.io.bytesRead, inputs: shard.inputs.map((x) => x.id), results: dir };
     await store.writeText(shardManifest(index), JSON.stringify(marker, null, 1) + '\n');
   }
   await ledger.finish({ exitCode, events: s.events, failed: s.failed.length });

@@ -8,6 +8,7 @@
  * without recording a failure: a rerun is needed). `done`/`failed` count inputs; `bytes` are the
  * bytes of the shard's outputs that exist (conversion) or the bytes its analysis read.
  */
+import pLimit from 'p-limit';
 import { outputName } from '../convert/convert-file.ts';
 import { HEARTBEAT_MS } from '../storage/ledger.ts';
 import type { OutputStore } from '../storage/store.ts';
@@ -71,47 +72,60 @@ export async function planStatus(plan: Plan, store: OutputStore, o: { now?: numb
   const sizes = new Map((await store.listSized('')).map((x) => [x.name, x.size]));
   const ledgers = await store.list('_ledger/shard-');
   const manifests = new Set(await store.list('_shards/'));
-  const shards: ShardStatus[] = [];
-  const details: ShardDetail[] = [];
-  for (const shard of plan.shards) {
-    const i = shard.index;
-    let manifest: Record<string, unknown> | undefined;
-    if (manifests.has(shardManifest(i))) {
-      const m = JSON.parse(await store.readText(shardManifest(i))) as Record<string, unknown>;
-      if (m.plan === hash && m.complete === true) manifest = m;
-    }
-    // Runs of this shard under this plan, oldest first (ledger names start with their time).
-    const prefix = `_ledger/${shardLedgerPrefix(i)}`;
-    const last = new Map<string, LedgerRecord>();
-    let running = false;
-    for (const name of ledgers.filter((n) => n.startsWith(prefix))) {
-      const records = parseLedger(await store.readText(name).catch(() => ''));
-      if (records[0]?.event !== 'start' || records[0].plan !== hash) continue;
-      for (const r of records) if (r.input && (r.status === 'done' || r.status === 'failed')) last.set(r.input, r);
-      const end = records.some((r) => r.event === 'end');
-      const lastTime = Date.parse(records.at(-1)!.time ?? '');
-      if (!end && Number.isFinite(lastTime) && now - lastTime < staleMs) running = true;
-    }
-    let done = 0;
-    let bytes = 0;
-    const errors: ShardDetail['errors'] = [];
-    for (const input of shard.inputs) {
-      const r = last.get(input.id);
-      let ok: boolean;
-      if (plan.kind === 'convert') {
-        const size = sizes.get(outputName(input.id, input.size));
-        ok = size !== undefined;
-        bytes += size ?? 0;
-      } else {
-        ok = manifest !== undefined || r?.status === 'done';
-        bytes += r?.status === 'done' ? (r.bytesRead ?? 0) : 0;
-      }
-      if (ok) done++;
-      else if (r?.status === 'failed') errors.push({ input: input.id, error: r.error ?? '', transient: r.transient === true });
-    }
-    const state: ShardState = manifest ? 'done' : running ? 'running' : errors.length ? 'failed' : 'missing';
-    shards.push({ index: i, state, inputs: shard.inputs.length, done, failed: errors.length, bytes });
-    details.push({ manifest, permanent: errors.filter((e) => !e.transient).length, errors });
+  // Ledgers grouped by shard once; shards are read 16 at a time.
+  const byShard = new Map<string, string[]>();
+  for (const name of ledgers) {
+    const key = /^_ledger\/shard-\d+-/.exec(name)?.[0];
+    if (key) byShard.get(key)?.push(name) ?? byShard.set(key, [name]);
   }
+  const limit = pLimit(16);
+  const read = await Promise.all(
+    plan.shards.map((shard) =>
+      limit(async (): Promise<{ status: ShardStatus; detail: ShardDetail }> => {
+        const i = shard.index;
+        let manifest: Record<string, unknown> | undefined;
+        if (manifests.has(shardManifest(i))) {
+          const m = JSON.parse(await store.readText(shardManifest(i))) as Record<string, unknown>;
+          if (m.plan === hash && m.complete === true) manifest = m;
+        }
+        // Runs of this shard under this plan, oldest first (ledger names start with their time);
+        // a done shard's are not needed.
+        const last = new Map<string, LedgerRecord>();
+        let running = false;
+        for (const name of manifest ? [] : (byShard.get(`_ledger/${shardLedgerPrefix(i)}`) ?? [])) {
+          const records = parseLedger(await store.readText(name).catch(() => ''));
+          if (records[0]?.event !== 'start' || records[0].plan !== hash) continue;
+          for (const r of records) if (r.input && (r.status === 'done' || r.status === 'failed')) last.set(r.input, r);
+          const end = records.some((r) => r.event === 'end');
+          const lastTime = Date.parse(records.at(-1)!.time ?? '');
+          if (!end && Number.isFinite(lastTime) && now - lastTime < staleMs) running = true;
+        }
+        let done = 0;
+        let bytes = plan.kind === 'analysis' && manifest ? Number(manifest.bytesRead ?? 0) : 0;
+        const errors: ShardDetail['errors'] = [];
+        for (const input of shard.inputs) {
+          const r = last.get(input.id);
+          let ok: boolean;
+          if (plan.kind === 'convert') {
+            const size = sizes.get(outputName(input.id, input.size));
+            ok = size !== undefined;
+            bytes += size ?? 0;
+          } else {
+            ok = manifest !== undefined || r?.status === 'done';
+            if (!manifest && r?.status === 'done') bytes += r.bytesRead ?? 0;
+          }
+          if (ok) done++;
+          else if (r?.status === 'failed') errors.push({ input: input.id, error: r.error ?? '', transient: r.transient === true });
+        }
+        const state: ShardState = manifest ? 'done' : running ? 'running' : errors.length ? 'failed' : 'missing';
+        return {
+          status: { index: i, state, inputs: shard.inputs.length, done, failed: errors.length, bytes },
+          detail: { manifest, permanent: errors.filter((e) => !e.transient).length, errors },
+        };
+      }),
+    ),
+  );
+  const shards = read.map((r) => r.status);
+  const details = read.map((r) => r.detail);
   return { status: { shards, complete: shards.every((s) => s.state === 'done') }, details };
 }
