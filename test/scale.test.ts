@@ -210,6 +210,14 @@ describe('shards as OS processes', () => {
     const manifest = JSON.parse(readFileSync(join(twice, '_shards', 'shard-0000.json'), 'utf8'));
     expect(manifest.objects.map((o: { object: string }) => o.object).sort()).toEqual(parquetIn(twice));
     expect((await cli('finalize', '--plan', p)).code).toBe(0);
+    // An output lost afterwards: the shard is no longer done, finalize refuses, a rerun redoes only it.
+    rmSync(join(twice, parquetIn(twice)[0]!));
+    const status = JSON.parse((await cli('status', '--plan', p, '--json')).text);
+    expect(status.shards[0]).toMatchObject({ state: 'missing', inputs: 3, done: 2 });
+    expect((await cli('finalize', '--plan', p)).code).toBe(3);
+    const again = await cli('convert', '--plan', p, '--shard', '0');
+    expect(again.text).toMatch(/1 converted, 2 skipped/);
+    expect((await cli('finalize', '--plan', p)).code).toBe(0);
   }, 120_000);
 
   it('a permanently failing input: the shard exits 2 and reads as failed; finalize exits 2 naming it', async () => {

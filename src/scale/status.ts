@@ -2,7 +2,7 @@
  * Where a plan stands, from what is in its destination and nothing else (no scheduler state):
  * the outputs (one listing), the shards' manifests (`_shards/shard-NNNN.json`, counted only when
  * they name this plan) and the shards' ledgers (`_ledger/shard-NNNN-*.jsonl` of runs of this plan).
- * A shard is `done` when its manifest is there; `running` when one of its runs has no end record
+ * A shard is `done` when its manifest is there (and, for a conversion, every output); `running` when one of its runs has no end record
  * and wrote a record (a heartbeat at least every minute) within `staleMs`; `failed` when inputs
  * failed in its last attempts and have no output; `missing` otherwise (never started, or died
  * without recording a failure: a rerun is needed). `done`/`failed` count inputs; `bytes` are the
@@ -88,6 +88,8 @@ export async function planStatus(plan: Plan, store: OutputStore, o: { now?: numb
           const m = JSON.parse(await store.readText(shardManifest(i))) as Record<string, unknown>;
           if (m.plan === hash && m.complete === true) manifest = m;
         }
+        // A conversion shard is done only while its outputs are all there (one was deleted: rerun it).
+        if (manifest && plan.kind === 'convert' && !shard.inputs.every((x) => sizes.has(outputName(x.id, x.size)))) manifest = undefined;
         // Runs of this shard under this plan, oldest first (ledger names start with their time);
         // a done shard's are not needed.
         const last = new Map<string, LedgerRecord>();
