@@ -10,7 +10,7 @@
  *   - a plan read from and a dataset written to gs:// through the loopback GCS server.
  */
 import { spawn } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import fc from 'fast-check';
@@ -225,7 +225,7 @@ describe('shards as OS processes', () => {
     mkdirSync(bad);
     const truncated = join(bad, 'truncated.root');
     const whole = readFileSync(fixture('uproot-HZZ.root'));
-    (await import('node:fs')).writeFileSync(truncated, whole.subarray(0, 100_000));
+    writeFileSync(truncated, whole.subarray(0, 100_000));
     const p = join(dir, 'plan-bad.json');
     expect((await cli('plan', truncated, fixture('uproot-Zmumu.root'), '--shards', '2', '--out-plan', p, '--out', join(bad, 'out'))).code).toBe(0);
     const plan = await readPlan(p);
@@ -285,6 +285,24 @@ describe('analysis shards', () => {
     expect(sb.events).toBe(sa.events);
     expect(sb.cutflow.map((c: { events: number }) => c.events)).toEqual(sa.cutflow.map((c: { events: number }) => c.events));
   }, 180_000);
+});
+
+describe('custom analyses in plans', () => {
+  it('the plan pins the module by its SHA-256: a shard finding other code refuses (exit 1), the same code runs', async () => {
+    const module = join(dir, 'my-analysis.ts');
+    const source = `export { default } from ${JSON.stringify(resolve(PROJECT_ROOT, 'scripts/analyses/dimuon-mass.ts'))};\n`;
+    writeFileSync(module, source);
+    const file = join(single, parquetIn(single).find((f) => f.startsWith('mumu-b.'))!);
+    const p = join(dir, 'plan-custom.json');
+    expect((await cli('plan', file, '--shards', '1', '--out-plan', p, '--out', join(dir, 'custom'), '--analysis', module)).code).toBe(0);
+    expect((await readPlan(p)).options).toMatchObject({ analysis: module, analysisSha256: expect.stringMatching(/^[0-9a-f]{64}$/) });
+    writeFileSync(module, source + '// edited after planning\n');
+    const refused = await cli('analyze', '--plan', p, '--shard', '0', '--workers', '1');
+    expect(refused.code).toBe(1);
+    writeFileSync(module, source);
+    expect((await cli('analyze', '--plan', p, '--shard', '0', '--workers', '1')).code).toBe(0);
+    expect((await cli('finalize', '--plan', p)).code).toBe(0);
+  }, 60_000);
 });
 
 describe('gs:// plans and destinations', () => {

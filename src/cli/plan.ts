@@ -8,7 +8,7 @@
 import pLimit from 'p-limit';
 import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
 import { ANALYSIS_OPTIONS } from '../analysis/options.ts';
-import { loadAnalysis, resolveParams } from '../analysis/load.ts';
+import { analysisDigest, loadAnalysis, resolveParams } from '../analysis/load.ts';
 import { expandInputs, inputSize, isParquet, isRoot, isRootOrParquet } from '../convert/inputs.ts';
 import { CONVERT_OPTIONS, conversionSettings, explicitOptions, planOptions, resolved, withOptions } from '../convert/options.ts';
 import { schemeOf } from '../root/source/url.ts';
@@ -54,6 +54,8 @@ registerCommand({
       const a = await loadAnalysis(String(analysisGiven.analysis ?? 'builtin'));
       resolveParams(a, (analysisGiven.param as string[] | undefined) ?? []);
       options = planOptions({ ...analysisGiven, ...(convertGiven.workers ? { workers: convertGiven.workers } : {}) }, ANALYSIS_OPTIONS);
+      const digest = await analysisDigest(String(options.analysis));
+      if (digest) options.analysisSha256 = digest;
     } else {
       for (const s of specs) if (s.replicas[0] && schemeOf(s.replicas[0]) === 'file' && !(await isRoot(s.replicas[0]))) throw new UsageError(`${s.id} is not a ROOT file`);
       options = planOptions(convertGiven, CONVERT_OPTIONS);

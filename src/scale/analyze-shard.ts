@@ -3,9 +3,11 @@
  * partial results (histograms.json, summary.json: what `physlite merge` adds) written under the
  * destination's `_shards/shard-NNNN/`, one ledger record per input, and, only when every input was
  * analysed, the done marker `_shards/shard-NNNN.json` last. A rerun replaces the partial results
- * whole (they are a function of the inputs: the same inputs give the same counts).
+ * whole (they are a function of the inputs: the same inputs give the same counts). A custom
+ * analysis module must be the one the plan pinned (its SHA-256).
  */
-import { EXIT } from '../errors.ts';
+import { EXIT, UsageError } from '../errors.ts';
+import { analysisDigest } from '../analysis/load.ts';
 import type { Logger } from '../log.ts';
 import { runAnalysis } from '../analysis/run.ts';
 import type { AnalysisResult } from '../analysis/result.ts';
@@ -17,6 +19,10 @@ import { planHash, shardLedgerPrefix, shardManifest, shardResults, type Plan } f
 export async function analyzeShard(plan: Plan, index: number, store: OutputStore, o: { workers: number; log: Logger }): Promise<{ result: AnalysisResult; exitCode: number }> {
   const shard = plan.shards[index]!;
   const hash = planHash(plan);
+  const module = String(plan.options.analysis ?? 'builtin');
+  if (plan.options.analysisSha256 !== undefined && (await analysisDigest(module)) !== plan.options.analysisSha256) {
+    throw new UsageError(`analysis module ${module} is not the one the plan was made with (its SHA-256 differs): every shard must run the same analysis`);
+  }
   await store.prepare();
   const ledger = new RunLedger(store, 10_000, shardLedgerPrefix(index));
   await ledger.begin({ plan: hash, shard: index, inputs: shard.inputs.length });
