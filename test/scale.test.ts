@@ -337,6 +337,36 @@ describe('gs:// plans and destinations', () => {
     }
   }, 120_000);
 
+  it('two processes running one shard to gs:// at once: each object written once (write-once precondition), both exit 0', async () => {
+    const ins = [big, fixture('PHYSLITE_example.root')];
+    const ep = ['--gcs-endpoint', gcs.endpoint];
+    expect((await cli('plan', ...ins, '--shards', '1', '--out-plan', 'gs://data/plans/twice.json', '--out', 'gs://data/twice', ...ep, '--workers', '1')).code).toBe(0);
+    const bucket = gcs.buckets.get('data')!;
+    const generations = new Map<string, number>();
+    const rewritten: string[] = [];
+    const runs = [0, 1].map(() => task(['convert', '--plan', 'gs://data/plans/twice.json', '--shard', '0', ...ep]));
+    // Every time an object appears, remember its generation: a second write would change it.
+    const watch = setInterval(() => {
+      for (const [k, o] of bucket) {
+        if (!k.startsWith('twice/') || !k.endsWith('.parquet')) continue;
+        if ((generations.get(k) ?? o.generation) !== o.generation) rewritten.push(k);
+        generations.set(k, o.generation);
+      }
+    }, 20);
+    const codes = await Promise.all(runs.map((r) => r.exit));
+    clearInterval(watch);
+    expect(codes).toEqual([0, 0]);
+    expect(rewritten).toEqual([]);
+    const objects = [...bucket.keys()].filter((k) => k.startsWith('twice/') && k.endsWith('.parquet')).sort();
+    expect(objects).toHaveLength(2);
+    for (const k of objects) {
+      expect(bucket.get(k)!.generation).toBe(generations.get(k));
+      expect(bucket.get(k)!.data.equals(readFileSync(join(single, k.slice('twice/'.length)))), k).toBe(true);
+    }
+    expect([...bucket.keys()].filter((k) => k.startsWith('twice/_ledger/'))).toHaveLength(2);
+    expect((await cli('finalize', '--plan', 'gs://data/plans/twice.json', ...ep)).code).toBe(0);
+  }, 120_000);
+
   it('an analysis plan to gs://: partial results and the merged result (plots, report, merged.json) are objects', async () => {
     process.env.STORAGE_EMULATOR_HOST = gcs.endpoint; // analyze reaches the store through the client's own setting
     try {
