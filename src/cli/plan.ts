@@ -18,7 +18,7 @@ import { registerCommand } from './command.ts';
 const looksParquet = async (url: string): Promise<boolean> => (schemeOf(url) === 'file' ? isParquet(url) : /\.parquet$/i.test(url.replace(/[?#].*$/, '')));
 
 registerCommand({
-  name: 'plan <inputs..>',
+  name: 'plan [inputs..]',
   describe: 'Split a dataset into shards for batch and grid engines (a conversion plan, or an analysis plan over Parquet)',
   builder: (y) =>
     withOptions(
@@ -39,7 +39,7 @@ registerCommand({
     const analysisGiven = explicitOptions(args, { analysis: ANALYSIS_OPTIONS.analysis!, param: ANALYSIS_OPTIONS.param! });
     const settings = conversionSettings(resolved(convertGiven, CONVERT_OPTIONS));
     const gcs = settings.remote.store!.gcs;
-    const specs = await expandInputs((args.inputs as string[]).map(String), { metalinks: settings.metalinks, prefs: settings.prefs, gcs, accept: isRootOrParquet });
+    const specs = await expandInputs(((args.inputs as string[] | undefined) ?? []).map(String), { metalinks: settings.metalinks, prefs: settings.prefs, gcs, accept: isRootOrParquet });
     if (specs.length === 0) throw new UsageError('no ROOT or Parquet input found');
     const parquet = await Promise.all(specs.map((s) => (s.replicas[0] ? looksParquet(s.replicas[0]) : false)));
     let kind: PlanKind;
