@@ -4,13 +4,24 @@
  * stripping), so a custom analysis needs no build step. Parameters given on the command line
  * (`key=value`) override the analysis defaults, typed by the defaults (number, boolean, string).
  */
+import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
+import { readFile } from 'node:fs/promises';
 import { resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { UsageError } from '../errors.ts';
 import type { Analysis } from './api.ts';
 
 export const BUILTIN = 'builtin';
+
+/** The SHA-256 of a custom analysis module (a plan pins it, so every shard runs the same code); undefined for the built-in one. */
+export async function analysisDigest(spec: string = BUILTIN): Promise<string | undefined> {
+  if (spec === BUILTIN) return undefined;
+  const bytes = await readFile(resolve(spec)).catch(() => {
+    throw new UsageError(`analysis module ${spec} does not exist`);
+  });
+  return createHash('sha256').update(bytes).digest('hex');
+}
 
 export async function loadAnalysis(spec: string = BUILTIN): Promise<Analysis<Record<string, unknown>>> {
   let mod: Record<string, unknown>;

@@ -18,6 +18,9 @@ import './generate.ts';
 import './convert.ts';
 import './analyze.ts';
 import './merge.ts';
+import './plan.ts';
+import './status.ts';
+import './finalize.ts';
 
 export async function main(argv: string[], out: (text: string) => void = (t) => process.stdout.write(t + '\n')): Promise<number> {
   const format: LogFormat = argv.includes('--log-format=json') || argv.join(' ').includes('--log-format json') ? 'json' : 'text';

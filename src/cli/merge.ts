@@ -25,7 +25,7 @@ async function readJson(path: string): Promise<unknown> {
 }
 
 /** One input as histograms plus, when present, its summary. */
-export async function loadResult(input: string): Promise<{ histograms: Record<string, UhiHistogram>; summary: Summary | null }> {
+export async function loadResult(input: string): Promise<LoadedResult> {
   const st = await stat(input).catch(() => null);
   if (!st) throw new InputError('no such file or directory', { file: input });
   if (st.isDirectory()) {
@@ -40,9 +40,12 @@ export async function loadResult(input: string): Promise<{ histograms: Record<st
   return { histograms: 'uhi_schema' in json ? { histogram: json as unknown as UhiHistogram } : json, summary: null };
 }
 
-export async function mergeResults(inputs: readonly string[]): Promise<AnalysisResult | Map<string, Histogram>> {
-  const loaded: { input: string; histograms: Record<string, UhiHistogram>; summary: Summary | null }[] = [];
-  for (const i of inputs) loaded.push({ input: i, ...(await loadResult(i)) });
+export type LoadedResult = { histograms: Record<string, UhiHistogram>; summary: Summary | null };
+
+/** Add results in the order given; `load` reads one input (default: a local directory or UHI file; finalize reads from the output store). */
+export async function mergeResults(inputs: readonly string[], load: (input: string) => Promise<LoadedResult> = loadResult): Promise<AnalysisResult | Map<string, Histogram>> {
+  const loaded: ({ input: string } & LoadedResult)[] = [];
+  for (const i of inputs) loaded.push({ input: i, ...(await load(i)) });
   if (loaded.every((l) => l.summary)) {
     let total: AnalysisResult | null = null;
     for (const l of loaded) {

@@ -9,6 +9,7 @@ import { glob, open, readFile, readdir, stat } from 'node:fs/promises';
 import { join } from 'node:path';
 import { InputError, UsageError } from '../errors.ts';
 import { listGs } from '../root/source/gcs.ts';
+import { openSource, type OpenOptions } from '../root/source/open.ts';
 import { isUrl, schemeOf } from '../root/source/url.ts';
 import type { GcsOptions } from '../gcs/client.ts';
 import { specsFromLines, specsFromMetalink, type InputSpec, type ReplicaPreferences } from './replicas.ts';
@@ -110,4 +111,17 @@ export async function expandInputs(inputs: readonly string[], o: InputOptions = 
   }
   specsFromLines(urls, o.prefs).forEach(add);
   return out;
+}
+
+/** The size of an input: known from its listing or metalink, a local stat, or one small request. */
+export async function inputSize(spec: InputSpec, o: OpenOptions = {}): Promise<number> {
+  if (spec.size !== undefined && spec.size >= 0) return spec.size;
+  const first = spec.replicas[0]!;
+  if (schemeOf(first) === 'file') {
+    const st = await stat(first).catch(() => null);
+    if (st) return st.size;
+  }
+  const source = await openSource(first, { ...o, fetch: 'ranges', probeOnly: true });
+  await source.close();
+  return source.size;
 }

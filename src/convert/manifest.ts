@@ -31,14 +31,20 @@ export async function describeOutput(store: OutputStore, input: string, name: st
   return { input, object: name, entries, size: info.size, crc32c: info.crc32c ?? '' };
 }
 
-export async function writeManifest(store: OutputStore, entries: ManifestEntry[], options: Record<string, unknown>): Promise<void> {
+/**
+ * Writes a manifest (`_manifest.json` for the dataset; a shard's under `_shards/`, with `extra`
+ * naming its plan and index). No time or host inside: the same outputs give the same bytes, so two
+ * runs of one shard write identical manifests.
+ */
+export async function writeManifest(store: OutputStore, entries: ManifestEntry[], options: Record<string, unknown>, name = '_manifest.json', extra: Record<string, unknown> = {}): Promise<void> {
   const doc = {
     converter: CONVERTER_VERSION,
+    ...extra,
     complete: true,
     options,
     files: entries.length,
     entries: entries.reduce((n, e) => n + e.entries, 0),
     objects: [...entries].sort((a, b) => (a.object < b.object ? -1 : 1)),
   };
-  await store.writeText('_manifest.json', JSON.stringify(doc, null, 1) + '\n');
+  await store.writeText(name, JSON.stringify(doc, null, 1) + '\n');
 }

@@ -111,7 +111,7 @@ export class GcsStore implements OutputStore {
         // Write once: no live object (0), or with --force the generation seen now.
         const generation = o.force ? Number((await this.stat(name))?.generation ?? 0) : 0;
         try {
-          await this.upload(file, tmp, generation, metadata);
+          await this.upload(file, tmp, generation, metadata, o.contentType);
         } catch (err) {
           if (gcsStatus(err) !== 412) throw err;
           // Another attempt (a retry whose answer was lost, a parallel run) wrote it first.
@@ -135,7 +135,7 @@ export class GcsStore implements OutputStore {
     }
   }
 
-  private async upload(file: File, path: string, ifGenerationMatch: number, metadata: Record<string, string>): Promise<void> {
+  private async upload(file: File, path: string, ifGenerationMatch: number, metadata: Record<string, string>, contentType = 'application/vnd.apache.parquet'): Promise<void> {
     await pipeline(
       createReadStream(path, { highWaterMark: CHUNK }),
       file.createWriteStream({
@@ -143,7 +143,7 @@ export class GcsStore implements OutputStore {
         chunkSize: this.o.chunkSize ?? 64 * CHUNK,
         validation: 'crc32c',
         preconditionOpts: { ifGenerationMatch },
-        metadata: { contentType: 'application/vnd.apache.parquet', metadata },
+        metadata: { contentType, metadata },
       }),
     );
   }
@@ -179,17 +179,21 @@ export class GcsStore implements OutputStore {
   }
 
   async list(prefix: string): Promise<string[]> {
+    return (await this.listSized(prefix)).map((x) => x.name);
+  }
+
+  async listSized(prefix: string): Promise<{ name: string; size: number }[]> {
     const base = this.prefix ? `${this.prefix}/` : '';
-    const out: string[] = [];
+    const out: { name: string; size: number }[] = [];
     let pageToken: string | undefined;
     do {
       const [files, next] = (await this.retried('cannot list objects', prefix, () =>
         this.bucket.getFiles({ prefix: base + prefix, autoPaginate: false, maxResults: 1000, pageToken }),
       )) as unknown as [File[], { pageToken?: string } | null];
-      for (const f of files) out.push(f.name.slice(base.length));
+      for (const f of files) out.push({ name: f.name.slice(base.length), size: Number(f.metadata.size) });
       pageToken = next?.pageToken;
     } while (pageToken);
-    return out.sort();
+    return out.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
   }
 }
 

@@ -76,6 +76,15 @@ export class LocalStore implements OutputStore {
     const names = await readdir(join(this.location, dir)).catch(() => [] as string[]);
     return names.map((n) => join(dir, n)).filter((n) => n.startsWith(prefix)).sort();
   }
+
+  async listSized(prefix: string): Promise<{ name: string; size: number }[]> {
+    const out: { name: string; size: number }[] = [];
+    for (const name of await this.list(prefix)) {
+      const st = await stat(this.where(name)).catch(() => null);
+      if (st?.isFile()) out.push({ name, size: st.size });
+    }
+    return out;
+  }
 }
 
 /**

@@ -26,6 +26,8 @@ export interface PutOptions {
   force?: boolean;
   /** Key-value metadata stored with the object (GCS custom metadata). */
   metadata?: Record<string, string>;
+  /** The object's content type, where the store keeps one (default: Parquet). */
+  contentType?: string;
 }
 
 export interface PutResult extends StoredInfo {
@@ -48,6 +50,8 @@ export interface OutputStore {
   remove(name: string): Promise<void>;
   /** Names under `prefix` (relative to the store). */
   list(prefix: string): Promise<string[]>;
+  /** Objects under `prefix` with their sizes, from one listing (no request per object). */
+  listSized(prefix: string): Promise<{ name: string; size: number }[]>;
   /** Appends where the store can (a local file); stores that cannot return false. */
   append?(name: string, text: string): Promise<void>;
 }

@@ -316,6 +316,8 @@ export async function startGcsServer(o: { buckets?: string[] } = {}): Promise<Gc
       case 'start-resumable': {
         const raw = await body(req);
         const meta = raw.length ? (JSON.parse(raw.toString('utf8')) as Record<string, unknown>) : {};
+        // The client sends a resumable upload's content type as a header, as GCS documents it.
+        if (meta.contentType === undefined && req.headers['x-upload-content-type']) meta.contentType = String(req.headers['x-upload-content-type']);
         const objName = url.searchParams.get('name') ?? String(meta.name ?? '');
         if (!preconditionsHold(url.searchParams, bucket.get(objName))) return error(res, 412, 'At least one of the pre-conditions you specified did not hold.');
         const id = randomUUID();
