@@ -42,7 +42,7 @@ export class ConversionPool {
   private readonly o: PoolOptions;
   private readonly slots: Slot[] = [];
   private nextId = 1;
-  /** Peak resident memory reported by any worker. */
+  /** Peak resident memory of any worker (its high-water mark, also within a file). */
   peakRss = 0;
   /** The reporting worker's resident memory after each finished file, in finishing order. */
   readonly rssHistory: number[] = [];
@@ -100,11 +100,11 @@ export class ConversionPool {
     const id = this.nextId++;
     slot.busy = true;
     return new Promise((resolve, reject) => {
-      const onMessage = (msg: { id: number; ok: boolean; result?: ConvertResult; error?: { name: string; message: string; context: Record<string, unknown>; exitCode: number }; rss: number }): void => {
+      const onMessage = (msg: { id: number; ok: boolean; result?: ConvertResult; error?: { name: string; message: string; context: Record<string, unknown>; exitCode: number }; rss: number; peakRss?: number }): void => {
         if (msg.id !== id) return;
         cleanup();
         slot.rss = msg.rss;
-        this.peakRss = Math.max(this.peakRss, msg.rss);
+        this.peakRss = Math.max(this.peakRss, msg.peakRss ?? msg.rss);
         this.rssHistory.push(msg.rss);
         if (msg.ok) resolve(msg.result!);
         else reject(new WorkerFailure(msg.error!.message, msg.error!.context, msg.error!.exitCode, msg.error!.name));
