@@ -6,7 +6,8 @@
  * Memory per worker is the workers' resident size reported after each file (the pool's record)
  * and their peak (the kernel's high-water mark, also within a file).
  * The 2 GB file (`npm run bench:data -- --only 2gb`, or --big FILE) is converted by one worker:
- * events/s, MB/s and the worker's peak memory. --only small|big|fixtures runs one part.
+ * events/s, MB/s and the worker's peak memory. --only small|big|fixtures runs one part;
+ * --row-group 128MiB (or 5000rows) converts with another row-group target than the default.
  */
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -17,6 +18,7 @@ import { RootFile } from '../src/root/file.ts';
 import { generateLike } from '../src/root/write/generate-like.ts';
 import { ConversionPool } from '../src/convert/pool.ts';
 import { convertFile, type ConvertResult } from '../src/convert/convert-file.ts';
+import { parseRowGroupTarget } from '../src/cli/convert.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const fixtures = resolve(root, '..', 'shared', 'fixtures', 'root');
@@ -28,8 +30,10 @@ const { values } = parseArgs({
     template: { type: 'string', default: join(fixtures, 'PHYSLITE_example.root') },
     big: { type: 'string', default: join(root, 'bench-data', 'physlite-2GB.root') },
     only: { type: 'string' },
+    'row-group': { type: 'string' },
   },
 });
+const target = values['row-group'] ? parseRowGroupTarget(values['row-group']) : {};
 const part = (name: string): boolean => !values.only || values.only === name;
 
 let inputDir = values.inputs;
@@ -58,7 +62,7 @@ async function run(workers: number, files = inputs, label = String(workers)): Pr
   const pool = new ConversionPool({ workers, maxRssBytes: 4 * 2 ** 30, maxFilesPerWorker: 1_000_000 });
   const results: ConvertResult[] = [];
   const t0 = performance.now();
-  await pool.run(files, { outDir }, async (_input, r) => {
+  await pool.run(files, { outDir, rowGroupBytes: target.bytes, rowGroupRows: target.rows }, async (_input, r) => {
     if (r instanceof Error) throw r;
     results.push(r);
   });
@@ -96,6 +100,7 @@ const result = {
   benchmark: 'convert',
   node: process.version,
   inputs: inputDir,
+  rowGroup: values['row-group'] ?? 'default',
   oneWorker: part('small') ? await run(1) : null,
   allCores: part('small') ? await run(availableParallelism()) : null,
   bigFile: part('big') && existsSync(values.big!) ? { file: values.big, bytes: statSync(values.big!).size, ...(await run(1, [values.big!], 'big')) } : null,
