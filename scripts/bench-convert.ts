@@ -3,7 +3,11 @@
  * Parquet/ROOT size ratio on generated data and on the real fixtures. Prints JSON.
  * Inputs: --inputs DIR (e.g. bench-data/small from `npm run bench:data`), else it generates
  * --files files of --events PHYSLITE-like events into bench-data/convert-in first.
- * Memory per worker is the workers' resident size reported after each file (the pool's record).
+ * Memory per worker is the workers' resident size reported after each file (the pool's record)
+ * and their peak (the kernel's high-water mark, also within a file).
+ * The 2 GB file (`npm run bench:data -- --only 2gb`, or --big FILE) is converted by one worker:
+ * events/s, MB/s and the worker's peak memory. --only small|big|fixtures runs one part;
+ * --row-group 128MiB (or 5000rows) converts with another row-group target than the default.
  */
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -14,6 +18,7 @@ import { RootFile } from '../src/root/file.ts';
 import { generateLike } from '../src/root/write/generate-like.ts';
 import { ConversionPool } from '../src/convert/pool.ts';
 import { convertFile, type ConvertResult } from '../src/convert/convert-file.ts';
+import { parseRowGroupTarget } from '../src/cli/convert.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const fixtures = resolve(root, '..', 'shared', 'fixtures', 'root');
@@ -23,11 +28,16 @@ const { values } = parseArgs({
     files: { type: 'string', default: '8' },
     events: { type: 'string', default: '1000' },
     template: { type: 'string', default: join(fixtures, 'PHYSLITE_example.root') },
+    big: { type: 'string', default: join(root, 'bench-data', 'physlite-2GB.root') },
+    only: { type: 'string' },
+    'row-group': { type: 'string' },
   },
 });
+const target = values['row-group'] ? parseRowGroupTarget(values['row-group']) : {};
+const part = (name: string): boolean => !values.only || values.only === name;
 
 let inputDir = values.inputs;
-if (!inputDir) {
+if (!inputDir && part('small')) {
   inputDir = join(root, 'bench-data', 'convert-in');
   mkdirSync(inputDir, { recursive: true });
   for (let i = 0; i < Number(values.files); i++) {
@@ -38,19 +48,21 @@ if (!inputDir) {
     await template.close();
   }
 }
-const inputs = readdirSync(inputDir)
-  .filter((f) => f.endsWith('.root'))
-  .sort()
-  .map((f) => join(inputDir!, f));
+const inputs = inputDir
+  ? readdirSync(inputDir)
+      .filter((f) => f.endsWith('.root'))
+      .sort()
+      .map((f) => join(inputDir!, f))
+  : [];
 
-async function run(workers: number): Promise<Record<string, unknown>> {
-  const outDir = join(root, 'bench-data', `convert-out-${workers}`);
+async function run(workers: number, files = inputs, label = String(workers)): Promise<Record<string, unknown>> {
+  const outDir = join(root, 'bench-data', `convert-out-${label}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const pool = new ConversionPool({ workers, maxRssBytes: 4 * 2 ** 30, maxFilesPerWorker: 1_000_000 });
   const results: ConvertResult[] = [];
   const t0 = performance.now();
-  await pool.run(inputs, { outDir }, async (_input, r) => {
+  await pool.run(files, { outDir, rowGroupBytes: target.bytes, rowGroupRows: target.rows }, async (_input, r) => {
     if (r instanceof Error) throw r;
     results.push(r);
   });
@@ -79,7 +91,7 @@ const fixtureOut = join(root, 'bench-data', 'convert-fixtures');
 rmSync(fixtureOut, { recursive: true, force: true });
 mkdirSync(fixtureOut, { recursive: true });
 for (const name of ['PHYSLITE_example.root', 'DAOD_PHYSLITE_21.2.108.0.art.pool.root', 'uproot-HZZ.root']) {
-  if (!existsSync(join(fixtures, name))) continue;
+  if (!part('fixtures') || !existsSync(join(fixtures, name))) continue;
   const r = await convertFile(join(fixtures, name), { outDir: fixtureOut });
   fixtureRatios[name] = +(r.bytesOut / statSync(join(fixtures, name)).size).toFixed(3);
 }
@@ -88,8 +100,10 @@ const result = {
   benchmark: 'convert',
   node: process.version,
   inputs: inputDir,
-  oneWorker: await run(1),
-  allCores: await run(availableParallelism()),
+  rowGroup: values['row-group'] ?? 'default',
+  oneWorker: part('small') ? await run(1) : null,
+  allCores: part('small') ? await run(availableParallelism()) : null,
+  bigFile: part('big') && existsSync(values.big!) ? { file: values.big, bytes: statSync(values.big!).size, ...(await run(1, [values.big!], 'big')) } : null,
   parquetToRootRatioOnFixtures: fixtureRatios,
   targets: { uncompressedMBpsPerWorker: 100, peakWorkerRssMiB: 512, parquetToRootRatio: 1, rssGrowthFile100To1000: 0.1 },
 };

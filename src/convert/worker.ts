@@ -18,7 +18,7 @@ process.on('message', async (job: Job) => {
   try {
     const spec = typeof job.input === 'string' ? { id: job.input, replicas: [job.input] } : job.input;
     const result = await convertInput(spec, job.options);
-    process.send!({ id: job.id, ok: true, result, rss: process.memoryUsage().rss });
+    process.send!({ id: job.id, ok: true, result, rss: process.memoryUsage().rss, peakRss: peakRss() });
   } catch (err) {
     const e = err as Error;
     process.send!({
@@ -32,9 +32,15 @@ process.on('message', async (job: Job) => {
         describe: err instanceof PhysliteError ? err.describe() : e?.message,
       },
       rss: process.memoryUsage().rss,
+      peakRss: peakRss(),
     });
   }
 });
+/** The process's peak resident memory so far (the kernel's high-water mark, in bytes). */
+function peakRss(): number {
+  return process.resourceUsage().maxRSS * 1024;
+}
+
 // Stop when the pool goes away.
 process.on('disconnect', () => process.exit(0));
 // Signals end the worker through process.exit, so its exit handlers remove temporary outputs.
