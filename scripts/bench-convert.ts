@@ -18,7 +18,7 @@ import { RootFile } from '../src/root/file.ts';
 import { generateLike } from '../src/root/write/generate-like.ts';
 import { ConversionPool } from '../src/convert/pool.ts';
 import { convertFile, type ConvertResult } from '../src/convert/convert-file.ts';
-import { parseRowGroupTarget } from '../src/cli/convert.ts';
+import { parseRowGroupTarget } from '../src/convert/options.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const fixtures = resolve(root, '..', 'shared', 'fixtures', 'root');
