@@ -58,12 +58,6 @@ export function select(c: Collection, keep: Uint8Array): Collection {
   return { events: c.events, offsets, fields };
 }
 
-/** AND of masks (in place into the first). */
-export function and(a: Uint8Array, ...rest: Uint8Array[]): Uint8Array {
-  for (const b of rest) for (let i = 0; i < a.length; i++) a[i] = a[i]! & b[i]! ? 1 : 0;
-  return a;
-}
-
 /**
  * Absolute index of the `rank`-th object by descending pT in each event (0 = leading; -1 when the
  * event has too few), among the objects of `mask` when given. Ties keep the earlier object first. O(rank x objects), no allocation per event.

@@ -3,7 +3,7 @@
  * (resolved to the file's column names before reading), as flat typed arrays and offsets. Nothing
  * here copies per event; list columns come back as (offsets, values) over Arrow's own buffers.
  */
-import { type Data, DataType, type List, type Struct } from 'apache-arrow';
+import { type Data, DataType, type Struct } from 'apache-arrow';
 import { UsageError } from '../errors.ts';
 import type { NumArray } from './collection.ts';
 
@@ -132,4 +132,3 @@ function numeric(d: Data, name: string): NumArray {
   return v as NumArray;
 }
 
-export type { List };

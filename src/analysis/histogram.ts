@@ -100,15 +100,6 @@ export class Histogram {
     }
   }
 
-  /** Fill one entry (for tests and small fills). */
-  fillOne(coords: readonly number[], weight?: number): void {
-    this.fill(
-      coords.map((c) => [c]),
-      weight === undefined ? undefined : [weight],
-      1,
-    );
-  }
-
   /** Add `other` bin by bin; the binnings and storages must match. */
   add(other: Histogram): this {
     if (other.storage !== this.storage) throw new UsageError(`cannot add a ${other.storage} histogram to a ${this.storage} one`);
@@ -157,6 +148,7 @@ export class Histogram {
     const values = flatten(u.storage.values, axes.length);
     if (values.length !== h.values.length) throw new UsageError(`${where}: ${values.length} values for ${h.values.length} bins (flow included)`);
     h.values.set(values);
+    // A `double` storage (another writer's) has no variances: read as weighted with Poisson ones.
     if (h.variances) h.variances.set(st === 'weighted' ? flatten((u.storage as { variances: Nested }).variances, axes.length) : values);
     return h;
   }
