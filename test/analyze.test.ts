@@ -20,6 +20,7 @@ import { RootFile } from '../src/root/file.ts';
 import { convertFile } from '../src/convert/convert-file.ts';
 import { parseCompression } from '../src/root/compression/compress.ts';
 import { runAnalysis } from '../src/analysis/run.ts';
+import { runTask } from '../src/analysis/run-file.ts';
 import { openInput } from '../src/analysis/input.ts';
 import { parquetMetadata } from 'hyparquet';
 import { startRangeServer } from './support/range-server.ts';
@@ -298,6 +299,18 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
     const one = (await runAnalysis([r21])).summary.normalisation.nominal!;
     expect(n.nominal!.sumOfEventWeights).toBe(2 * one.sumOfEventWeights);
     expect(n.nominal!.nAcceptedEvents).toBe(2 * one.nAcceptedEvents);
+  });
+
+  it('issue 7: reads the derived per-jet primary-vertex track count instead of NumTrkPt500, to the same results', async () => {
+    const file = (await convertFile(fixture('PHYSLITE_example.root'), { outDir: join(dir, 'derived') })).output;
+    const params = builtin.params as Record<string, unknown>;
+    const full = { ...builtin, columns: (p: typeof builtin.params) => ({ ...builtin.columns(p), jet_ntrk: { names: ['AnalysisJetsAuxDyn_NumTrkPt500'], optional: true } }) };
+    const derived = await runTask(builtin as never, params, { file });
+    const fromFull = await runTask(full as never, params, { file });
+    expect(JSON.stringify(derived.histograms)).toBe(JSON.stringify(fromFull.histograms));
+    expect(derived.summary.cutflow).toEqual(fromFull.summary.cutflow);
+    expect(derived.summary.notes.join(' ')).not.toMatch(/track counts absent/);
+    expect(derived.summary.io.bytesRead).toBeLessThan(fromFull.summary.io.bytesRead);
   });
 
   it('analyses an RNTuple PHYSLITE file directly, as its Parquet conversion', async () => {
