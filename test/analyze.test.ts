@@ -167,6 +167,16 @@ describe('analyze: remote Parquet', () => {
       expect(expired.summary.failed[0]).toMatchObject({ exitCode: 2 });
       expect(expired.summary.failed[0]!.file).not.toContain('sig=');
       expect(JSON.stringify(expired.summary)).not.toContain('sig=');
+      // Replicas (Rucio): when the first cannot be read, the next is, to the same results.
+      const first = server.url('/data/a.parquet', 'sig=old');
+      const replicas = new Map([[first, [first, server.url('/data/a.parquet', 'sig=good')]]]);
+      const fallback = await runAnalysis([first], { replicas });
+      expect(fallback.summary.failed).toEqual([]);
+      for (const [name, h] of local.histograms) expect([...fallback.histograms.get(name)!.values], name).toEqual([...h.values]);
+      expect(fallback.summary.inputs[0]).toMatchObject({ file: first.replace(/\?.*/, ''), replica: first.replace(/\?.*/, '') });
+      const none = await runAnalysis([first], { replicas: new Map([[first, [first, first]]]) });
+      expect(none.summary.failed[0]!.error).toMatch(/replica 2 of 2; earlier: .*a\.parquet/);
+      expect(JSON.stringify(none.summary)).not.toContain('sig=');
       // A file that cannot be opened as Parquet or ROOT: the error names it without its signature.
       const notData = await startRangeServer({ files: { '/x.parquet': Buffer.from('neither parquet nor root, long enough') }, faults: { signature: 's3cr3t' } });
       try {
