@@ -313,7 +313,7 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
 
   it('issue 7: reads the derived per-jet primary-vertex track count instead of NumTrkPt500, to the same results', async () => {
     const file = (await convertFile(fixture('PHYSLITE_example.root'), { outDir: join(dir, 'derived') })).output;
-    const params = builtin.params as Record<string, unknown>;
+    const params = builtin.params as unknown as Record<string, unknown>;
     const full = { ...builtin, columns: (p: typeof builtin.params) => ({ ...builtin.columns(p), jet_ntrk: { names: ['AnalysisJetsAuxDyn_NumTrkPt500'], optional: true } }) };
     const derived = await runTask(builtin as never, params, { file });
     const fromFull = await runTask(full as never, params, { file });
