@@ -20,6 +20,7 @@ import { RootFile } from '../src/root/file.ts';
 import { convertFile } from '../src/convert/convert-file.ts';
 import { parseCompression } from '../src/root/compression/compress.ts';
 import { runAnalysis } from '../src/analysis/run.ts';
+import { runTask } from '../src/analysis/run-file.ts';
 import { openInput } from '../src/analysis/input.ts';
 import { parquetMetadata } from 'hyparquet';
 import { startRangeServer } from './support/range-server.ts';
@@ -166,6 +167,16 @@ describe('analyze: remote Parquet', () => {
       expect(expired.summary.failed[0]).toMatchObject({ exitCode: 2 });
       expect(expired.summary.failed[0]!.file).not.toContain('sig=');
       expect(JSON.stringify(expired.summary)).not.toContain('sig=');
+      // Replicas (Rucio): when the first cannot be read, the next is, to the same results.
+      const first = server.url('/data/a.parquet', 'sig=old');
+      const replicas = new Map([[first, [first, server.url('/data/a.parquet', 'sig=good')]]]);
+      const fallback = await runAnalysis([first], { replicas });
+      expect(fallback.summary.failed).toEqual([]);
+      for (const [name, h] of local.histograms) expect([...fallback.histograms.get(name)!.values], name).toEqual([...h.values]);
+      expect(fallback.summary.inputs[0]).toMatchObject({ file: first.replace(/\?.*/, ''), replica: first.replace(/\?.*/, '') });
+      const none = await runAnalysis([first], { replicas: new Map([[first, [first, first]]]) });
+      expect(none.summary.failed[0]!.error).toMatch(/replica 2 of 2; earlier: .*a\.parquet/);
+      expect(JSON.stringify(none.summary)).not.toContain('sig=');
       // A file that cannot be opened as Parquet or ROOT: the error names it without its signature.
       const notData = await startRangeServer({ files: { '/x.parquet': Buffer.from('neither parquet nor root, long enough') }, faults: { signature: 's3cr3t' } });
       try {
@@ -298,6 +309,18 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
     const one = (await runAnalysis([r21])).summary.normalisation.nominal!;
     expect(n.nominal!.sumOfEventWeights).toBe(2 * one.sumOfEventWeights);
     expect(n.nominal!.nAcceptedEvents).toBe(2 * one.nAcceptedEvents);
+  });
+
+  it('issue 7: reads the derived per-jet primary-vertex track count instead of NumTrkPt500, to the same results', async () => {
+    const file = (await convertFile(fixture('PHYSLITE_example.root'), { outDir: join(dir, 'derived') })).output;
+    const params = builtin.params as Record<string, unknown>;
+    const full = { ...builtin, columns: (p: typeof builtin.params) => ({ ...builtin.columns(p), jet_ntrk: { names: ['AnalysisJetsAuxDyn_NumTrkPt500'], optional: true } }) };
+    const derived = await runTask(builtin as never, params, { file });
+    const fromFull = await runTask(full as never, params, { file });
+    expect(JSON.stringify(derived.histograms)).toBe(JSON.stringify(fromFull.histograms));
+    expect(derived.summary.cutflow).toEqual(fromFull.summary.cutflow);
+    expect(derived.summary.notes.join(' ')).not.toMatch(/track counts absent/);
+    expect(derived.summary.io.bytesRead).toBeLessThan(fromFull.summary.io.bytesRead);
   });
 
   it('analyses an RNTuple PHYSLITE file directly, as its Parquet conversion', async () => {

@@ -9,7 +9,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toValues } from '../src/arrow/values.ts';
-import { NOMINAL_WEIGHT, convertFile } from '../src/convert/convert-file.ts';
+import { convertFile } from '../src/convert/convert-file.ts';
+import { DERIVED_COLUMNS } from '../src/convert/derived.ts';
+import { expectedDerived } from './helpers/derived.ts';
 import { columnName, columnNames } from '../src/parquet/naming.ts';
 import { parseCompression } from '../src/root/compression/compress.ts';
 import { RootFile } from '../src/root/file.ts';
@@ -32,7 +34,7 @@ describe.each(['uproot-HZZ.root', 'uproot-Zmumu-lz4.root', 'PHYSLITE_example.roo
     const compared = new Set<string>();
     for (const b of reader.tree.all) {
       const column = columnName(b.name);
-      if (!duck.has(column) || column === NOMINAL_WEIGHT || compared.has(column)) continue;
+      if (!duck.has(column) || DERIVED.has(column) || compared.has(column)) continue;
       const { columns } = await reader.arrays([b.name]);
       const mine = toValues(columns.get(b.name)!);
       const theirs = duck.get(column)!;
@@ -41,11 +43,13 @@ describe.each(['uproot-HZZ.root', 'uproot-Zmumu-lz4.root', 'PHYSLITE_example.roo
       expect(json(theirs), column).toBe(json(project(mine, theirs)));
       compared.add(column);
     }
-    expect(compared.size).toBe(result.columns - (duck.has(NOMINAL_WEIGHT) ? 1 : 0));
-    if (duck.has(NOMINAL_WEIGHT)) {
-      const { columns } = await reader.arrays(['EventInfoAuxDyn.mcEventWeights']);
-      const first = toValues(columns.get('EventInfoAuxDyn.mcEventWeights')!).map((w) => (w as number[])[0] ?? 0);
-      expect(json(duck.get(NOMINAL_WEIGHT))).toBe(json(first.map((x) => Math.fround(x))));
+    const derived = [...DERIVED.keys()].filter((c) => duck.has(c));
+    expect(compared.size).toBe(result.columns - derived.length);
+    if (name.includes('PHYSLITE')) expect(derived.sort()).toEqual(['AnalysisJets_NumTrkPt500PV', 'nominalMcEventWeight']);
+    for (const column of derived) {
+      const source = DERIVED.get(column)!.replace(/_/, '.');
+      const { columns } = await reader.arrays([source]);
+      expect(json(duck.get(column)), column).toBe(json(expectedDerived(column, toValues(columns.get(source)!))));
     }
     await file.close();
     // The file says where it came from and what it left out.
@@ -56,6 +60,8 @@ describe.each(['uproot-HZZ.root', 'uproot-Zmumu-lz4.root', 'PHYSLITE_example.roo
     if (name.startsWith('DAOD')) expect(info.bookkeeping.cutBookkeepers[0].name).toBe('AllExecutedEvents');
   });
 });
+
+const DERIVED = new Map(DERIVED_COLUMNS.map((d) => [d.name, d.source]));
 
 /** `mine` shaped like `theirs` where a struct lost fields (the pruned empty records). */
 describe('conversion rules', () => {

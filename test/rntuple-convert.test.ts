@@ -11,7 +11,9 @@ import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toValues } from '../src/arrow/values.ts';
-import { NOMINAL_WEIGHT, convertFile } from '../src/convert/convert-file.ts';
+import { convertFile } from '../src/convert/convert-file.ts';
+import { DERIVED_COLUMNS } from '../src/convert/derived.ts';
+import { expectedDerived } from './helpers/derived.ts';
 import { columnName } from '../src/parquet/naming.ts';
 import { RootFile } from '../src/root/file.ts';
 import { inspectFile } from '../src/root/inspect.ts';
@@ -75,10 +77,12 @@ describe('convert an RNTuple', () => {
       expect(json(theirs), column).toBe(json(project(toValues(columns.get(c.name)!), theirs)));
       compared++;
     }
-    expect(compared).toBe(result.columns - 1); // all but the derived nominal weight
-    const { columns } = await table.arrays(['EventInfoAuxDyn:mcEventWeights']);
-    const first = toValues(columns.get('EventInfoAuxDyn:mcEventWeights')!).map((w) => (w as number[])[0] ?? 0);
-    expect(json(duck.get(NOMINAL_WEIGHT))).toBe(json(first));
+    expect(compared).toBe(result.columns - DERIVED_COLUMNS.length); // all but the derived columns
+    for (const d of DERIVED_COLUMNS) {
+      const source = d.source.replace(/_/, ':');
+      const { columns } = await table.arrays([source]);
+      expect(json(duck.get(d.name)), d.name).toBe(json(expectedDerived(d.name, toValues(columns.get(source)!))));
+    }
     await file.close();
   }, 120_000);
 

@@ -93,7 +93,8 @@ export default defineAnalysis<BuiltinParams>({
     jet_m: AUX('AnalysisJets', 'm'),
     jet_jvtpass: { names: AUX('AnalysisJets', 'NNJvtPass'), optional: true },
     jet_jvt: { names: AUX('AnalysisJets', 'Jvt'), optional: true },
-    jet_ntrk: { names: AUX('AnalysisJets', 'NumTrkPt500'), optional: true },
+    // The conversion's derived per-jet count (a tenth of the bytes) before the full per-vertex column.
+    jet_ntrk: { names: ['AnalysisJets_NumTrkPt500PV', ...AUX('AnalysisJets', 'NumTrkPt500')], optional: true },
     met_mpx: { names: AUX('MET_Core_AnalysisMET', 'mpx'), optional: true },
     met_mpy: { names: AUX('MET_Core_AnalysisMET', 'mpy'), optional: true },
     met_name: { names: AUX('MET_Core_AnalysisMET', 'name'), optional: true },
@@ -286,14 +287,20 @@ function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   return keep;
 }
 
-/** NumTrkPt500 of the first (primary) vertex per jet, -1 when the jet has none. */
+/**
+ * NumTrkPt500 of the first (primary) vertex per jet, -1 when the jet has none: the conversion's
+ * derived List<Int32> column as it is, or computed from the full List<List<Int32>> column.
+ */
 function primaryVertexTracks(ev: Events, jet: Collection): Int32Array {
   const d = ev.raw('jet_ntrk');
   const outer = d.valueOffsets as Int32Array;
-  const inner = d.children[0]!.valueOffsets as Int32Array;
-  const values = d.children[0]!.children[0]!.values as Int32Array;
-  const out = new Int32Array(jet.offsets[jet.events]!).fill(-1);
   const base = outer[0]!;
+  const n = jet.offsets[jet.events]!;
+  const child = d.children[0]!;
+  if (!DataType.isList(child.type)) return (child.values as Int32Array).subarray(base, base + n);
+  const inner = child.valueOffsets as Int32Array;
+  const values = child.children[0]!.values as Int32Array;
+  const out = new Int32Array(n).fill(-1);
   for (let j = 0; j < out.length; j++) {
     const k = base + j;
     if (k < outer[ev.rows]! && inner[k + 1]! > inner[k]!) out[j] = values[inner[k]!]!;

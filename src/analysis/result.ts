@@ -11,6 +11,8 @@ import { Histogram, type UhiHistogram } from './histogram.ts';
 
 export interface InputRecord {
   file: string;
+  /** The replica read, when it was not the first (the first failed; redacted). */
+  replica?: string;
   kind: 'parquet' | 'root';
   entries: number;
   bytesRead: number;

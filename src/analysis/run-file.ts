@@ -3,8 +3,12 @@
  * columns to the file's columns (first accepted name present; a missing required column is an
  * InputError naming the column and the file), stream the projected batches and call `process` on
  * each. Returns a partial result for merging.
+ * A file with several replicas (Rucio) is read from the first; when reading it fails (open or
+ * column data, not the analysis code), the whole task is run again from the next, so no partial
+ * result of a failed replica is kept.
  */
-import { InputError, PhysliteError } from '../errors.ts';
+import { InputError, PhysliteError, UsageError } from '../errors.ts';
+import { redactUrl } from '../root/source/url.ts';
 import { type Analysis, normalizeRequest } from './api.ts';
 import { Events } from './events.ts';
 import { openInput } from './input.ts';
@@ -13,13 +17,39 @@ import { Output } from './output.ts';
 import { AnalysisResult } from './result.ts';
 
 export interface Task {
+  /** The file, by its first replica. */
   file: string;
+  /** All replicas, best first (the first is `file`), when there are several. */
+  replicas?: string[];
   part?: { index: number; count: number };
 }
 
 export async function runTask(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>, task: Task, open: OpenOptions = {}): Promise<AnalysisResult> {
+  const replicas = task.replicas?.length ? task.replicas : [task.file];
+  let earlier = '';
+  for (const [i, replica] of replicas.entries()) {
+    try {
+      const result = await runReplica(a, params, task, replica, open);
+      if (i > 0) result.summary.inputs.forEach((r) => Object.assign(r, { file: redactUrl(task.file), replica: redactUrl(replica) }));
+      return result;
+    } catch (err) {
+      const readSide = !(err instanceof UsageError) && !analysisErrors.has(err as object);
+      if (!readSide || i === replicas.length - 1) {
+        if (i > 0 && err instanceof PhysliteError) err.message += ` (replica ${i + 1} of ${replicas.length}; earlier: ${earlier})`;
+        throw err;
+      }
+      earlier += `${earlier ? '; ' : ''}${redactUrl(replica)}: ${err instanceof PhysliteError ? err.message : String((err as Error)?.message ?? err)}`;
+    }
+  }
+  throw new Error('unreachable: no replica');
+}
+
+/** Errors raised by the analysis code itself: another replica would fail the same way. */
+const analysisErrors = new WeakSet<object>();
+
+async function runReplica(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>, task: Task, file: string, open: OpenOptions): Promise<AnalysisResult> {
   const out = new Output(a.histograms(params), a.cutflow ?? []);
-  const input = await openInput(task.file, open);
+  const input = await openInput(file, open);
   try {
     const wanted = Object.entries(a.columns(params)).map(([name, r]) => [name, normalizeRequest(r)] as const);
     const logical: string[] = [];
@@ -39,8 +69,9 @@ export async function runTask(a: Analysis<Record<string, unknown>>, params: Reco
       try {
         a.process(new Events(input.name, batch.rows, data), out, params);
       } catch (err) {
-        if (err instanceof PhysliteError) throw err.withContext({ file: input.name, entry: events });
-        throw new InputError(`analysis ${a.name} failed: ${(err as Error).message}`, { file: input.name, entry: events }, { cause: err });
+        const failure = err instanceof PhysliteError ? err.withContext({ file: input.name, entry: events }) : new InputError(`analysis ${a.name} failed: ${(err as Error).message}`, { file: input.name, entry: events }, { cause: err });
+        analysisErrors.add(failure);
+        throw failure;
       }
       events += batch.rows;
     }

@@ -23,6 +23,8 @@ export interface RunOptions {
   workers?: number;
   /** How inputs are opened (remote fetch mode, GCS endpoint, requests in flight). */
   open?: OpenOptions;
+  /** Per input (by its first replica), all its replicas best first: read in turn when reading one fails. */
+  replicas?: ReadonlyMap<string, string[]>;
   onTask?: (task: Task, outcome: AnalysisResult | Error) => void;
 }
 
@@ -48,7 +50,7 @@ export async function runAnalysis(inputs: readonly string[], o: RunOptions = {})
   const params = resolveParams(analysis, o.params);
   const workers = Math.max(1, o.workers ?? 1);
   const open = o.open ?? {};
-  const tasks = await planTasks(inputs, workers, open);
+  const tasks = await planTasks(inputs, workers, open, o.replicas);
   const total = empty(analysis, params);
 
   // Merge in task order: results that finish early wait in `pending`. The shares of one file are
@@ -101,8 +103,12 @@ function asError(e: unknown): Error {
 }
 
 /** One task per file; with fewer files than workers, files are shared out by row group. */
-async function planTasks(inputs: readonly string[], workers: number, open: OpenOptions): Promise<Task[]> {
-  if (inputs.length >= workers) return inputs.map((file) => ({ file }));
+async function planTasks(inputs: readonly string[], workers: number, open: OpenOptions, replicas?: ReadonlyMap<string, string[]>): Promise<Task[]> {
+  const more = (file: string): { replicas?: string[] } => {
+    const r = replicas?.get(file);
+    return r && r.length > 1 ? { replicas: r } : {};
+  };
+  if (inputs.length >= workers) return inputs.map((file) => ({ file, ...more(file) }));
   const tasks: Task[] = [];
   const share = Math.ceil(workers / inputs.length);
   for (const file of inputs) {
@@ -114,7 +120,7 @@ async function planTasks(inputs: readonly string[], workers: number, open: OpenO
       })
       .catch(() => 1); // the task itself will report why the file cannot be read
     const count = Math.max(1, Math.min(share, parts));
-    for (let index = 0; index < count; index++) tasks.push(count === 1 ? { file } : { file, part: { index, count } });
+    for (let index = 0; index < count; index++) tasks.push(count === 1 ? { file, ...more(file) } : { file, ...more(file), part: { index, count } });
   }
   return tasks;
 }

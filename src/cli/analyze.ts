@@ -66,8 +66,12 @@ registerCommand({
     const workers = Number(args.workers);
     if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1, got ${String(args.workers)}`);
     const gcs = args['gcs-endpoint'] ? { endpoint: args['gcs-endpoint'] as string } : undefined;
-    const inputs = (await expandInputs(args.inputs as string[], { accept: isRootOrParquet, acceptName: (n) => n.endsWith('.parquet') || n.includes('.root'), ...(gcs ? { gcs } : {}) })).map((spec) => spec.replicas[0]!);
-    if (inputs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
+    const specs = await expandInputs(args.inputs as string[], { accept: isRootOrParquet, acceptName: (n) => n.endsWith('.parquet') || n.includes('.root'), ...(gcs ? { gcs } : {}) });
+    if (specs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
+    // A Rucio file is read from its first replica; the others are read in turn when that fails.
+    const readable = specs.filter((spec) => spec.replicas.length > 0);
+    const inputs = readable.map((spec) => spec.replicas[0]!);
+    const replicas = new Map(readable.map((spec) => [spec.replicas[0]!, spec.replicas]));
     // On a terminal one progress line; otherwise a log line per input (JSON with --log-format json).
     const tty = Boolean(process.stderr.isTTY) && ctx.log.format === 'text';
     const t0 = performance.now();
@@ -78,6 +82,7 @@ registerCommand({
       params: (args.param as string[] | undefined) ?? [],
       workers,
       open: { fetch: args.fetch as FetchMode, concurrency: Number(args.requests), ...(gcs ? { gcs } : {}) },
+      replicas,
       onTask: (task, outcome) => {
         done++;
         const file = redactUrl(task.file);
@@ -93,12 +98,18 @@ registerCommand({
       },
     });
     if (tty) process.stderr.write('\n');
+    for (const spec of specs.filter((x) => x.replicas.length === 0)) {
+      const error = `no replica that physlite can read${spec.skipped?.length ? `: ${spec.skipped.join('; ')}` : ''}`;
+      ctx.log.warn(`failed: ${error}`, { file: spec.id });
+      result.summary.failed.push({ file: spec.id, error, exitCode: EXIT.permanent });
+      result.summary.complete = false;
+    }
     const written = await writeResults(result, resolve(args.out as string), { plots: args.plots as boolean });
     const s = result.summary;
     if (args.json) ctx.out(JSON.stringify(s, null, 2));
     else {
       ctx.out(
-        `${s.events} events from ${inputs.length - s.failed.length} of ${inputs.length} file(s) in ${s.seconds!.toFixed(2)} s (${Math.round(s.eventsPerSecond!)} events/s); ` +
+        `${s.events} events from ${specs.length - s.failed.length} of ${specs.length} file(s) in ${s.seconds!.toFixed(2)} s (${Math.round(s.eventsPerSecond!)} events/s); ` +
           `read ${(s.io.bytesRead / 1e6).toFixed(1)} of ${(s.io.bytesTotal / 1e6).toFixed(1)} MB (${(100 * s.io.fractionRead).toFixed(1)}%)`,
       );
       if (!s.complete) ctx.out(`INCOMPLETE: ${s.failed.length} input(s) failed: ${s.failed.map((f) => f.file).join(', ')}`);

@@ -6,14 +6,14 @@
  * reader's Arrow types; left out, with the reason recorded in the file: DataVector interface
  * branches ("redundant": the element counts are the list lengths of the Aux columns), members of
  * split collections (they are the fields of their collection's column) and records without values.
- * Derived: `nominalMcEventWeight` (float32), the first of `EventInfoAuxDyn.mcEventWeights`.
+ * Derived columns (derived.ts): `nominalMcEventWeight`, `AnalysisJets_NumTrkPt500PV`.
  * The output is written to a temporary file and verified there (rows, and per leaf column the number
  * of values and empty-list entries, against the Parquet footer); the output store then publishes it
  * (renamed into a directory, or uploaded and checked on Cloud Storage). The input is a path or any
  * ByteSource (then owned and closed here), named by its identity (never a URL's query string).
  */
 import { basename } from 'node:path';
-import { Data, DataType, Field, Float32, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
+import { Data, DataType, Field, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import { InputError } from '../errors.ts';
 import { RootFile } from '../root/file.ts';
 import { readMetadata } from '../root/metadata.ts';
@@ -21,13 +21,14 @@ import { defaultTable, openTable } from '../root/table.ts';
 import { columnNames } from '../parquet/naming.ts';
 import { branchFilter, type Selection } from './select.ts';
 import { writeParquet } from '../parquet/writer.ts';
+import { derivedField, derivedFor } from './derived.ts';
 import { readFooterSummary } from '../parquet/footer.ts';
 import type { ByteSource } from '../root/source/source.ts';
 import { openStore, type OutputStore } from '../storage/store.ts';
 import '../storage/local.ts';
 
 export const CONVERTER_VERSION = '0.1.0';
-export const NOMINAL_WEIGHT = 'nominalMcEventWeight';
+export const NOMINAL_WEIGHT = 'nominalMcEventWeight'; // see derived.ts
 
 export interface ConvertOptions {
   tree?: string;
@@ -106,13 +107,15 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
       else pruned.set(b, type);
     }
     const names = columnNames(selected, file.name);
-    // `EventInfoAuxDyn.mcEventWeights` (TTree) or `EventInfoAuxDyn:mcEventWeights` (RNTuple).
-    const weights = selected.find((b) => names.get(b) === 'EventInfoAuxDyn_mcEventWeights');
+    // Derived columns find their source by Parquet name: `EventInfoAuxDyn.mcEventWeights` (TTree)
+    // and `EventInfoAuxDyn:mcEventWeights` (RNTuple) alike.
+    const branchOfColumn = new Map(selected.map((b) => [names.get(b)!, b]));
+    const derived = derivedFor(new Map(selected.map((b) => [names.get(b)!, pruned.get(b)!])));
     const fields = selected.map((b) => {
       const type = pruned.get(b)!;
       return new Field(names.get(b)!, type, false, new Map([['root.branch', b], ['root.type', byName.get(b)!.typeName]]));
     });
-    if (weights) fields.push(new Field(NOMINAL_WEIGHT, new Float32(), false, new Map([['derived', 'first entry of EventInfoAuxDyn.mcEventWeights (0 when empty)']])));
+    for (const d of derived) fields.push(derivedField(d));
     const schema = new Schema(fields);
 
     const ranges = table.clusterRanges();
@@ -136,7 +139,7 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
       for (const [start, stop] of ranges) {
         const { columns } = await table.arrays(selected, { entryStart: start, entryStop: stop });
         const children = selected.map((b) => pruneData(columns.get(b)!, pruned.get(b)!));
-        if (weights) children.push(nominalWeights(columns.get(weights)!));
+        for (const d of derived) children.push(d.compute(columns.get(branchOfColumn.get(d.source)!)!));
         children.forEach((c, i) => count(c, fields[i]!.name));
         yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: stop - start, nullCount: 0, children }));
       }
@@ -238,15 +241,6 @@ function emptyData(type: DataType): Data {
     default:
       return makeData({ type, length: 0, nullCount: 0 } as never);
   }
-}
-
-/** The first weight of every entry (0 when an entry has none). */
-function nominalWeights(weights: Data): Data {
-  const offsets = weights.valueOffsets as Int32Array;
-  const values = weights.children[0]!.values as Float32Array | Float64Array;
-  const out = new Float32Array(weights.length);
-  for (let i = 0; i < weights.length; i++) out[i] = offsets[i + 1]! > offsets[i]! ? values[offsets[i]!]! : 0;
-  return makeData({ type: new Float32(), data: out, length: out.length, nullCount: 0 });
 }
 
 /**

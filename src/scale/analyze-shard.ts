@@ -29,6 +29,7 @@ export async function analyzeShard(plan: Plan, index: number, store: OutputStore
   await store.remove(shardManifest(index));
   const files = shard.inputs.map((x) => x.replicas[0]!);
   const result = await runAnalysis(files, {
+    replicas: new Map(shard.inputs.map((x) => [x.replicas[0]!, x.replicas])),
     analysis: String(plan.options.analysis ?? 'builtin'),
     params: (plan.options.param as string[] | undefined) ?? [],
     workers: o.workers,
