@@ -84,6 +84,8 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
     return s;
   }
 
+  if (rep && def && path.every((n) => !n.nullable)) return shredRequired(path, def, rep, entries, rows, s);
+
   // General nesting.
   const repDepth = new Int32Array(depth + 1).fill(-1); // node index of the list whose elements repeat at level r
   for (let k = 0; k < depth; k++) {
@@ -124,6 +126,48 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
       s.offsets[k] = o.subarray(0, slots[k]! + 1);
     }
     if (anyNull[k]) s.valid[k] = validBytes[k]!.subarray(0, slots[k]!);
+  }
+  return s;
+}
+
+/**
+ * Nesting without nullable nodes: only the lists make structure (a struct's slots are its
+ * parent's), so each entry opens a slot in the list at its repetition level and in the lists
+ * below it until its definition level says the list is empty. Counters live in a typed array.
+ */
+function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entries: number, rows: number, s: Shred): Shred {
+  const listAt: number[] = [];
+  path.forEach((n, k) => {
+    if (n.kind === 'list') listAt.push(k);
+  });
+  const m = listAt.length;
+  const element = Int32Array.from(listAt, (k) => (path[k] as { element: number }).element);
+  const offsets = listAt.map(() => new Int32Array(entries + 2));
+  // count[j]: slots of list j so far (count[0] = rows); count[m]: leaf values.
+  const count = new Int32Array(m + 1);
+  for (let i = 0; i < entries; i++) {
+    const d = def[i]!;
+    let j = rep[i]!;
+    if (j > m) throw new DeserializationError(`repetition level ${j} over the ${m} lists`);
+    for (; j < m; j++) {
+      offsets[j]![count[j]!++] = count[j + 1]!;
+      if (d < element[j]!) break;
+    }
+    if (j === m) count[m]!++;
+  }
+  if (count[0]! > rows) throw new DeserializationError(`${count[0]} rows in a row group of ${rows}`);
+  // Slots per node: a node has the slots of the nearest list at or above it, or of the element below it.
+  let slots = count[0]!;
+  let j = 0;
+  for (let k = 0; k < path.length; k++) {
+    s.slots[k] = slots;
+    if (path[k]!.kind === 'list') {
+      const o = offsets[j]!;
+      o[count[j]!] = count[j + 1]!;
+      s.offsets[k] = o.subarray(0, count[j]! + 1);
+      slots = count[j + 1]!;
+      j++;
+    }
   }
   return s;
 }
