@@ -59,6 +59,7 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
 
   // A flat required or optional leaf.
   if (depth === 1) {
+    if (def) for (let i = 0; i < entries; i++) if (def[i]! > leaf.maxDef) throw new DeserializationError(`${leaf.path}: definition level ${def[i]} over ${leaf.maxDef}`);
     s.slots[0] = entries;
     if (leaf.nullable && def) s.valid[0] = validity(def, 0, entries, leaf.defined);
     return s;
@@ -70,13 +71,19 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
     const el = list.element;
     let row = 0;
     let n = 0;
+    let top = 0;
     for (let i = 0; i < entries; i++) {
-      if (rep[i] === 0) {
+      const r = rep[i]!;
+      const d = def[i]!;
+      if (r === 0) {
         if (row >= rows) throw new DeserializationError(`${leaf.path} has more rows than its row group (${rows})`);
         offsets[row++] = n;
       }
-      if (def[i]! >= el) n++;
+      top |= r | d;
+      if (d >= el) n++;
     }
+    // Levels over their maxima (1 and 1 here) would set a higher bit.
+    if (top > 1) throw new DeserializationError(`${leaf.path} has levels over their maxima`);
     offsets[row] = n;
     s.slots[0] = row;
     s.slots[1] = n;
@@ -100,6 +107,7 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
   for (let i = 0; i < entries; i++) {
     const d = def ? def[i]! : 0;
     const r = rep ? rep[i]! : 0;
+    if (r > leaf.maxRep || d > leaf.maxDef) throw new DeserializationError(`${leaf.path}: levels (${d}, ${r}) over their maxima (${leaf.maxDef}, ${leaf.maxRep})`);
     let k = r === 0 ? 0 : repDepth[r]! + 1;
     if (k <= 0 && r !== 0) throw new DeserializationError(`${leaf.path}: repetition level ${r} matches no list`);
     let underNull = false;
@@ -145,10 +153,11 @@ function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entr
   const offsets = listAt.map(() => new Int32Array(entries + 2));
   // count[j]: slots of list j so far (count[0] = rows); count[m]: leaf values.
   const count = new Int32Array(m + 1);
+  const maxDef = (path[path.length - 1] as LeafNode).maxDef;
   for (let i = 0; i < entries; i++) {
     const d = def[i]!;
     let j = rep[i]!;
-    if (j > m) throw new DeserializationError(`repetition level ${j} over the ${m} lists`);
+    if (j > m || d > maxDef) throw new DeserializationError(`levels (${d}, ${j}) over their maxima (${maxDef}, ${m})`);
     for (; j < m; j++) {
       offsets[j]![count[j]!++] = count[j + 1]!;
       if (d < element[j]!) break;

@@ -92,20 +92,20 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
       page = h.isCompressed ? decompressPage(meta.codec, compressed, h.uncompressed - lv) : compressed;
       at = 0;
     }
+    if (rep && entries === 0 && n > 0 && rep[0] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
+    // Levels over their maximum are refused where they are walked (assemble.ts); the value count
+    // of a page is the entries at the maximum definition level, or, for fixed-width PLAIN and
+    // BYTE_STREAM_SPLIT values, what the rest of the page holds (checked against the levels when
+    // the chunk is assembled), which spares a pass over the levels.
+    const size = values.fixedSize;
     let present = n;
-    if (def) {
+    if (def && !(size > 0 && (h.encoding === Encoding.PLAIN || h.encoding === Encoding.BYTE_STREAM_SPLIT))) {
       present = 0;
       const max = leaf.maxDef;
-      for (let k = entries; k < entries + n; k++) {
-        const d = def[k]!;
-        if (d === max) present++;
-        else if (d > max) throw new DeserializationError(`definition level ${d} over the maximum ${max}`);
-      }
-    }
-    if (rep) {
-      const max = leaf.maxRep;
-      for (let k = entries; k < entries + n; k++) if (rep[k]! > max) throw new DeserializationError(`repetition level ${rep[k]} over the maximum ${max}`);
-      if (entries === 0 && n > 0 && rep[0] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
+      for (let k = entries; k < entries + n; k++) if (def[k] === max) present++;
+    } else if (def) {
+      present = (page.length - at) / size;
+      if (!Number.isInteger(present) || present > n) throw new DeserializationError(`a page of ${n} entries holds ${page.length - at} bytes of ${size}-byte values`);
     }
     switch (h.encoding) {
       case Encoding.PLAIN:

@@ -22,6 +22,8 @@ export class Values {
   /** Byte arrays: n + 1 offsets into `data`. */
   offsets: Int32Array | null;
   n = 0;
+  /** Bytes per value of a fixed-width type other than BOOLEAN (bit-packed), else 0. */
+  readonly fixedSize: number;
 
   constructor(physical: number, capacity: number) {
     this.physical = physical;
@@ -32,6 +34,7 @@ export class Values {
       this.offsets = null;
       this.data = fixedArray(physical, capacity);
     }
+    this.fixedSize = physical === PhysicalType.BYTE_ARRAY || physical === PhysicalType.BOOLEAN ? 0 : this.data.BYTES_PER_ELEMENT;
   }
 
   /** The bytes of the data buffer (fixed width) at value index i. */
