@@ -1,14 +1,16 @@
 /**
  * Page decompression by Parquet codec id (a registry, not a switch in the page reader):
- * UNCOMPRESSED, SNAPPY (hyparquet's snappyUncompress, pure JS), GZIP and ZSTD (node:zlib, native),
+ * UNCOMPRESSED, SNAPPY (hyparquet's snappyUncompress, pure JS), GZIP and ZSTD (node:zlib, native;
+ * zstd through one reused context, zstd.ts),
  * LZ4_RAW (lz4-napi, prebuilt). The result must have exactly the page's uncompressed size.
  * Unknown codecs (LZO, BROTLI, the Hadoop-framed LZ4) are not here: `codecSupported` says so
  * before any page is read.
  */
-import { gunzipSync, zstdDecompressSync } from 'node:zlib';
+import { gunzipSync } from 'node:zlib';
 import { snappyUncompress } from 'hyparquet';
 import { uncompressSync as lz4Uncompress } from 'lz4-napi';
 import { DecompressionError } from '../../errors.ts';
+import { zstdDecompress } from './zstd.ts';
 
 type Decompress = (input: Uint8Array, size: number) => Uint8Array;
 
@@ -25,7 +27,7 @@ const codecs = new Map<number, Decompress>([
     },
   ],
   [2, (input, size) => gunzipSync(input, { maxOutputLength: Math.max(1, size) })],
-  [6, (input, size) => zstdDecompressSync(input, { maxOutputLength: Math.max(1, size) })],
+  [6, zstdDecompress],
   [
     7,
     (input, size) => {
