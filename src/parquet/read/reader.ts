@@ -3,7 +3,8 @@
  * and reads one row group's column chunks of the requested top-level columns with merged range
  * requests (root/source/coalesce), decoding them into apache-arrow Data by column name. Only the
  * bytes of the projected chunks and the footer are read, so the source's counters are the I/O of
- * the read, local or remote.
+ * the read, local or remote. Local files are read synchronously (ByteSource.readSync), remote
+ * ones with their requests in flight together.
  * `unsupported(columns)` names what this reader cannot decode in a projection (a codec, an
  * encoding, a type) before any page is read, so a caller can take another path for that file.
  * Errors: InputError (DeserializationError, DecompressionError, UnsupportedError) naming the file
@@ -11,7 +12,7 @@
  */
 import type { Data } from 'apache-arrow';
 import { DeserializationError, InputError, PhysliteError } from '../../errors.ts';
-import { DEFAULT_COALESCE, type CoalesceConfig, readRanges } from '../../root/source/coalesce.ts';
+import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync } from '../../root/source/coalesce.ts';
 import type { ByteSource } from '../../root/source/source.ts';
 import { assembleField } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
@@ -130,7 +131,8 @@ export class ParquetReader {
         throw new DeserializationError(`column ${leaves[i]!.path}: chunk [${r.offset}, +${r.length}) lies outside the file`, { file: this.source.name });
       }
     }
-    const bytes = await readRanges(this.source, ranges, this.coalesce);
+    const src = this.source;
+    const bytes = src.readSync ? readRangesSync(src as typeof src & { readSync: NonNullable<typeof src.readSync> }, ranges, this.coalesce) : await readRanges(src, ranges, this.coalesce);
     return { group, columns, nodes, leaves, metas, bytes };
   }
 
