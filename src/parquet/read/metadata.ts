@@ -4,7 +4,8 @@
  * footer) and decoded when a read asks for that column. Why: a PHYSLITE file's footer holds 1,159
  * column chunks per row group with statistics, ~4 MB for 10k events, and building all of it as
  * objects costs ~800 ms (hyparquet's parquetMetadata, measured) where a projected read needs a
- * dozen chunks. Key-value values stay bytes until asked for (`ARROW:schema` is ~390 kB).
+ * dozen chunks. Key-value values stay bytes until asked for (`ARROW:schema` is ~390 kB); a
+ * chunk's path_in_schema is not decoded (the schema's leaf order locates it).
  */
 import { DeserializationError } from '../../errors.ts';
 import { CompactCursor, TType } from './thrift.ts';
@@ -41,7 +42,6 @@ export interface RowGroupMeta {
 export interface ColumnChunkMeta {
   type: number;
   encodings: number[];
-  path: string[];
   codec: number;
   /** Level entries in the chunk (values, nulls and empty lists). */
   numValues: number;
@@ -204,7 +204,6 @@ function columnMeta(c: CompactCursor): ColumnChunkMeta {
   const m: ColumnChunkMeta = {
     type: -1,
     encodings: [],
-    path: [],
     codec: 0,
     numValues: 0,
     compressedSize: 0,
@@ -224,11 +223,6 @@ function columnMeta(c: CompactCursor): ColumnChunkMeta {
       case 2: {
         const n = c.listHeader();
         for (let i = 0; i < n; i++) m.encodings.push(c.int());
-        break;
-      }
-      case 3: {
-        const n = c.listHeader();
-        for (let i = 0; i < n; i++) m.path.push(c.string());
         break;
       }
       case 4:

@@ -46,6 +46,7 @@ export const VALUE_ENCODINGS = new Set<number>([Encoding.PLAIN, Encoding.PLAIN_D
 const scratch = { indices: new Int32Array(1024) };
 
 export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode): ChunkData {
+  if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
   const total = meta.numValues;
   const def = leaf.maxDef > 0 ? new Uint8Array(total) : null;
   const rep = leaf.maxRep > 0 ? new Uint8Array(total) : null;
