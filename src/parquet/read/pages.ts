@@ -45,11 +45,25 @@ export const VALUE_ENCODINGS = new Set<number>([Encoding.PLAIN, Encoding.PLAIN_D
 
 const scratch = { indices: new Int32Array(1024) };
 
-export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode): ChunkData {
+/** Level buffers a caller keeps from one chunk to the next (the levels never leave the decode). */
+export interface LevelBuffers {
+  def?: Uint8Array;
+  rep?: Uint8Array;
+}
+
+function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): Uint8Array {
+  if (!pool) return new Uint8Array(n);
+  let b = pool[key];
+  if (!b || b.length < n) b = pool[key] = new Uint8Array(Math.max(n, (b?.length ?? 0) * 2));
+  return b.subarray(0, n);
+}
+
+/** The chunk's levels and values; `pool`, when given, lends the level buffers (valid until the next call with it). */
+export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers): ChunkData {
   if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
   const total = meta.numValues;
-  const def = leaf.maxDef > 0 ? new Uint8Array(total) : null;
-  const rep = leaf.maxRep > 0 ? new Uint8Array(total) : null;
+  const def = leaf.maxDef > 0 ? levels(pool, 'def', total) : null;
+  const rep = leaf.maxRep > 0 ? levels(pool, 'rep', total) : null;
   const defWidth = bitWidth(leaf.maxDef);
   const repWidth = bitWidth(leaf.maxRep);
   // Values: at most one per level entry.

@@ -17,7 +17,7 @@ import type { ByteSource } from '../../root/source/source.ts';
 import { assembleField } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
 import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
-import { type ChunkData, readChunk, VALUE_ENCODINGS } from './pages.ts';
+import { type ChunkData, type LevelBuffers, readChunk, VALUE_ENCODINGS } from './pages.ts';
 import { type ArrowNode, buildSchema, type FileSchema, type LeafNode, leavesOf } from './schema.ts';
 import { ENCODING_NAMES } from './values.ts';
 
@@ -35,6 +35,8 @@ export class ParquetReader {
   readonly meta: FileMeta;
   readonly schema: FileSchema;
   private readonly coalesce: CoalesceConfig;
+  /** Per leaf column, level buffers reused by every decode (levels never reach the Arrow data). */
+  private readonly levelBuffers = new Map<number, LevelBuffers>();
 
   private constructor(source: ByteSource, meta: FileMeta, schema: FileSchema, coalesce: CoalesceConfig) {
     this.source = source;
@@ -142,7 +144,9 @@ export class ParquetReader {
     const chunks = new Map<number, ChunkData>();
     f.leaves.forEach((leaf, i) => {
       try {
-        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf));
+        let pool = this.levelBuffers.get(leaf.column);
+        if (!pool) this.levelBuffers.set(leaf.column, (pool = {}));
+        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool));
       } catch (err) {
         throw this.error(err, leaf.path, f.group);
       }

@@ -178,6 +178,14 @@ function skipValueAt(b: Uint8Array, p: number, t: number, depth: number): number
         size = varintValue;
       }
       if (et === 1 || et === 2 || et === 3) return p + size;
+      if (et === 4 || et === 5 || et === 6) {
+        // Lists of integers (level histograms, encodings) are most of a footer: step varints inline.
+        for (let i = 0; i < size; i++) {
+          while (p < n && b[p]! >= 0x80) p++;
+          p++;
+        }
+        return p;
+      }
       for (let i = 0; i < size; i++) {
         p = skipValueAt(b, p, et, depth + 1);
         if (p < 0 || p > n) return p;
