@@ -37,6 +37,8 @@ export class ParquetReader {
   private readonly coalesce: CoalesceConfig;
   /** Per leaf column, level buffers reused by every decode (levels never reach the Arrow data). */
   private readonly levelBuffers = new Map<number, LevelBuffers>();
+  /** Decoded column chunk metadata by row group and leaf (checked by unsupported(), used by fetch()). */
+  private readonly chunkMetas = new Map<number, ColumnChunkMeta>();
 
   private constructor(source: ByteSource, meta: FileMeta, schema: FileSchema, coalesce: CoalesceConfig) {
     this.source = source;
@@ -97,11 +99,16 @@ export class ParquetReader {
   }
 
   private chunk(group: number, leaf: LeafNode): ColumnChunkMeta {
+    const key = group * this.schema.leaves + leaf.column;
+    let m = this.chunkMetas.get(key);
+    if (m) return m;
     try {
-      return columnChunkMeta(this.meta.footer, this.meta.rowGroups[group]!.chunkAt[leaf.column]!);
+      m = columnChunkMeta(this.meta.footer, this.meta.rowGroups[group]!.chunkAt[leaf.column]!);
     } catch (err) {
       throw this.error(err, leaf.path);
     }
+    this.chunkMetas.set(key, m);
+    return m;
   }
 
   /** Why this reader cannot read `columns` (in any row group), or null when it can. */
