@@ -67,23 +67,24 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
   // List<leaf>, neither nullable: offsets from the levels directly.
   const list = path[0]!;
   if (depth === 2 && list.kind === 'list' && !list.nullable && !leaf.nullable && rep && def) {
+    // Both levels are 0 or 1 here (checked after the loop): a row opens at rep 0, an element is
+    // there at def 1. Branch-free: the slot of the next row is written at every entry and keeps
+    // the value written when that row opens (an out-of-range write is dropped, then refused).
     const offsets = new Int32Array(rows + 1);
-    const el = list.element;
     let row = 0;
     let n = 0;
     let top = 0;
     for (let i = 0; i < entries; i++) {
       const r = rep[i]!;
       const d = def[i]!;
-      if (r === 0) {
-        if (row >= rows) throw new DeserializationError(`${leaf.path} has more rows than its row group (${rows})`);
-        offsets[row++] = n;
-      }
+      offsets[row] = n;
+      row += 1 - r;
+      n += d;
       top |= r | d;
-      if (d >= el) n++;
     }
-    // Levels over their maxima (1 and 1 here) would set a higher bit.
+    // Levels over their maxima would set a higher bit.
     if (top > 1) throw new DeserializationError(`${leaf.path} has levels over their maxima`);
+    if (row > rows) throw new DeserializationError(`${leaf.path} has more rows than its row group (${rows})`);
     offsets[row] = n;
     s.slots[0] = row;
     s.slots[1] = n;

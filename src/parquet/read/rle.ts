@@ -62,11 +62,34 @@ export function decodeHybrid(bytes: Uint8Array, pos: number, end: number, width:
 
 function unpack(bytes: Uint8Array, pos: number, width: number, mask: number, n: number, out: IntOut, at: number): void {
   if (width === 1) {
-    for (let k = 0; k < n; k++) out[at + k] = (bytes[pos + (k >> 3)]! >> (k & 7)) & 1;
+    // Eight values a byte, unrolled (levels of list columns are mostly this).
+    const full = n >> 3;
+    for (let q = 0; q < full; q++) {
+      const b = bytes[pos + q]!;
+      const o = at + (q << 3);
+      out[o] = b & 1;
+      out[o + 1] = (b >> 1) & 1;
+      out[o + 2] = (b >> 2) & 1;
+      out[o + 3] = (b >> 3) & 1;
+      out[o + 4] = (b >> 4) & 1;
+      out[o + 5] = (b >> 5) & 1;
+      out[o + 6] = (b >> 6) & 1;
+      out[o + 7] = b >> 7;
+    }
+    for (let k = full << 3; k < n; k++) out[at + k] = (bytes[pos + (k >> 3)]! >> (k & 7)) & 1;
     return;
   }
   if (width === 2) {
-    for (let k = 0; k < n; k++) out[at + k] = (bytes[pos + (k >> 2)]! >> ((k & 3) << 1)) & 3;
+    const full = n >> 2;
+    for (let q = 0; q < full; q++) {
+      const b = bytes[pos + q]!;
+      const o = at + (q << 2);
+      out[o] = b & 3;
+      out[o + 1] = (b >> 2) & 3;
+      out[o + 2] = (b >> 4) & 3;
+      out[o + 3] = b >> 6;
+    }
+    for (let k = full << 2; k < n; k++) out[at + k] = (bytes[pos + (k >> 2)]! >> ((k & 3) << 1)) & 3;
     return;
   }
   if (width === 8) {

@@ -90,9 +90,12 @@ export class Values {
       p = pos;
       for (let k = 0; k < count; k++) {
         const len = dv.getUint32(p, true);
-        d.set(page.subarray(p + 4, p + 4 + len), at);
+        p += 4;
+        // Short values (names, labels) byte by byte: a subarray per value costs more than the copy.
+        if (len > 32) d.set(page.subarray(p, p + len), at);
+        else for (let q = 0; q < len; q++) d[at + q] = page[p + q]!;
         at += len;
-        p += 4 + len;
+        p += len;
         o[this.n + k + 1] = at;
       }
     } else {
