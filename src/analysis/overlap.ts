@@ -132,23 +132,29 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
       if (dp >= Math.PI || dp < -Math.PI) dp = deltaPhi(lphi[l]!, jphi[k]!);
       return dp * dp > cone2;
     };
+    // The event's selected leptons, gathered once: most events have none or few.
+    const kept = new Int32Array(Math.max(1, keepL.length));
     for (let i = 0; i < events; i++) {
       const l0 = lo[i]!;
       const l1 = lo[i + 1]!;
       const j0 = jo[i]!;
       const j1 = jo[i + 1]!;
       if (l0 === l1 || j0 === j1) continue;
+      let nk = 0;
+      for (let l = l0; l < l1; l++) if (keepL[l]) kept[nk++] = l;
+      if (nk === 0) continue;
       for (let k = j0; k < j1; k++) {
         if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
-        for (let l = l0; l < l1; l++) {
-          if (keepL[l] && !phiApart(l, k, JET_CONE2) && near(lep, yl, l, j, yjet, k, JET_CONE2)) {
+        for (let q = 0; q < nk; q++) {
+          const l = kept[q]!;
+          if (!phiApart(l, k, JET_CONE2) && near(lep, yl, l, j, yjet, k, JET_CONE2)) {
             keepJet[k] = 0;
             break;
           }
         }
       }
-      for (let l = l0; l < l1; l++) {
-        if (!keepL[l]) continue;
+      for (let q = 0; q < nk; q++) {
+        const l = kept[q]!;
         const c2 = cone(lep.pt[l]!);
         for (let k = j0; k < j1; k++) {
           if (keepJet[k] && !phiApart(l, k, c2) && near(lep, yl, l, j, yjet, k, c2)) {
