@@ -186,13 +186,17 @@ describe('projected Parquet reader', () => {
     const db = await DuckDBInstance.create(':memory:');
     const con = await db.connect();
     const path = join(dir, 'duck-v2.parquet');
-    await con.run(`copy (select i::int as i32, (i / 3.0)::float as f32 from range(3000) r(i)) to '${path}' (FORMAT parquet, PARQUET_VERSION v2)`);
+    await con.run(`copy (select i::int as i32, (i / 3.0)::float as f32, [(i / 2.0)::double, (i / 7.0)::double][1:(i % 3)] as ld
+      from range(3000) r(i)) to '${path}' (FORMAT parquet, PARQUET_VERSION v2)`);
     const src = await FileSource.open(path);
     const reader = await ParquetReader.open(src);
-    expect(reader.unsupported(['f32'])).toBeNull(); // BYTE_STREAM_SPLIT
+    // BYTE_STREAM_SPLIT, top-level and as list elements (as the conversion may write float leaves).
+    expect(reader.unsupported(['f32', 'ld'])).toBeNull();
     expect(reader.unsupported(['i32'])).toMatch(/column i32: encoding DELTA_BINARY_PACKED/);
-    const ours = await reader.readRowGroup(0, ['f32']);
-    expect(arrowDiff(ours.get('f32')!, (await wasmRead(path, ['f32'], 0)).get('f32')!)).toBeNull();
+    const ours = await reader.readRowGroup(0, ['f32', 'ld']);
+    const theirs = await wasmRead(path, ['f32', 'ld'], 0);
+    for (const c of ['f32', 'ld']) expect(arrowDiff(ours.get(c)!, theirs.get(c)!, c)).toBeNull();
+    expect(columnChunkMeta(reader.meta.footer, reader.meta.rowGroups[0]!.chunkAt[2]!).encodings).toContain(9);
     await src.close();
     const input = await openInput(path);
     try {
