@@ -23,16 +23,30 @@ interface Shred {
 
 /** The Arrow Data of a top-level field over `rows` rows from its leaves' chunks. */
 export function assembleField(node: ArrowNode, chunks: Map<number, ChunkData>, rows: number): Data {
-  const leaves = leavesOf(node);
+  const leaves = cached(node).leaves;
   const shreds = new Map<LeafNode, Shred>();
   for (const leaf of leaves) {
     const chunk = chunks.get(leaf.column)!;
-    const path = pathTo(node, leaf);
+    const path = cached(leaf).path ??= pathTo(node, leaf);
     const s = shred(path, chunk, rows);
     if (s.slots[0] !== rows) throw new DeserializationError(`${leaf.path} has ${s.slots[0]} rows, the row group ${rows}`);
     shreds.set(leaf, s);
   }
   return build(node, 0, shreds, chunks);
+}
+
+/** Per schema node, what every row group needs again: its Arrow type, its leaves, a leaf's path. */
+interface NodeInfo {
+  type: DataType;
+  leaves: LeafNode[];
+  path?: ArrowNode[];
+}
+const nodeInfo = new WeakMap<ArrowNode, NodeInfo>();
+
+function cached(n: ArrowNode): NodeInfo {
+  let c = nodeInfo.get(n);
+  if (!c) nodeInfo.set(n, (c = { type: arrowType(n), leaves: leavesOf(n) }));
+  return c;
 }
 
 function pathTo(top: ArrowNode, leaf: LeafNode): ArrowNode[] {
@@ -202,11 +216,12 @@ function bitmap(valid: Uint8Array): { nullBitmap: Uint8Array; nullCount: number 
 }
 
 function build(n: ArrowNode, k: number, shreds: Map<LeafNode, Shred>, chunks: Map<number, ChunkData>): Data {
-  const first = shreds.get(leavesOf(n)[0]!)!;
+  const c = cached(n);
+  const first = shreds.get(c.leaves[0]!)!;
   const length = first.slots[k]!;
   const v = first.valid[k];
   const nulls = v ? bitmap(v) : { nullBitmap: undefined, nullCount: 0 };
-  const type = arrowType(n);
+  const type = c.type;
   if (n.kind === 'list') {
     const child = build(n.child, k + 1, shreds, chunks);
     return makeData({ type: type as never, length, ...nulls, valueOffsets: first.offsets[k]!, child } as never);
