@@ -31,6 +31,7 @@ export { generateDimuon, RESONANCES } from './root/write/generate-dimuon.ts';
 export { compressBuffer, parseCompression, type CompressionSetting } from './root/compression/compress.ts';
 export { convertFile, outputName, NOMINAL_WEIGHT, type ConvertOptions, type ConvertResult } from './convert/convert-file.ts';
 export { columnName, columnNames } from './parquet/naming.ts';
+export { ParquetReader } from './parquet/read/reader.ts';
 export { defineAnalysis, type Analysis, type ColumnRequest } from './analysis/api.ts';
 export { Events, type Jagged } from './analysis/events.ts';
 export { Output } from './analysis/output.ts';

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DeserializationError, InputError, TransientError } from '../src/errors.ts';
-import { DEFAULT_COALESCE, planRanges, readRanges, type CoalesceConfig } from '../src/root/source/coalesce.ts';
+import { DEFAULT_COALESCE, planRanges, readRanges, readRangesSync, type CoalesceConfig } from '../src/root/source/coalesce.ts';
 import { FileSource } from '../src/root/source/file.ts';
 import { MemorySource } from '../src/root/source/memory.ts';
 import type { ByteRange, ByteSource } from '../src/root/source/source.ts';
@@ -308,6 +308,26 @@ describe('FileSource', () => {
       expect(src.counters).toEqual({ requests: 2, bytes: 120 });
     } finally {
       await src.close();
+    }
+  });
+
+  it('readSync and readRangesSync read and count as read and readRanges do', async () => {
+    const a = await FileSource.open(path);
+    const b = await FileSource.open(path);
+    try {
+      const ranges = [...Array.from({ length: 10 }, (_, i) => ({ offset: 50_000 + 10 * i, length: 10 })), { offset: 10, length: 20 }, { offset: 69_990, length: 10 }];
+      const sync = readRangesSync(a, ranges, cfg({ maxGap: 1000 }));
+      const async = await readRanges(b, ranges, cfg({ maxGap: 1000 }));
+      ranges.forEach((r, i) => {
+        expect([...sync[i]!]).toEqual([...content.subarray(r.offset, r.offset + r.length)]);
+        expect([...sync[i]!]).toEqual([...async[i]!]);
+      });
+      expect(a.counters).toEqual(b.counters);
+      expect(() => a.readSync(content.length - 5, 10)).toThrow(DeserializationError);
+      expect(a.counters).toEqual(b.counters);
+    } finally {
+      await a.close();
+      await b.close();
     }
   });
 

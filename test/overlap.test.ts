@@ -3,10 +3,11 @@
  * known answers: empty events, events with one object, objects exactly at the cone edge (built from
  * exactly representable differences: phi 0.2 - 0 is the double 0.2, so dR^2 equals cone^2).
  */
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeData, Field, Float32, Float64, Int8, List, Uint8, Utf8, type Data, type DataType } from 'apache-arrow';
-import { collection, counts, leading, select } from '../src/analysis/collection.ts';
-import { deltaPhi, deltaR2, pairMass, rapidity } from '../src/analysis/kinematics.ts';
+import { collection, counts, leading, leadingTwo, select } from '../src/analysis/collection.ts';
+import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity } from '../src/analysis/kinematics.ts';
 import { removeOverlaps, type OverlapObjects } from '../src/analysis/overlap.ts';
 import { Events } from '../src/analysis/events.ts';
 import { Output } from '../src/analysis/output.ts';
@@ -55,6 +56,36 @@ describe('collections', () => {
     const sl = collection(Int32Array.from([2, 3, 5]), { pt: Float32Array.from([9, 9, 1, 2, 3]) });
     expect([...sl.offsets]).toEqual([0, 1, 3]);
     expect([...sl.fields.pt!]).toEqual([1, 2, 3]);
+  });
+});
+
+describe('batch helpers equal their per-pair forms', () => {
+  // Few distinct pT values, so ties are common.
+  const events = fc.array(fc.array(fc.record({ pt: fc.constantFrom(1, 2, 3, 5), keep: fc.boolean() }), { maxLength: 6 }), { maxLength: 20 });
+  it('leadingTwo picks what leading(rank 0) and leading(rank 1) pick, ties included', () => {
+    fc.assert(
+      fc.property(events, (evs) => {
+        const offsets = Int32Array.from([0, ...evs.map((_, i) => evs.slice(0, i + 1).flat().length)]);
+        const flat = evs.flat();
+        const c = collection(offsets, { pt: Float32Array.from(flat.map((o) => o.pt)) });
+        const mask = Uint8Array.from(flat.map((o) => (o.keep ? 1 : 0)));
+        const two = leadingTwo(c, c.fields.pt!, mask);
+        expect([...two.first]).toEqual([...leading(c, c.fields.pt!, 0, mask)]);
+        expect([...two.second]).toEqual([...leading(c, c.fields.pt!, 1, mask)]);
+      }),
+    );
+  });
+  it('pairMassOf over fourMomenta equals pairMass to the last bit', () => {
+    const obj = fc.record({ pt: fc.float({ min: 1, max: 1e6, noNaN: true }), eta: fc.float({ min: -4, max: 4, noNaN: true }), phi: fc.float({ min: Math.fround(-3.14), max: Math.fround(3.14), noNaN: true }) });
+    fc.assert(
+      fc.property(obj, obj, (a, b) => {
+        const f = (k: 'pt' | 'eta' | 'phi') => Float32Array.of(a[k], b[k]);
+        const p4 = fourMomenta(f('pt'), f('eta'), f('phi'), MUON_MASS, Uint8Array.of(1, 1));
+        const [x, y] = [f('pt'), f('eta')];
+        const phi = f('phi');
+        expect(pairMassOf(p4, 0, 1)).toBe(pairMass(x[0]!, y[0]!, phi[0]!, MUON_MASS, x[1]!, y[1]!, phi[1]!, MUON_MASS));
+      }),
+    );
   });
 });
 

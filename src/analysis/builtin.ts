@@ -8,11 +8,11 @@
  */
 import { DataType } from 'apache-arrow';
 import { defineAnalysis } from './api.ts';
-import { type Collection, type NumArray, collection, counts, leading } from './collection.ts';
+import { type Collection, type NumArray, collection, counts, leadingTwo } from './collection.ts';
 import type { Histogram } from './histogram.ts';
 import type { Output } from './output.ts';
 import type { Events } from './events.ts';
-import { pairMass } from './kinematics.ts';
+import { type FourMomenta, fourMomenta, pairMassOf } from './kinematics.ts';
 import { removeOverlaps } from './overlap.ts';
 
 export const MUON_MASS = 105.658; // MeV
@@ -167,10 +167,13 @@ export default defineAnalysis<BuiltinParams>({
     out.hist('n_muons').fill([counts(mu, keepM)], w);
     out.hist('n_jets').fill([counts(jet, keepJ)], w);
 
-    const lm = leadingPair(mu, keepM, MUON_MASS, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
-    const le = leadingPair(el, keepE, eMass, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
-    allPairs(mu, keepM, MUON_MASS, w, out.hist('mumu_mass_all'));
-    allPairs(el, keepE, eMass, w, out.hist('ee_mass_all'));
+    // Four-momenta of the selected leptons, once: pair masses and missing ET reuse them.
+    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM);
+    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE);
+    const lm = leadingPair(mu, keepM, p4M, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
+    const le = leadingPair(el, keepE, p4E, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
+    allPairs(mu, keepM, p4M, w, out.hist('mumu_mass_all'));
+    allPairs(el, keepE, p4E, w, out.hist('ee_mass_all'));
 
     // Leading muon and leading lepton pT.
     const muPt = new Float64Array(n);
@@ -208,9 +211,17 @@ export default defineAnalysis<BuiltinParams>({
         my[i] = mpy[soft[i]!]!;
         hasMet[i] = 1;
       }
-      subtractObjects(el, keepE, mx, my);
-      subtractObjects(mu, keepM, mx, my);
-      subtractObjects(jet, keepJ, mx, my);
+      subtractObjects(el, keepE, p4E.px, p4E.py, mx, my);
+      subtractObjects(mu, keepM, p4M.px, p4M.py, mx, my);
+      const jetPx = new Float64Array(keepJ.length);
+      const jetPy = new Float64Array(keepJ.length);
+      const { pt: jpt, phi: jphi } = jet.fields as Record<string, NumArray>;
+      for (let j = 0; j < keepJ.length; j++) {
+        if (!keepJ[j]) continue;
+        jetPx[j] = jpt![j]! * Math.cos(jphi![j]!);
+        jetPy[j] = jpt![j]! * Math.sin(jphi![j]!);
+      }
+      subtractObjects(jet, keepJ, jetPx, jetPy, mx, my);
       const met = new Float64Array(n);
       for (let i = 0; i < n; i++) met[i] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
       fillMasked(out.hist('met'), met, w, hasMet);
@@ -220,15 +231,19 @@ export default defineAnalysis<BuiltinParams>({
   },
 });
 
-/** Subtract the transverse momenta of the objects in `keep` from the per-event sums. */
-function subtractObjects(c: Collection, keep: Uint8Array, mx: Float64Array, my: Float64Array): void {
-  const { pt, phi } = c.fields as Record<string, NumArray>;
+/** Subtract the transverse momenta (px, py per object) of the objects in `keep` from the per-event sums. */
+function subtractObjects(c: Collection, keep: Uint8Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array): void {
+  const o = c.offsets;
   for (let i = 0; i < c.events; i++) {
-    for (let j = c.offsets[i]!; j < c.offsets[i + 1]!; j++) {
+    let x = mx[i]!;
+    let y = my[i]!;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
       if (!keep[j]) continue;
-      mx[i]! -= pt![j]! * Math.cos(phi![j]!);
-      my[i]! -= pt![j]! * Math.sin(phi![j]!);
+      x -= px[j]!;
+      y -= py[j]!;
     }
+    mx[i] = x;
+    my[i] = y;
   }
 }
 
@@ -349,10 +364,9 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
 }
 
 /** Mass of the two leading objects when of opposite charge; returns the leading object per event. */
-function leadingPair(c: Collection, keep: Uint8Array, mass: NumArray | number, w: Float64Array, out: Output, hist: string, stepTwo: string, stepOs: string): Int32Array {
-  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
-  const l0 = leading(c, pt!, 0, keep);
-  const l1 = leading(c, pt!, 1, keep);
+function leadingPair(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, out: Output, hist: string, stepTwo: string, stepOs: string): Int32Array {
+  const { pt, charge } = c.fields as Record<string, NumArray>;
+  const { first: l0, second: l1 } = leadingTwo(c, pt!, keep);
   const two = new Uint8Array(c.events);
   const os = new Uint8Array(c.events);
   const m = new Float64Array(c.events);
@@ -363,9 +377,7 @@ function leadingPair(c: Collection, keep: Uint8Array, mass: NumArray | number, w
     two[i] = 1;
     if (charge![a]! * charge![b]! >= 0) continue;
     os[i] = 1;
-    const ma = typeof mass === 'number' ? mass : mass[a]!;
-    const mb = typeof mass === 'number' ? mass : mass[b]!;
-    m[i] = pairMass(pt![a]!, eta![a]!, phi![a]!, ma, pt![b]!, eta![b]!, phi![b]!, mb) / GEV;
+    m[i] = pairMassOf(p4, a, b) / GEV;
   }
   out.cut(stepTwo, two, w, c.events);
   out.cut(stepOs, os, w, c.events);
@@ -374,8 +386,8 @@ function leadingPair(c: Collection, keep: Uint8Array, mass: NumArray | number, w
 }
 
 /** Masses of every opposite-charge pair of selected objects, each weighted by its event's weight. */
-function allPairs(c: Collection, keep: Uint8Array, mass: NumArray | number, w: Float64Array, h: Histogram): void {
-  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
+function allPairs(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, h: Histogram): void {
+  const { charge } = c.fields as Record<string, NumArray>;
   let pairs = 0;
   const nk = counts(c, keep);
   for (let i = 0; i < c.events; i++) pairs += (nk[i]! * (nk[i]! - 1)) / 2;
@@ -389,9 +401,7 @@ function allPairs(c: Collection, keep: Uint8Array, mass: NumArray | number, w: F
       if (!keep[a]) continue;
       for (let b = a + 1; b < end; b++) {
         if (!keep[b] || charge![a]! * charge![b]! >= 0) continue;
-        const ma = typeof mass === 'number' ? mass : mass[a]!;
-        const mb = typeof mass === 'number' ? mass : mass[b]!;
-        ms[k] = pairMass(pt![a]!, eta![a]!, phi![a]!, ma, pt![b]!, eta![b]!, phi![b]!, mb) / GEV;
+        ms[k] = pairMassOf(p4, a, b) / GEV;
         ws[k++] = w[i]!;
       }
     }

@@ -88,3 +88,36 @@ export function leading(c: Collection, pt: NumArray, rank = 0, mask?: Uint8Array
   }
   return out;
 }
+
+/**
+ * The leading and subleading objects (by descending pT, ties keep the earlier object first) per
+ * event among those of `mask`, in one pass: the same picks as leading(c, pt, 0/1, mask).
+ */
+export function leadingTwo(c: Collection, pt: NumArray, mask: Uint8Array): { first: Int32Array; second: Int32Array } {
+  const first = new Int32Array(c.events).fill(-1);
+  const second = new Int32Array(c.events).fill(-1);
+  const o = c.offsets;
+  for (let i = 0; i < c.events; i++) {
+    let a = -1;
+    let b = -1;
+    let pa = 0;
+    let pb = 0;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+      if (!mask[j]) continue;
+      const p = pt[j]!;
+      // Strictly greater: an equal pT later in the event ranks after the earlier one.
+      if (a < 0 || p > pa) {
+        b = a;
+        pb = pa;
+        a = j;
+        pa = p;
+      } else if (b < 0 || p > pb) {
+        b = j;
+        pb = p;
+      }
+    }
+    first[i] = a;
+    second[i] = b;
+  }
+  return { first, second };
+}

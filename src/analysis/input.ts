@@ -2,8 +2,11 @@
  * Analysis inputs: a Parquet file written by `physlite convert`, or a ROOT file read through the
  * reader, local or remote (https://, davs://, gs://: any byte source of the registry, with its
  * retries, credentials and counters), both behind one interface that yields column batches (Arrow Data by column name) for
- * only the columns asked for. Parquet is read with parquet-wasm's async reader with column
- * projection, one batch per row group, through a SourceBlob so bytes and requests are counted; ROOT
+ * only the columns asked for. Parquet is read by the project's own projected reader
+ * (src/parquet/read: only the footer and the chunks of the asked columns, one batch per row group,
+ * the next row group's bytes fetched while the current one is analysed); a file using something
+ * that reader does not decode (an encoding such as DELTA_BINARY_PACKED, a codec such as BROTLI,
+ * a type such as INT96) is read with parquet-wasm instead, through a SourceBlob, with a note. ROOT
  * files (the TTree CollectionTree or the RNTuple EventData) are read cluster by cluster with the
  * columns and names the conversion would write.
  * Either way memory is about one row group / cluster of the projected columns.
@@ -17,6 +20,7 @@ import { RootFile } from '../root/file.ts';
 import { defaultTable, openTable, type TableReader } from '../root/table.ts';
 import { readMetadata, type CutBookkeeper } from '../root/metadata.ts';
 import { columnName } from '../parquet/naming.ts';
+import { ParquetReader } from '../parquet/read/reader.ts';
 import { SourceBlob } from './source-blob.ts';
 
 export interface ColumnBatch {
@@ -57,7 +61,77 @@ export async function openInput(path: string, o: OpenOptions = {}): Promise<Anal
   }
 }
 
+/** The CutBookkeepers the conversion stores in the `physlite` key-value entry (none when absent). */
+function parquetBookkeeping(info: string | undefined, file: string): CutBookkeeper[] {
+  if (!info) return [];
+  try {
+    const parsed = JSON.parse(info) as { bookkeeping?: { cutBookkeepers?: CutBookkeeper[] } };
+    return parsed.bookkeeping?.cutBookkeepers ?? [];
+  } catch {
+    throw new InputError('the physlite key-value metadata is not JSON', { file });
+  }
+}
+
+/** Parquet through the project's reader; the parquet-wasm path only for what that reader cannot decode. */
 class ParquetInput implements AnalysisInput {
+  readonly kind = 'parquet';
+  readonly name: string;
+  readonly size: number;
+  readonly entries: number;
+  readonly columnNames: ReadonlySet<string>;
+  readonly bookkeeping: CutBookkeeper[];
+  readonly counters: { requests: number; bytes: number };
+  readonly parts: number;
+  readonly notes: string[] = [];
+  private readonly reader: ParquetReader;
+  private fallback: WasmParquetInput | null = null;
+
+  private constructor(reader: ParquetReader) {
+    this.reader = reader;
+    const source = reader.source;
+    this.name = source.name;
+    this.size = source.size;
+    this.counters = source.counters;
+    this.entries = reader.rows;
+    this.parts = reader.rowGroups;
+    this.columnNames = new Set(reader.schema.fields.keys());
+    this.bookkeeping = parquetBookkeeping(reader.keyValue('physlite'), this.name);
+  }
+
+  static async open(source: ByteSource): Promise<ParquetInput> {
+    return new ParquetInput(await ParquetReader.open(source));
+  }
+
+  async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
+    for (const c of columns) if (!this.columnNames.has(c)) throw new InputError(`column ${c} is missing`, { file: this.name });
+    if (this.entries === 0) return;
+    const why = this.reader.unsupported(columns);
+    if (why) {
+      this.notes.push(`${this.name} read with parquet-wasm (slower): the projected reader does not decode ${why}`);
+      this.fallback ??= await WasmParquetInput.open(this.reader.source);
+      yield* this.fallback.batches(columns, part);
+      return;
+    }
+    const groups = [...Array(this.parts).keys()].filter((i) => !part || i % part.count === part.index);
+    // The next row group's bytes are requested before the current one is decoded and analysed.
+    let next = groups.length ? this.reader.fetch(groups[0]!, columns) : null;
+    for (let k = 0; k < groups.length; k++) {
+      const bytes = await next!;
+      next = k + 1 < groups.length ? this.reader.fetch(groups[k + 1]!, columns) : null;
+      // A prefetch whose batch is never taken (the consumer stopped) must not surface as unhandled.
+      next?.catch(() => {});
+      yield { rows: this.reader.meta.rowGroups[groups[k]!]!.rows, columns: this.reader.decode(bytes) };
+    }
+  }
+
+  async close(): Promise<void> {
+    this.fallback?.closeFile();
+    await this.reader.source.close();
+  }
+}
+
+/** parquet-wasm over a SourceBlob: the fallback for files the projected reader does not decode. */
+class WasmParquetInput implements AnalysisInput {
   readonly kind = 'parquet';
   readonly name: string;
   readonly size: number;
@@ -86,27 +160,17 @@ class ParquetInput implements AnalysisInput {
     this.parts = meta.numRowGroups();
     const schema = tableFromIPC(file.schema().intoIPCStream()).schema;
     this.columnNames = new Set(schema.fields.map((f) => f.name));
-    this.bookkeeping = [];
-    const kv = fm.keyValueMetadata() as Map<string, string>;
-    const info = kv.get('physlite');
-    if (info) {
-      try {
-        const parsed = JSON.parse(info) as { bookkeeping?: { cutBookkeepers?: CutBookkeeper[] } };
-        this.bookkeeping = parsed.bookkeeping?.cutBookkeepers ?? [];
-      } catch {
-        throw new InputError('the physlite key-value metadata is not JSON', { file: this.name });
-      }
-    }
+    this.bookkeeping = parquetBookkeeping((fm.keyValueMetadata() as Map<string, string>).get('physlite'), this.name);
   }
 
-  static async open(source: ByteSource): Promise<ParquetInput> {
+  static async open(source: ByteSource): Promise<WasmParquetInput> {
     let file: pq.ParquetFile;
     try {
       file = await pq.ParquetFile.fromFile(new SourceBlob(source));
     } catch (err) {
       throw new InputError(`not a readable Parquet file: ${String((err as Error)?.message ?? err)}`, { file: source.name });
     }
-    return new ParquetInput(source, file);
+    return new WasmParquetInput(source, file);
   }
 
   async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
@@ -141,6 +205,11 @@ class ParquetInput implements AnalysisInput {
     } finally {
       reader.releaseLock();
     }
+  }
+
+  /** Frees the WebAssembly file; the source belongs to the caller. */
+  closeFile(): void {
+    this.file.free();
   }
 
   async close(): Promise<void> {

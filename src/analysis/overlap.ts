@@ -107,10 +107,8 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
   });
   return { electrons: keepE, muons: keepM, jets: keepJ, steps };
 
-  /** dR^2 <= cone2; delta-phi alone rules most pairs out before any rapidity is computed. */
+  /** dR^2 <= cone2, once delta-phi alone (the caller's pre-check) has not ruled the pair out. */
   function near(a: OverlapObjects, ya: Float64Array, i: number, b: OverlapObjects, yb: Float64Array, k: number, cone2: number): boolean {
-    const dp = deltaPhi(a.phi[i]!, b.phi[k]!);
-    if (dp * dp > cone2) return false;
     return deltaR2(yOf(a, ya, i), a.phi[i]!, yOf(b, yb, k), b.phi[k]!) <= cone2;
   }
 
@@ -124,26 +122,42 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
     tracks: NumArray | undefined,
     cone: (pt: number) => number,
   ): void {
+    const lo = lep.coll.offsets;
+    const jo = j.coll.offsets;
+    const lphi = lep.phi;
+    const jphi = j.phi;
+    // Delta-phi alone rules most pairs out before any rapidity is computed.
+    const phiApart = (l: number, k: number, cone2: number): boolean => {
+      let dp = lphi[l]! - jphi[k]!;
+      if (dp >= Math.PI || dp < -Math.PI) dp = deltaPhi(lphi[l]!, jphi[k]!);
+      return dp * dp > cone2;
+    };
+    // The event's selected leptons, gathered once: most events have none or few.
+    const kept = new Int32Array(Math.max(1, keepL.length));
     for (let i = 0; i < events; i++) {
-      const l0 = lep.coll.offsets[i]!;
-      const l1 = lep.coll.offsets[i + 1]!;
-      const j0 = j.coll.offsets[i]!;
-      const j1 = j.coll.offsets[i + 1]!;
+      const l0 = lo[i]!;
+      const l1 = lo[i + 1]!;
+      const j0 = jo[i]!;
+      const j1 = jo[i + 1]!;
       if (l0 === l1 || j0 === j1) continue;
+      let nk = 0;
+      for (let l = l0; l < l1; l++) if (keepL[l]) kept[nk++] = l;
+      if (nk === 0) continue;
       for (let k = j0; k < j1; k++) {
         if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
-        for (let l = l0; l < l1; l++) {
-          if (keepL[l] && near(lep, yl, l, j, yjet, k, JET_CONE2)) {
+        for (let q = 0; q < nk; q++) {
+          const l = kept[q]!;
+          if (!phiApart(l, k, JET_CONE2) && near(lep, yl, l, j, yjet, k, JET_CONE2)) {
             keepJet[k] = 0;
             break;
           }
         }
       }
-      for (let l = l0; l < l1; l++) {
-        if (!keepL[l]) continue;
+      for (let q = 0; q < nk; q++) {
+        const l = kept[q]!;
         const c2 = cone(lep.pt[l]!);
         for (let k = j0; k < j1; k++) {
-          if (keepJet[k] && near(lep, yl, l, j, yjet, k, c2)) {
+          if (keepJet[k] && !phiApart(l, k, c2) && near(lep, yl, l, j, yjet, k, c2)) {
             keepL[l] = 0;
             break;
           }

@@ -65,3 +65,20 @@ export async function readRanges(
   );
   return result;
 }
+
+/** readRanges over a source's synchronous read (local files): the same plan, requests one after another. */
+export function readRangesSync(
+  source: ByteSource & { readSync(offset: number, length: number): Uint8Array },
+  ranges: readonly ByteRange[],
+  config: CoalesceConfig = DEFAULT_COALESCE,
+): Uint8Array[] {
+  const result = new Array<Uint8Array>(ranges.length);
+  for (const m of planRanges(ranges, config)) {
+    const bytes = source.readSync(m.offset, m.length);
+    for (const i of m.members) {
+      const r = ranges[i]!;
+      result[i] = bytes.subarray(r.offset - m.offset, r.offset - m.offset + r.length);
+    }
+  }
+  return result;
+}

@@ -1,6 +1,7 @@
 /**
  * Local file source: positional reads through one open file handle; the file is never read whole.
  */
+import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
 import { InputError, TransientError } from '../../errors.ts';
 import { checkRange, newCounters, type ByteSource, type SourceCounters } from './source.ts';
@@ -57,14 +58,34 @@ export class FileSource implements ByteSource {
     } catch (err) {
       throw ioError(err, this.name, `read of ${length} bytes at offset ${offset} failed`);
     }
-    if (done !== length) {
-      throw new TransientError(`short read: ${done} of ${length} bytes at offset ${offset} (file changed while reading?)`, {
+    return this.counted(out, done, offset);
+  }
+
+  readSync(offset: number, length: number): Uint8Array {
+    checkRange(this, offset, length);
+    const out = new Uint8Array(length);
+    let done = 0;
+    try {
+      while (done < length) {
+        const n = readSync(this.handle.fd, out, done, length - done, offset + done);
+        if (n === 0) break;
+        done += n;
+      }
+    } catch (err) {
+      throw ioError(err, this.name, `read of ${length} bytes at offset ${offset} failed`);
+    }
+    return this.counted(out, done, offset);
+  }
+
+  private counted(out: Uint8Array, done: number, offset: number): Uint8Array {
+    if (done !== out.length) {
+      throw new TransientError(`short read: ${done} of ${out.length} bytes at offset ${offset} (file changed while reading?)`, {
         file: this.name,
         offset,
       });
     }
     this.counters.requests++;
-    this.counters.bytes += length;
+    this.counters.bytes += out.length;
     return out;
   }
 

@@ -23,6 +23,12 @@ export interface ByteSource {
   readonly counters: SourceCounters;
   /** Read exactly `length` bytes at `offset`. */
   read(offset: number, length: number): Promise<Uint8Array>;
+  /**
+   * The same read done synchronously, offered only by local sources: for callers that read many
+   * small ranges, where a promise round trip through the thread pool costs several times the read
+   * itself (~50 vs ~10 us for 12 kB from the page cache, measured). Counted like `read`.
+   */
+  readSync?(offset: number, length: number): Uint8Array;
   close(): Promise<void>;
 }
 

@@ -1,0 +1,192 @@
+/**
+ * One column chunk's pages, decoded: page headers (Thrift), decompression, repetition and
+ * definition levels (RLE/bit-packed hybrid; data pages v1 with length-prefixed levels inside the
+ * compressed body, v2 with uncompressed levels before it) and the non-null values, appended over
+ * all pages into buffers sized from the chunk's metadata. The dictionary page, when there is one,
+ * comes first and is decoded once per chunk.
+ * Errors are DeserializationError/DecompressionError/UnsupportedError; the reader adds file and column.
+ */
+import { DeserializationError, UnsupportedError } from '../../errors.ts';
+import { decompressPage } from './codecs.ts';
+import type { ColumnChunkMeta } from './metadata.ts';
+import { bitWidth, decodeHybrid } from './rle.ts';
+import type { LeafNode } from './schema.ts';
+import { CompactCursor, TType } from './thrift.ts';
+import { Encoding, ENCODING_NAMES, Values } from './values.ts';
+
+export interface ChunkData {
+  /** Level entries (rows for a flat required column). */
+  entries: number;
+  /** Definition levels, null when the leaf's maximum is 0. */
+  def: Uint8Array | null;
+  /** Repetition levels, null when the leaf's maximum is 0. */
+  rep: Uint8Array | null;
+  values: Values;
+}
+
+interface PageHeader {
+  type: number;
+  uncompressed: number;
+  compressed: number;
+  numValues: number;
+  encoding: number;
+  defEncoding: number;
+  repEncoding: number;
+  /** v2 only. */
+  defBytes: number;
+  repBytes: number;
+  isCompressed: boolean;
+}
+
+const PAGE = { DATA: 0, INDEX: 1, DICTIONARY: 2, DATA_V2: 3 } as const;
+
+/** Encodings the value decoders handle (others make the reader fall back or fail before reading). */
+export const VALUE_ENCODINGS = new Set<number>([Encoding.PLAIN, Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY, Encoding.RLE, Encoding.BYTE_STREAM_SPLIT]);
+
+const scratch = { indices: new Int32Array(1024) };
+
+/** Level buffers a caller keeps from one chunk to the next (the levels never leave the decode). */
+export interface LevelBuffers {
+  def?: Uint8Array;
+  rep?: Uint8Array;
+}
+
+function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): Uint8Array {
+  if (!pool) return new Uint8Array(n);
+  let b = pool[key];
+  if (!b || b.length < n) b = pool[key] = new Uint8Array(Math.max(n, (b?.length ?? 0) * 2));
+  return b.subarray(0, n);
+}
+
+/** The chunk's levels and values; `pool`, when given, lends the level buffers (valid until the next call with it). */
+export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers): ChunkData {
+  if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
+  const total = meta.numValues;
+  const def = leaf.maxDef > 0 ? levels(pool, 'def', total) : null;
+  const rep = leaf.maxRep > 0 ? levels(pool, 'rep', total) : null;
+  const defWidth = bitWidth(leaf.maxDef);
+  const repWidth = bitWidth(leaf.maxRep);
+  // Values: at most one per level entry.
+  const values = new Values(leaf.physical, total);
+  let dict: Values | null = null;
+  let entries = 0;
+  let pos = 0;
+  while (entries < total) {
+    if (pos >= bytes.length) throw new DeserializationError(`column chunk ends after ${entries} of ${total} values`);
+    const c = new CompactCursor(bytes, pos);
+    const h = pageHeader(c);
+    pos = c.pos;
+    const bodyEnd = pos + h.compressed;
+    if (h.compressed < 0 || h.uncompressed < 0 || bodyEnd > bytes.length) throw new DeserializationError(`page of ${h.compressed} bytes runs past the column chunk`);
+    const body = bytes.subarray(pos, bodyEnd);
+    pos = bodyEnd;
+    if (h.type === PAGE.INDEX) continue;
+    if (h.type === PAGE.DICTIONARY) {
+      if (h.encoding !== Encoding.PLAIN && h.encoding !== Encoding.PLAIN_DICTIONARY) throw new UnsupportedError(`dictionary page encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding}`);
+      const page = decompressPage(meta.codec, body, h.uncompressed);
+      dict = new Values(leaf.physical, h.numValues);
+      dict.plain(page, 0, page.length, h.numValues);
+      continue;
+    }
+    if (h.type !== PAGE.DATA && h.type !== PAGE.DATA_V2) throw new DeserializationError(`unknown page type ${h.type}`);
+    const n = h.numValues;
+    if (n < 0 || entries + n > total) throw new DeserializationError(`pages hold more than the column chunk's ${total} values`);
+    let page: Uint8Array;
+    let at: number;
+    if (h.type === PAGE.DATA) {
+      page = decompressPage(meta.codec, body, h.uncompressed);
+      at = 0;
+      if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
+      if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
+    } else {
+      const lv = h.repBytes + h.defBytes;
+      if (h.repBytes < 0 || h.defBytes < 0 || lv > body.length) throw new DeserializationError('v2 page levels run past the page');
+      if (rep) decodeHybrid(body, 0, h.repBytes, repWidth, n, rep, entries);
+      if (def) decodeHybrid(body, h.repBytes, lv, defWidth, n, def, entries);
+      const compressed = body.subarray(lv);
+      page = h.isCompressed ? decompressPage(meta.codec, compressed, h.uncompressed - lv) : compressed;
+      at = 0;
+    }
+    if (rep && entries === 0 && n > 0 && rep[0] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
+    // Levels over their maximum are refused where they are walked (assemble.ts); the value count
+    // of a page is the entries at the maximum definition level, or, for fixed-width PLAIN and
+    // BYTE_STREAM_SPLIT values, what the rest of the page holds (checked against the levels when
+    // the chunk is assembled), which spares a pass over the levels.
+    const size = values.fixedSize;
+    let present = n;
+    if (def && !(size > 0 && (h.encoding === Encoding.PLAIN || h.encoding === Encoding.BYTE_STREAM_SPLIT))) {
+      present = 0;
+      const max = leaf.maxDef;
+      for (let k = entries; k < entries + n; k++) if (def[k] === max) present++;
+    } else if (def) {
+      present = (page.length - at) / size;
+      if (!Number.isInteger(present) || present > n) throw new DeserializationError(`a page of ${n} entries holds ${page.length - at} bytes of ${size}-byte values`);
+    }
+    switch (h.encoding) {
+      case Encoding.PLAIN:
+        values.plain(page, at, page.length, present);
+        break;
+      case Encoding.PLAIN_DICTIONARY:
+      case Encoding.RLE_DICTIONARY:
+        if (!dict) throw new DeserializationError('dictionary-encoded page without a dictionary page');
+        values.dictionary(page, at, page.length, present, dict, scratch);
+        break;
+      case Encoding.BYTE_STREAM_SPLIT:
+        values.byteStreamSplit(page, at, page.length, present);
+        break;
+      case Encoding.RLE:
+        values.rleBooleans(page, at, page.length, present);
+        break;
+      default:
+        throw new UnsupportedError(`values encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding} are not supported`);
+    }
+    entries += n;
+  }
+  return { entries, def, rep, values };
+}
+
+/** v1 levels: RLE with a 4-byte length prefix (or the deprecated BIT_PACKED, refused). */
+function levelsV1(page: Uint8Array, at: number, width: number, n: number, out: Uint8Array, outAt: number, encoding: number): number {
+  if (encoding !== Encoding.RLE) throw new UnsupportedError(`levels encoded ${ENCODING_NAMES[encoding] ?? encoding} are not supported`);
+  if (at + 4 > page.length) throw new DeserializationError('page levels truncated');
+  const len = (page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0;
+  const start = at + 4;
+  if (start + len > page.length) throw new DeserializationError(`page levels of ${len} bytes run past the page`);
+  decodeHybrid(page, start, start + len, width, n, out, outAt);
+  return start + len;
+}
+
+function pageHeader(c: CompactCursor): PageHeader {
+  const h: PageHeader = { type: -1, uncompressed: -1, compressed: -1, numValues: 0, encoding: 0, defEncoding: Encoding.RLE, repEncoding: Encoding.RLE, defBytes: 0, repBytes: 0, isCompressed: true };
+  let last = 0;
+  for (;;) {
+    c.fieldHeader(last);
+    if (c.ty() === TType.STOP) break;
+    last = c.id;
+    const id = c.id;
+    if (id === 1) h.type = c.int();
+    else if (id === 2) h.uncompressed = c.int();
+    else if (id === 3) h.compressed = c.int();
+    else if ((id === 5 || id === 7 || id === 8) && c.ty() === TType.STRUCT) {
+      let l = 0;
+      for (;;) {
+        c.fieldHeader(l);
+        if (c.ty() === TType.STOP) break;
+        l = c.id;
+        const f = c.id;
+        if (f === 1) h.numValues = c.int();
+        else if (id === 5 && f === 2) h.encoding = c.int();
+        else if (id === 5 && f === 3) h.defEncoding = c.int();
+        else if (id === 5 && f === 4) h.repEncoding = c.int();
+        else if (id === 7 && f === 2) h.encoding = c.int();
+        else if (id === 8 && f === 4) h.encoding = c.int();
+        else if (id === 8 && f === 5) h.defBytes = c.int();
+        else if (id === 8 && f === 6) h.repBytes = c.int();
+        else if (id === 8 && f === 7) h.isCompressed = c.bool();
+        else c.skip(c.ty());
+      }
+    } else c.skip(c.ty());
+  }
+  if (h.type < 0 || h.compressed < 0 || h.uncompressed < 0) c.fail('is not a page header');
+  return h;
+}

@@ -1,0 +1,194 @@
+/**
+ * The projected Parquet reader: opens a file through a ByteSource (footer in one or two requests),
+ * and reads one row group's column chunks of the requested top-level columns with merged range
+ * requests (root/source/coalesce), decoding them into apache-arrow Data by column name. Only the
+ * bytes of the projected chunks and the footer are read, so the source's counters are the I/O of
+ * the read, local or remote. Local files are read synchronously (ByteSource.readSync), remote
+ * ones with their requests in flight together.
+ * `unsupported(columns)` names what this reader cannot decode in a projection (a codec, an
+ * encoding, a type) before any page is read, so a caller can take another path for that file.
+ * Errors: InputError (DeserializationError, DecompressionError, UnsupportedError) naming the file
+ * and the column; TransientError from the source passes through.
+ */
+import type { Data } from 'apache-arrow';
+import { DeserializationError, InputError, PhysliteError } from '../../errors.ts';
+import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync } from '../../root/source/coalesce.ts';
+import type { ByteSource } from '../../root/source/source.ts';
+import { assembleField } from './assemble.ts';
+import { CODEC_NAMES, codecSupported } from './codecs.ts';
+import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
+import { type ChunkData, type LevelBuffers, readChunk, VALUE_ENCODINGS } from './pages.ts';
+import { type ArrowNode, buildSchema, type FileSchema, type LeafNode, leavesOf } from './schema.ts';
+import { ENCODING_NAMES } from './values.ts';
+
+const MAGIC = 0x31524150; // "PAR1" little-endian
+/** The first footer request reads this much of the tail: most footers fit, a PHYSLITE one takes a second request. */
+const TAIL = 64 * 1024;
+/**
+ * Chunks closer than 1 KiB are read in one request; farther ones are not, so the bytes read stay
+ * those of the projected chunks (a full PHYSLITE file interleaves ~1,100 unread columns).
+ */
+export const PARQUET_COALESCE: CoalesceConfig = { ...DEFAULT_COALESCE, maxGap: 1024 };
+
+export class ParquetReader {
+  readonly source: ByteSource;
+  readonly meta: FileMeta;
+  readonly schema: FileSchema;
+  private readonly coalesce: CoalesceConfig;
+  /** Per leaf column, level buffers reused by every decode (levels never reach the Arrow data). */
+  private readonly levelBuffers = new Map<number, LevelBuffers>();
+  /** Decoded column chunk metadata by row group and leaf (checked by unsupported(), used by fetch()). */
+  private readonly chunkMetas = new Map<number, ColumnChunkMeta>();
+
+  private constructor(source: ByteSource, meta: FileMeta, schema: FileSchema, coalesce: CoalesceConfig) {
+    this.source = source;
+    this.meta = meta;
+    this.schema = schema;
+    this.coalesce = coalesce;
+  }
+
+  static async open(source: ByteSource, coalesce: CoalesceConfig = PARQUET_COALESCE): Promise<ParquetReader> {
+    const fail = (m: string): never => {
+      throw new DeserializationError(m, { file: source.name });
+    };
+    if (source.size < 12) fail(`not a Parquet file: ${source.size} bytes`);
+    const tailLength = Math.min(source.size, TAIL);
+    const tail = await source.read(source.size - tailLength, tailLength);
+    const end = new DataView(tail.buffer, tail.byteOffset + tail.length - 8, 8);
+    if (end.getUint32(4, true) !== MAGIC) fail('not a Parquet file: no PAR1 at the end');
+    const length = end.getUint32(0, true);
+    if (length > source.size - 12) fail(`Parquet footer length ${length} exceeds the file (${source.size} bytes)`);
+    let footer: Uint8Array;
+    if (length + 8 <= tailLength) footer = tail.subarray(tailLength - 8 - length, tailLength - 8);
+    else {
+      const head = await source.read(source.size - 8 - length, length + 8 - tailLength);
+      footer = new Uint8Array(length);
+      footer.set(head);
+      footer.set(tail.subarray(0, tailLength - 8), head.length);
+    }
+    try {
+      const meta = parseFileMeta(footer);
+      const schema = buildSchema(meta.schema);
+      for (const g of meta.rowGroups) if (g.chunkAt.length !== schema.leaves) fail(`a row group has ${g.chunkAt.length} column chunks, the schema ${schema.leaves} columns`);
+      return new ParquetReader(source, meta, schema, coalesce);
+    } catch (err) {
+      if (err instanceof PhysliteError) throw err.withContext({ file: source.name });
+      throw new DeserializationError(`corrupt Parquet footer: ${(err as Error).message}`, { file: source.name });
+    }
+  }
+
+  get rows(): number {
+    return this.meta.rows;
+  }
+
+  get rowGroups(): number {
+    return this.meta.rowGroups.length;
+  }
+
+  /** A key-value metadata entry as text. */
+  keyValue(key: string): string | undefined {
+    const v = this.meta.keyValue.get(key);
+    return v === undefined ? undefined : new TextDecoder().decode(v);
+  }
+
+  private node(column: string): ArrowNode {
+    const n = this.schema.fields.get(column);
+    if (!n) throw new InputError(`column ${column} is missing`, { file: this.source.name });
+    if (n.kind === 'unsupported') throw new InputError(`column ${column}: ${n.reason}`, { file: this.source.name });
+    return n;
+  }
+
+  private chunk(group: number, leaf: LeafNode): ColumnChunkMeta {
+    const key = group * this.schema.leaves + leaf.column;
+    let m = this.chunkMetas.get(key);
+    if (m) return m;
+    try {
+      m = columnChunkMeta(this.meta.footer, this.meta.rowGroups[group]!.chunkAt[leaf.column]!);
+    } catch (err) {
+      throw this.error(err, leaf.path);
+    }
+    this.chunkMetas.set(key, m);
+    return m;
+  }
+
+  /** Why this reader cannot read `columns` (in any row group), or null when it can. */
+  unsupported(columns: readonly string[]): string | null {
+    for (const c of columns) {
+      const n = this.schema.fields.get(c);
+      if (!n) continue; // missing: reported by the read
+      if (n.kind === 'unsupported') return `column ${c}: ${n.reason}`;
+      for (const leaf of leavesOf(n)) {
+        for (let g = 0; g < this.rowGroups; g++) {
+          const m = this.chunk(g, leaf);
+          if (!codecSupported(m.codec)) return `column ${leaf.path}: codec ${CODEC_NAMES[m.codec] ?? m.codec}`;
+          for (const e of m.encodings) if (!VALUE_ENCODINGS.has(e)) return `column ${leaf.path}: encoding ${ENCODING_NAMES[e] ?? e}`;
+        }
+      }
+    }
+    return null;
+  }
+
+  /** The compressed bytes of the projected chunks of row group `group` (one merged read plan). */
+  async fetch(group: number, columns: readonly string[]): Promise<RowGroupBytes> {
+    const nodes = columns.map((c) => this.node(c));
+    const leaves = nodes.flatMap((n) => leavesOf(n));
+    const metas = leaves.map((l) => this.chunk(group, l));
+    const ranges = metas.map(chunkRange);
+    for (let i = 0; i < ranges.length; i++) {
+      const r = ranges[i]!;
+      if (r.offset < 4 || r.length < 0 || r.offset + r.length > this.source.size - 8) {
+        throw new DeserializationError(`column ${leaves[i]!.path}: chunk [${r.offset}, +${r.length}) lies outside the file`, { file: this.source.name });
+      }
+    }
+    const src = this.source;
+    const bytes = src.readSync ? readRangesSync(src as typeof src & { readSync: NonNullable<typeof src.readSync> }, ranges, this.coalesce) : await readRanges(src, ranges, this.coalesce);
+    return { group, columns, nodes, leaves, metas, bytes };
+  }
+
+  /** Decode fetched bytes into Arrow Data by column name. */
+  decode(f: RowGroupBytes): Map<string, Data> {
+    const rows = this.meta.rowGroups[f.group]!.rows;
+    const chunks = new Map<number, ChunkData>();
+    f.leaves.forEach((leaf, i) => {
+      try {
+        let pool = this.levelBuffers.get(leaf.column);
+        if (!pool) this.levelBuffers.set(leaf.column, (pool = {}));
+        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool));
+      } catch (err) {
+        throw this.error(err, leaf.path, f.group);
+      }
+    });
+    const out = new Map<string, Data>();
+    f.columns.forEach((c, i) => {
+      try {
+        out.set(c, assembleField(f.nodes[i]!, chunks, rows));
+      } catch (err) {
+        throw this.error(err, c, f.group);
+      }
+    });
+    return out;
+  }
+
+  async readRowGroup(group: number, columns: readonly string[]): Promise<Map<string, Data>> {
+    return this.decode(await this.fetch(group, columns));
+  }
+
+  private error(err: unknown, column: string, group?: number): PhysliteError {
+    const where = `column ${column}${group === undefined ? '' : `, row group ${group}`}`;
+    if (err instanceof PhysliteError) {
+      const e = err.withContext({ file: this.source.name });
+      if (!e.message.startsWith('column ')) e.message = `${where}: ${e.message}`;
+      return e;
+    }
+    return new DeserializationError(`${where}: ${(err as Error)?.message ?? String(err)}`, { file: this.source.name });
+  }
+}
+
+export interface RowGroupBytes {
+  group: number;
+  columns: readonly string[];
+  nodes: ArrowNode[];
+  leaves: LeafNode[];
+  metas: ColumnChunkMeta[];
+  bytes: Uint8Array[];
+}

@@ -1,0 +1,194 @@
+/**
+ * Value decoders, by Parquet encoding, appending a page's non-null values to a column chunk's
+ * value buffer: PLAIN, PLAIN_DICTIONARY / RLE_DICTIONARY (indices into the chunk's dictionary page),
+ * RLE (booleans) and BYTE_STREAM_SPLIT (FLOAT, DOUBLE, INT32, INT64). Fixed-width values land in a
+ * typed array of the physical type (booleans one byte each); byte arrays as Arrow-style offsets
+ * plus bytes. Buffers are sized once from the chunk's value count, so decoding never reallocates
+ * except for byte arrays. Malformed values throw DeserializationError.
+ */
+import { DeserializationError, UnsupportedError } from '../../errors.ts';
+import { PhysicalType } from './metadata.ts';
+import { decodeHybrid } from './rle.ts';
+
+export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3, BIT_PACKED: 4, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, DELTA_BYTE_ARRAY: 7, RLE_DICTIONARY: 8, BYTE_STREAM_SPLIT: 9 } as const;
+export const ENCODING_NAMES: Record<number, string> = Object.fromEntries(Object.entries(Encoding).map(([k, v]) => [v, k]));
+
+type Fixed = Uint8Array | Int32Array | Float32Array | Float64Array | BigInt64Array;
+
+export class Values {
+  readonly physical: number;
+  /** Fixed-width values, or byte-array bytes. */
+  data: Fixed;
+  /** Byte arrays: n + 1 offsets into `data`. */
+  offsets: Int32Array | null;
+  n = 0;
+  /** Bytes per value of a fixed-width type other than BOOLEAN (bit-packed), else 0. */
+  readonly fixedSize: number;
+
+  constructor(physical: number, capacity: number) {
+    this.physical = physical;
+    if (physical === PhysicalType.BYTE_ARRAY) {
+      this.offsets = new Int32Array(capacity + 1);
+      this.data = new Uint8Array(Math.max(64, capacity * 8));
+    } else {
+      this.offsets = null;
+      this.data = fixedArray(physical, capacity);
+    }
+    this.fixedSize = physical === PhysicalType.BYTE_ARRAY || physical === PhysicalType.BOOLEAN ? 0 : this.data.BYTES_PER_ELEMENT;
+  }
+
+  /** The bytes of the data buffer (fixed width) at value index i. */
+  private byteView(i: number, count: number): Uint8Array {
+    const size = this.data.BYTES_PER_ELEMENT;
+    return new Uint8Array(this.data.buffer, this.data.byteOffset + i * size, count * size);
+  }
+
+  private room(count: number): void {
+    if (this.offsets) {
+      if (this.n + count + 1 > this.offsets.length) {
+        const o = new Int32Array(Math.max(this.offsets.length * 2, this.n + count + 1));
+        o.set(this.offsets);
+        this.offsets = o;
+      }
+    } else if (this.n + count > this.data.length) {
+      throw new DeserializationError(`pages hold more values than the column chunk's ${this.data.length}`);
+    }
+  }
+
+  private bytesRoom(extra: number): void {
+    const need = this.offsets![this.n]! + extra;
+    if (need > this.data.length) {
+      const d = new Uint8Array(Math.max(need, this.data.length * 2));
+      d.set(this.data as Uint8Array);
+      this.data = d;
+    }
+  }
+
+  plain(page: Uint8Array, pos: number, end: number, count: number): void {
+    this.room(count);
+    const t = this.physical;
+    if (t === PhysicalType.BOOLEAN) {
+      if (pos + Math.ceil(count / 8) > end) throw truncated('PLAIN booleans');
+      const d = this.data as Uint8Array;
+      for (let k = 0; k < count; k++) d[this.n + k] = (page[pos + (k >> 3)]! >> (k & 7)) & 1;
+    } else if (t === PhysicalType.BYTE_ARRAY) {
+      const o = this.offsets!;
+      const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
+      let p = pos;
+      // Lengths first (to size the bytes once), then one copy per value.
+      let total = 0;
+      for (let k = 0; k < count; k++) {
+        if (p + 4 > end) throw truncated('PLAIN byte arrays');
+        const len = dv.getUint32(p, true);
+        p += 4 + len;
+        total += len;
+      }
+      if (p > end) throw truncated('PLAIN byte arrays');
+      this.bytesRoom(total);
+      const d = this.data as Uint8Array;
+      let at = o[this.n]!;
+      p = pos;
+      for (let k = 0; k < count; k++) {
+        const len = dv.getUint32(p, true);
+        p += 4;
+        // Short values (names, labels) byte by byte: a subarray per value costs more than the copy.
+        if (len > 32) d.set(page.subarray(p, p + len), at);
+        else for (let q = 0; q < len; q++) d[at + q] = page[p + q]!;
+        at += len;
+        p += len;
+        o[this.n + k + 1] = at;
+      }
+    } else {
+      const size = this.data.BYTES_PER_ELEMENT;
+      if (pos + count * size > end) throw truncated(`PLAIN values (${count} of ${size} bytes)`);
+      this.byteView(this.n, count).set(page.subarray(pos, pos + count * size));
+    }
+    this.n += count;
+  }
+
+  byteStreamSplit(page: Uint8Array, pos: number, end: number, count: number): void {
+    const t = this.physical;
+    if (t !== PhysicalType.FLOAT && t !== PhysicalType.DOUBLE && t !== PhysicalType.INT32 && t !== PhysicalType.INT64) {
+      throw new UnsupportedError(`BYTE_STREAM_SPLIT of physical type ${t} is not supported`);
+    }
+    this.room(count);
+    const size = this.data.BYTES_PER_ELEMENT;
+    // The stream length is that of the page's values: the page's non-null values, all of them.
+    const total = (end - pos) / size;
+    if (!Number.isInteger(total) || total < count) throw truncated('BYTE_STREAM_SPLIT values');
+    const out = this.byteView(this.n, count);
+    for (let b = 0; b < size; b++) {
+      const src = pos + b * total;
+      for (let k = 0; k < count; k++) out[k * size + b] = page[src + k]!;
+    }
+    this.n += count;
+  }
+
+  rleBooleans(page: Uint8Array, pos: number, end: number, count: number): void {
+    if (this.physical !== PhysicalType.BOOLEAN) throw new UnsupportedError('RLE values of a non-boolean column are not supported');
+    this.room(count);
+    if (pos + 4 > end) throw truncated('RLE booleans');
+    const len = page[pos]! | (page[pos + 1]! << 8) | (page[pos + 2]! << 16) | (page[pos + 3]! << 24);
+    if (len < 0 || pos + 4 + len > end) throw truncated('RLE booleans');
+    decodeHybrid(page, pos + 4, pos + 4 + len, 1, count, this.data as Uint8Array, this.n);
+    this.n += count;
+  }
+
+  /** Dictionary indices (bit width byte, then hybrid runs) gathered from `dict`. */
+  dictionary(page: Uint8Array, pos: number, end: number, count: number, dict: Values, scratch: { indices: Int32Array }): void {
+    this.room(count);
+    if (pos >= end) {
+      if (count === 0) return;
+      throw truncated('dictionary indices');
+    }
+    const width = page[pos]!;
+    if (scratch.indices.length < count) scratch.indices = new Int32Array(count);
+    const idx = scratch.indices;
+    decodeHybrid(page, pos + 1, end, width, count, idx, 0);
+    const dn = dict.n;
+    for (let k = 0; k < count; k++) if (idx[k]! >= dn || idx[k]! < 0) throw new DeserializationError(`dictionary index ${idx[k]} out of range (dictionary of ${dn})`);
+    if (this.offsets) {
+      const so = dict.offsets!;
+      const sd = dict.data as Uint8Array;
+      let total = 0;
+      for (let k = 0; k < count; k++) total += so[idx[k]! + 1]! - so[idx[k]!]!;
+      this.bytesRoom(total);
+      const o = this.offsets;
+      const d = this.data as Uint8Array;
+      let at = o[this.n]!;
+      for (let k = 0; k < count; k++) {
+        const a = so[idx[k]!]!;
+        const b = so[idx[k]! + 1]!;
+        d.set(sd.subarray(a, b), at);
+        at += b - a;
+        o[this.n + k + 1] = at;
+      }
+    } else {
+      const src = dict.data as Int32Array;
+      const dst = this.data as Int32Array;
+      for (let k = 0; k < count; k++) dst[this.n + k] = src[idx[k]!]!;
+    }
+    this.n += count;
+  }
+}
+
+function fixedArray(physical: number, n: number): Fixed {
+  switch (physical) {
+    case PhysicalType.BOOLEAN:
+      return new Uint8Array(n);
+    case PhysicalType.INT32:
+      return new Int32Array(n);
+    case PhysicalType.INT64:
+      return new BigInt64Array(n);
+    case PhysicalType.FLOAT:
+      return new Float32Array(n);
+    case PhysicalType.DOUBLE:
+      return new Float64Array(n);
+    default:
+      throw new UnsupportedError(`Parquet physical type ${physical} is not supported`);
+  }
+}
+
+function truncated(what: string): DeserializationError {
+  return new DeserializationError(`${what} run past the end of the page`);
+}
