@@ -7,6 +7,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import { parquetMetadata } from 'hyparquet';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toValues } from '../src/arrow/values.ts';
 import { convertFile } from '../src/convert/convert-file.ts';
@@ -65,6 +66,24 @@ const DERIVED = new Map(DERIVED_COLUMNS.map((d) => [d.name, d.source]));
 
 /** `mine` shaped like `theirs` where a struct lost fields (the pruned empty records). */
 describe('conversion rules', () => {
+  it('issue 5: the row-group target counts the selected columns, so a preset gets row groups of more events', async () => {
+    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
+    const like = join(dir, 'clusters.root');
+    await generateLike({ template, events: 400, autoFlush: 50, out: like, compression: parseCompression('zstd:1') });
+    await template.close();
+    const groups = async (selection: { preset?: string }): Promise<number[]> => {
+      const r = await convertFile(like, { outDir: mkdtempSync(join(dir, 'rg-')), rowGroupBytes: 8 * 2 ** 20, selection });
+      const buf = readFileSync(r.output);
+      return parquetMetadata(buf.buffer.slice(buf.byteOffset, buf.byteOffset + buf.byteLength)).row_groups.map((g) => Number(g.num_rows));
+    };
+    const full = await groups({});
+    const preset = await groups({ preset: 'analysis' });
+    // Whole clusters of 50 events either way; the preset's ~10% of the bytes fits 8x more of them.
+    expect(full.every((n) => n % 50 === 0 || n === full.at(-1))).toBe(true);
+    expect(full.length).toBeGreaterThan(1);
+    expect(Math.max(...preset)).toBeGreaterThan(2 * Math.max(...full));
+  });
+
   it('a zero-entry input gives a zero-row file with the full schema', async () => {
     const template = await RootFile.open(fixture('uproot-Zmumu.root'));
     const empty = join(dir, 'empty.root');

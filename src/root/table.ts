@@ -13,6 +13,7 @@ import { DataVectorDecoder } from './interpret/decoders.ts';
 import { isAnchorClass } from './rntuple/descriptor.ts';
 import { RNTupleReader } from './rntuple/reader.ts';
 import { ROLE, type FieldRecord } from './rntuple/schema.ts';
+import type { Branch } from './tree/model.ts';
 import { TreeReader, clusters, type ReadResult } from './tree/reader.ts';
 
 export const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
@@ -35,6 +36,8 @@ export interface TableReader {
   readonly entries: number;
   /** Uncompressed payload bytes (baskets or pages) of the whole table. */
   readonly uncompressedBytes: number;
+  /** Uncompressed payload bytes of the named columns (with their sub-branches / sub-fields). */
+  uncompressedBytesOf(names: readonly string[]): number;
   columns(): TableColumn[];
   arrays(names: readonly string[], range?: { entryStart?: number; entryStop?: number }): Promise<ReadResult>;
   clusterRanges(): [number, number][];
@@ -60,6 +63,21 @@ class TreeTable implements TableReader {
   }
   get uncompressedBytes(): number {
     return this.reader.tree.totBytes;
+  }
+  uncompressedBytesOf(names: readonly string[]): number {
+    const counted = new Set<Branch>();
+    const add = (b: Branch): void => {
+      if (counted.has(b)) return;
+      counted.add(b);
+      b.children.forEach(add);
+    };
+    for (const n of names) {
+      const b = this.reader.tree.byName.get(n);
+      if (b) add(b);
+    }
+    let total = 0;
+    for (const b of counted) total += b.totBytes;
+    return total;
   }
   columns(): TableColumn[] {
     const out: TableColumn[] = [];
@@ -102,6 +120,14 @@ class RNTupleTable implements TableReader {
   }
   get uncompressedBytes(): number {
     return this.reader.pageBytes().uncompressed;
+  }
+  uncompressedBytesOf(names: readonly string[]): number {
+    let total = 0;
+    for (const n of new Set(names)) {
+      const f = this.reader.fieldNamed(n);
+      if (f) total += this.reader.pageBytes(f).uncompressed;
+    }
+    return total;
   }
   /** Top-level fields; split aux-store records (`XAux:`) as their member columns, as a TTree has them. */
   columns(): TableColumn[] {

@@ -138,6 +138,11 @@ export class RNTupleReader {
     return `${this.ntuple.name};${this.ntuple.cycle}`;
   }
 
+  /** A readable field by its column name (top-level, or a split aux-store member). */
+  fieldNamed(name: string): FieldRecord | undefined {
+    return this.readableByName.get(name);
+  }
+
   /** Bytes of every page on disk and decompressed, and the number of pages, per top-level field (and in all). */
   pageBytes(field?: FieldRecord): { compressed: number; uncompressed: number; pages: number } {
     const nt = this.ntuple;
