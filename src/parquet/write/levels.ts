@@ -1,0 +1,142 @@
+/**
+ * Dremel levels of one leaf column over one Arrow column (a record batch's top-level child),
+ * computed from list offsets and validity bitmaps over typed arrays, one pass per nesting level:
+ * the entries of a level expand into the items of each non-empty list; an empty or null list, or a
+ * null struct or value, ends its entry there with the definition level reached so far.
+ * Repetition level of an entry: 0 at a row's start, else the depth of the innermost list that
+ * moved on. Definition level: optional nodes present plus non-empty lists above the entry.
+ * Arrow JS conventions relied on: value offsets and value buffers are relative to the data
+ * (index 0 is its first element), validity bitmaps and boolean values are indexed from `offset`.
+ */
+import type { Data } from 'apache-arrow';
+import type { LeafColumn } from './schema.ts';
+
+export interface LeafLevels {
+  /** Number of level entries (values, empty lists and nulls). */
+  entries: number;
+  /** Definition levels, or null when the column has none (maxDef 0). */
+  def: Uint8Array | null;
+  /** Repetition levels, or null when the column has none (maxRep 0). */
+  rep: Uint8Array | null;
+  /** The leaf's Arrow data. */
+  leaf: Data;
+  /** Number of values (entries at the maximum definition level). */
+  values: number;
+  /** The values are leaf[lo, hi) when `indices` is null, else leaf[indices[k]]. */
+  lo: number;
+  hi: number;
+  indices: Int32Array | null;
+}
+
+function valid(d: Data, i: number): boolean {
+  const bitmap = d.nullBitmap;
+  if (!bitmap || d.nullCount === 0 || bitmap.length === 0) return true;
+  const bit = d.offset + i;
+  return (bitmap[bit >> 3]! & (1 << (bit & 7))) !== 0;
+}
+
+function hasNulls(d: Data): boolean {
+  return d.nullCount > 0 && !!d.nullBitmap && d.nullBitmap.length > 0;
+}
+
+export function leafLevels(top: Data, leaf: LeafColumn): LeafLevels {
+  const rows = top.length;
+  const steps = leaf.steps;
+  // The common flat case: a required value per row, no levels at all.
+  if (steps.length === 1 && !hasNulls(top)) {
+    return { entries: rows, def: leaf.maxDef > 0 ? new Uint8Array(rows).fill(leaf.maxDef) : null, rep: null, leaf: top, values: rows, lo: 0, hi: rows, indices: null };
+  }
+  let n = rows;
+  let idx = new Int32Array(n);
+  for (let i = 0; i < n; i++) idx[i] = i;
+  let def = new Uint8Array(n);
+  let rep = new Uint8Array(n);
+  let d = top;
+  let depth = 0;
+  for (const step of steps) {
+    if (step.nullable) {
+      const nulls = hasNulls(d);
+      for (let e = 0; e < n; e++) {
+        const j = idx[e]!;
+        if (j < 0) continue;
+        if (!nulls || valid(d, j)) def[e]!++;
+        else idx[e] = -1;
+      }
+    }
+    if (step.kind === 'leaf') break;
+    if (step.kind === 'struct') {
+      d = d.children[step.child]!;
+      continue;
+    }
+    // A list: expand each live entry into the list's items.
+    depth++;
+    const offsets = step.kind === 'list' ? (d.valueOffsets as Int32Array) : null;
+    const size = step.kind === 'fixed' ? step.size : 0;
+    let count = 0;
+    for (let e = 0; e < n; e++) {
+      const j = idx[e]!;
+      if (j < 0) count++;
+      else {
+        const len = offsets ? offsets[j + 1]! - offsets[j]! : size;
+        count += len > 0 ? len : 1;
+      }
+    }
+    const nidx = new Int32Array(count);
+    const ndef = new Uint8Array(count);
+    const nrep = new Uint8Array(count);
+    let at = 0;
+    for (let e = 0; e < n; e++) {
+      const j = idx[e]!;
+      const de = def[e]!;
+      const re = rep[e]!;
+      if (j < 0) {
+        nidx[at] = -1;
+        ndef[at] = de;
+        nrep[at++] = re;
+        continue;
+      }
+      const s = offsets ? offsets[j]! : j * size;
+      const t = offsets ? offsets[j + 1]! : s + size;
+      if (t <= s) {
+        nidx[at] = -1;
+        ndef[at] = de;
+        nrep[at++] = re;
+        continue;
+      }
+      nidx[at] = s;
+      ndef[at] = de + 1;
+      nrep[at++] = re;
+      for (let c = s + 1; c < t; c++) {
+        nidx[at] = c;
+        ndef[at] = de + 1;
+        nrep[at++] = depth;
+      }
+    }
+    idx = nidx;
+    def = ndef;
+    rep = nrep;
+    n = count;
+    d = d.children[0]!;
+  }
+  // The values: live entries. Without nulls they are one contiguous range of the leaf.
+  let values = 0;
+  let lo = -1;
+  let last = -1;
+  let contiguous = true;
+  for (let e = 0; e < n; e++) {
+    const j = idx[e]!;
+    if (j < 0) continue;
+    if (lo < 0) lo = j;
+    else if (j !== last + 1) contiguous = false;
+    last = j;
+    values++;
+  }
+  let indices: Int32Array | null = null;
+  if (!contiguous) {
+    indices = new Int32Array(values);
+    let k = 0;
+    for (let e = 0; e < n; e++) if (idx[e]! >= 0) indices[k++] = idx[e]!;
+  }
+  if (lo < 0) lo = 0;
+  return { entries: n, def: leaf.maxDef > 0 ? def : null, rep: leaf.maxRep > 0 ? rep : null, leaf: d, values, lo, hi: contiguous ? lo + values : lo, indices };
+}
