@@ -42,10 +42,57 @@ function hasNulls(d: Data): boolean {
 export function leafLevels(top: Data, leaf: LeafColumn): LeafLevels {
   const rows = top.length;
   const steps = leaf.steps;
-  // The common flat case: a required value per row, no levels at all.
-  if (steps.length === 1 && !hasNulls(top)) {
-    return { entries: rows, def: leaf.maxDef > 0 ? new Uint8Array(rows).fill(leaf.maxDef) : null, rep: null, leaf: top, values: rows, lo: 0, hi: rows, indices: null };
+  if (steps.every((s) => !s.nullable)) {
+    const lists = steps.filter((s) => s.kind === 'list' || s.kind === 'fixed').length;
+    if (lists === 0) return required(top, steps, rows);
+    if (lists === 1) return requiredList(top, steps, rows);
   }
+  return general(top, leaf, rows);
+}
+
+/** Structs and a value, nothing optional: one value per row, no levels. */
+function required(top: Data, steps: LeafColumn['steps'], rows: number): LeafLevels {
+  let d = top;
+  for (const s of steps) if (s.kind === 'struct') d = d.children[s.child]!;
+  return { entries: rows, def: null, rep: null, leaf: d, values: rows, lo: 0, hi: rows, indices: null };
+}
+
+/**
+ * One list (variable or fixed size) among structs, nothing optional: definition level 1 for a
+ * value and 0 for an empty list, repetition level 0 at a row's start and 1 after; the values are
+ * the list's item range, contiguous.
+ */
+function requiredList(top: Data, steps: LeafColumn['steps'], rows: number): LeafLevels {
+  let d = top;
+  let k = 0;
+  for (; steps[k]!.kind === 'struct'; k++) d = d.children[(steps[k] as { child: number }).child]!;
+  const step = steps[k]!;
+  const offsets = step.kind === 'list' ? (d.valueOffsets as Int32Array) : null;
+  const size = step.kind === 'fixed' ? step.size : 0;
+  const lo = offsets ? offsets[0]! : 0;
+  const hi = offsets ? offsets[rows]! : rows * size;
+  let count = hi - lo;
+  if (offsets) {
+    for (let r = 0; r < rows; r++) if (offsets[r + 1] === offsets[r]) count++;
+  } else if (size === 0) count = rows;
+  const def = new Uint8Array(count).fill(1);
+  const rep = new Uint8Array(count).fill(1);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    const len = offsets ? offsets[r + 1]! - offsets[r]! : size;
+    rep[at] = 0;
+    if (len === 0) {
+      def[at] = 0;
+      at++;
+    } else at += len;
+  }
+  d = d.children[0]!;
+  for (k++; steps[k]!.kind === 'struct'; k++) d = d.children[(steps[k] as { child: number }).child]!;
+  return { entries: count, def, rep, leaf: d, values: hi - lo, lo, hi, indices: null };
+}
+
+function general(top: Data, leaf: LeafColumn, rows: number): LeafLevels {
+  const steps = leaf.steps;
   let n = rows;
   let idx = new Int32Array(n);
   for (let i = 0; i < n; i++) idx[i] = i;

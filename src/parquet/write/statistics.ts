@@ -79,15 +79,13 @@ export class ChunkStatistics {
       }
       default: {
         // Numbers: integers up to 32 bits (typed arrays give unsigned values for unsigned types) and floats.
-        const src = l.leaf.values as ArrayLike<number>;
-        let mn = (this.min as number | null) ?? Infinity;
-        let mx = (this.max as number | null) ?? -Infinity;
-        for (let k = s.v0; k < s.v1; k++) {
-          const v = src[at(k)]!;
-          if (v < mn) mn = v;
-          if (v > mx) mx = v;
-          // NaN fails both comparisons: skipped.
-        }
+        const floats = this.kind === 'f32' || this.kind === 'f64';
+        const src = l.leaf.values as Float32Array;
+        const [mn, mx] = l.indices
+          ? minMaxAt(src, l.indices, s.v0, s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity)
+          : floats
+            ? minMaxFloat(src, l.lo + s.v0, l.lo + s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity)
+            : minMaxInt(src, l.lo + s.v0, l.lo + s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity);
         if (mn <= mx) {
           this.min = mn;
           this.max = mx;
@@ -127,4 +125,33 @@ export class ChunkStatistics {
       }
     }
   }
+}
+
+// Separate loops for floats and integers keep each one's element access to few array types.
+// NaN fails both comparisons, so it never becomes the min or max.
+function minMaxFloat(src: ArrayLike<number>, a: number, b: number, mn: number, mx: number): [number, number] {
+  for (let i = a; i < b; i++) {
+    const v = src[i]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+function minMaxInt(src: ArrayLike<number>, a: number, b: number, mn: number, mx: number): [number, number] {
+  for (let i = a; i < b; i++) {
+    const v = src[i]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+function minMaxAt(src: ArrayLike<number>, at: Int32Array, a: number, b: number, mn: number, mx: number): [number, number] {
+  for (let k = a; k < b; k++) {
+    const v = src[at[k]!]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
 }
