@@ -72,7 +72,15 @@ export class CompactWriter {
   /** Zigzag varint (i16, i32 and i64 alike). */
   zigzag(v: number): void {
     if (!Number.isSafeInteger(v)) throw new RangeError(`Thrift integer ${v} is not a safe integer`);
-    this.varint(v >= 0 ? v * 2 : -v * 2 - 1);
+    // The zigzag value (2v, or -2v - 1) can exceed 2^53: split off its low 7 bits first.
+    const u = v >= 0 ? v : -v - 1;
+    const low = (u % 64) * 2 + (v < 0 ? 1 : 0);
+    const rest = Math.floor(u / 64);
+    if (rest === 0) this.byte(low);
+    else {
+      this.byte(low | 0x80);
+      this.varint(rest);
+    }
   }
 
   bytes(b: Uint8Array): void {
