@@ -1,9 +1,7 @@
 // The Parquet writer's codecs against an independent decoder (hyparquet's): compact Thrift and
 // the RLE/bit-packed hybrid of levels (property tests), and the BYTE_STREAM_SPLIT layout.
 import fc from 'fast-check';
-// @ts-expect-error hyparquet's internal modules ship without declarations for these paths
 import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
-// @ts-expect-error as above
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { describe, expect, it } from 'vitest';
 import { CompactWriter, CT } from '../src/parquet/write/thrift.ts';

@@ -75,7 +75,7 @@ describe('levels from Arrow', () => {
   });
 
   it('a fixed-size list', () => {
-    const d = makeData({ type: new FixedSizeList(2, new Field('item', new Float32(), false)), length: 2, nullCount: 0, child: f32([1, 2, 3, 4]) });
+    const d = makeData({ type: new FixedSizeList(2, new Field('item', new Float32(), false)), length: 2, nullCount: 0, child: f32([1, 2, 3, 4]) } as never);
     const l = levels(d);
     expect(arr(l.def)).toEqual([1, 1, 1, 1]);
     expect(arr(l.rep)).toEqual([0, 1, 0, 1]);

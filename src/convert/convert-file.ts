@@ -289,7 +289,7 @@ function levelsOf(rows: number, lists: Int32Array[][]): number {
 
 /** The written file must hold one row per entry and, per leaf column, the level entries sent to it. */
 async function verify(path: string, entries: number, output: string, expected: Map<string, number>): Promise<void> {
-  // Only the footer is read, and in JavaScript (see parquet/footer.ts for why not parquet-wasm).
+  // Only the footer is read, and only the counts in it (see parquet/footer.ts).
   const footer = await readFooterSummary(path).catch((err: unknown) => {
     throw new InputError(`Parquet output is unreadable: ${(err as Error).message}`, { file: output });
   });
