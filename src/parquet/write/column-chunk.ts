@@ -19,6 +19,18 @@ import type { FileSink } from './sink.ts';
 
 export const PAGE_BYTES = 1 << 20;
 
+/**
+ * One buffer for every page body of a file, grown to the largest page: a page's bytes are
+ * compressed into a new buffer or written out before the next page is encoded.
+ */
+export class Scratch {
+  private buf = new Uint8Array(1 << 16);
+  take(n: number): Uint8Array {
+    if (n > this.buf.length) this.buf = new Uint8Array(Math.max(n, this.buf.length * 2));
+    return this.buf;
+  }
+}
+
 const FIXED: Record<string, number> = { i8: 4, u8: 4, i16: 4, u16: 4, i32: 4, u32: 4, f32: 4, i64: 8, u64: 8, f64: 8 };
 
 export class ColumnChunkWriter {
@@ -37,8 +49,11 @@ export class ColumnChunkWriter {
   compressed = 0;
   firstPage = -1;
 
-  constructor(leaf: LeafColumn, codec: Compressor, sink: FileSink, pageTarget = PAGE_BYTES) {
+  private readonly scratch: Scratch;
+
+  constructor(leaf: LeafColumn, codec: Compressor, sink: FileSink, scratch: Scratch, pageTarget = PAGE_BYTES) {
     this.leaf = leaf;
+    this.scratch = scratch;
     this.codec = codec;
     this.sink = sink;
     this.stats = new ChunkStatistics(leaf.kind);
@@ -99,7 +114,7 @@ export class ColumnChunkWriter {
     const repWidth = bitWidthOf(maxRep);
     const defWidth = bitWidthOf(maxDef);
     const bound = (maxRep > 0 ? 4 + hybridBound(entries, repWidth) : 0) + (maxDef > 0 ? 4 + hybridBound(entries, defWidth) : 0) + valueBytes;
-    const body = new Uint8Array(bound);
+    const body = this.scratch.take(bound);
     let at = 0;
     if (maxRep > 0) at = this.writeLevels(this.levelsOf((l) => l.rep, entries), repWidth, body, at);
     if (maxDef > 0) at = this.writeLevels(this.levelsOf((l) => l.def, entries), defWidth, body, at);

@@ -7,7 +7,7 @@
  */
 import type { RecordBatch, Schema } from 'apache-arrow';
 import { arrowSchemaBase64 } from './arrow-schema.ts';
-import { ColumnChunkWriter, PAGE_BYTES } from './column-chunk.ts';
+import { ColumnChunkWriter, PAGE_BYTES, Scratch } from './column-chunk.ts';
 import { compressor, type CompressionName, type Compressor } from './compress.ts';
 import { leafLevels } from './levels.ts';
 import { writerSchema, type WriterSchema } from './schema.ts';
@@ -49,6 +49,7 @@ export class ParquetFileWriter {
   private readonly o: FileWriterOptions;
   private readonly groups: WrittenRowGroup[] = [];
   private readonly chunkBytes = new CompactWriter(1 << 16);
+  private readonly scratch = new Scratch();
   private rows = 0;
   /** Bytes kept for the footer so far (the writer's own accounting; see issue 5). */
   retainedFooterBytes = 0;
@@ -77,7 +78,7 @@ export class ParquetFileWriter {
     let compressed = 0;
     let fileOffset = -1;
     for (const leaf of this.layout.leaves) {
-      const chunk = new ColumnChunkWriter(leaf, this.codec, this.sink, this.o.pageBytes ?? PAGE_BYTES);
+      const chunk = new ColumnChunkWriter(leaf, this.codec, this.sink, this.scratch, this.o.pageBytes ?? PAGE_BYTES);
       for (const b of batches) if (b.numRows > 0) chunk.add(leafLevels(b.data.children[leaf.column]!, leaf));
       chunk.finish(out);
       if (fileOffset < 0) fileOffset = chunk.firstPage;

@@ -85,7 +85,9 @@ export class ChunkStatistics {
           ? minMaxAt(src, l.indices, s.v0, s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity)
           : floats
             ? minMaxFloat(src, l.lo + s.v0, l.lo + s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity)
-            : minMaxInt(src, l.lo + s.v0, l.lo + s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity);
+            : this.kind === 'u32'
+              ? minMaxU32(src as unknown as Uint32Array, l.lo + s.v0, l.lo + s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity)
+              : minMaxInt(src, l.lo + s.v0, l.lo + s.v1, (this.min as number | null) ?? Infinity, (this.max as number | null) ?? -Infinity);
         if (mn <= mx) {
           this.min = mn;
           this.max = mx;
@@ -130,6 +132,16 @@ export class ChunkStatistics {
 // Separate loops for floats and integers keep each one's element access to few array types.
 // NaN fails both comparisons, so it never becomes the min or max.
 function minMaxFloat(src: ArrayLike<number>, a: number, b: number, mn: number, mx: number): [number, number] {
+  for (let i = a; i < b; i++) {
+    const v = src[i]!;
+    if (v < mn) mn = v;
+    if (v > mx) mx = v;
+  }
+  return [mn, mx];
+}
+
+/** uint32, the most common integer column (counts, links, flags): its own loop stays monomorphic. */
+function minMaxU32(src: Uint32Array, a: number, b: number, mn: number, mx: number): [number, number] {
   for (let i = a; i < b; i++) {
     const v = src[i]!;
     if (v < mn) mn = v;
