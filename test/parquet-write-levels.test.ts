@@ -2,7 +2,8 @@
 // hand-built nested data: empty lists at every depth, zero rows, three list levels, nulls, slices.
 import { type Data, type DataType, Field, FixedSizeList, Float32, Int32, List, Schema, Struct, Uint8, makeData, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
-import { leafLevels, type LeafLevels } from '../src/parquet/write/levels.ts';
+import fc from 'fast-check';
+import { general, leafLevels, type LeafLevels } from '../src/parquet/write/levels.ts';
 import { writerSchema } from '../src/parquet/write/schema.ts';
 
 const f32 = (xs: number[]): Data => makeData({ type: new Float32(), length: xs.length, nullCount: 0, data: Float32Array.from(xs) });
@@ -107,3 +108,45 @@ describe('levels from Arrow', () => {
     expect(l.valuesOf).toEqual([1.5, 2.5]);
   });
 });
+
+describe('fast paths agree with the general algorithm', () => {
+  // Random shapes: rows of lists of lists (of lists), with empty lists anywhere, under a struct.
+  const shape = fc.array(fc.array(fc.array(fc.integer({ min: 0, max: 3 }), { maxLength: 3 }), { maxLength: 3 }), { maxLength: 6 });
+  const build = (rows: number[][][], depth: number): Data => {
+    const o1 = [0];
+    const o2 = [0];
+    const o3 = [0];
+    let v = 0;
+    for (const r of rows) {
+      for (const inner of depth === 1 ? [] : r) {
+        for (const n of depth === 2 ? [] : inner) o3.push(o3.at(-1)! + n);
+        o2.push(depth === 2 ? o2.at(-1)! + inner.length : o3.length - 1);
+      }
+      o1.push(depth === 1 ? o1.at(-1)! + r.length : o2.length - 1);
+    }
+    v = depth === 1 ? o1.at(-1)! : depth === 2 ? o2.at(-1)! : o3.at(-1)!;
+    let d = f32(Array.from({ length: v }, (_, i) => i));
+    if (depth === 3) d = list(d, o3);
+    if (depth >= 2) d = list(d, o2);
+    d = list(d, o1);
+    return makeData({ type: new Struct([new Field('x', d.type, false)]), length: rows.length, nullCount: 0, children: [d] });
+  };
+  it.each([1, 2, 3])('%i list level(s) (property)', (depth) => {
+    fc.assert(
+      fc.property(shape, fc.nat(3), (rows, cut) => {
+        const c = Math.min(cut, rows.length);
+        const data = build(rows, depth).slice(c, rows.length - c);
+        const { leaves } = writerSchema(new Schema([new Field('c', data.type, false)]), { byteStreamSplit: false });
+        const fast = leafLevels(data, leaves[0]!);
+        if (data.length === 0) {
+          expect(fast.entries).toBe(0);
+          return;
+        }
+        const slow = general(data, leaves[0]!, data.length);
+        expect([fast.entries, arr(fast.def), arr(fast.rep), fast.values, fast.values && fast.lo, fast.indices]).toEqual([slow.entries, arr(slow.def), arr(slow.rep), slow.values, slow.values && slow.lo, slow.indices]);
+      }),
+      { numRuns: 300 },
+    );
+  });
+});
+

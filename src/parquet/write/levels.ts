@@ -42,10 +42,16 @@ function hasNulls(d: Data): boolean {
 export function leafLevels(top: Data, leaf: LeafColumn): LeafLevels {
   const rows = top.length;
   const steps = leaf.steps;
+  if (rows === 0) {
+    let d = top;
+    for (const s of steps) if (s.kind !== 'leaf') d = d.children[s.kind === 'struct' ? s.child : 0]!;
+    return { entries: 0, def: null, rep: null, leaf: d, values: 0, lo: 0, hi: 0, indices: null };
+  }
   if (steps.every((s) => !s.nullable)) {
     const lists = steps.filter((s) => s.kind === 'list' || s.kind === 'fixed').length;
     if (lists === 0) return required(top, steps, rows);
     if (lists === 1) return requiredList(top, steps, rows);
+    if (lists === 2) return requiredListOfLists(top, steps, rows);
   }
   return general(top, leaf, rows);
 }
@@ -91,7 +97,71 @@ function requiredList(top: Data, steps: LeafColumn['steps'], rows: number): Leaf
   return { entries: count, def, rep, leaf: d, values: hi - lo, lo, hi, indices: null };
 }
 
-function general(top: Data, leaf: LeafColumn, rows: number): LeafLevels {
+/** Offsets of a list step's data (a fixed-size list's are made from its size). */
+function offsetsOf(d: Data, step: LeafColumn['steps'][number]): Int32Array {
+  if (step.kind === 'list') return d.valueOffsets as Int32Array;
+  const size = (step as { size: number }).size;
+  const out = new Int32Array(d.length + 1);
+  for (let i = 0; i <= d.length; i++) out[i] = i * size;
+  return out;
+}
+
+/** Follows struct steps from `k`; returns the data reached and the index of the next other step. */
+function throughStructs(d: Data, steps: LeafColumn['steps'], k: number): [Data, number] {
+  for (; steps[k]!.kind === 'struct'; k++) d = d.children[(steps[k] as { child: number }).child]!;
+  return [d, k];
+}
+
+/**
+ * Two lists among structs, nothing optional (List<List<T>>, vectors of ElementLink vectors):
+ * one pass over the outer lists, no per-level index arrays. Levels: value (2, 0|1|2), empty inner
+ * list (1, 0|1), empty outer list (0, 0).
+ */
+function requiredListOfLists(top: Data, steps: LeafColumn['steps'], rows: number): LeafLevels {
+  const [outer, k1] = throughStructs(top, steps, 0);
+  const o1 = offsetsOf(outer, steps[k1]!);
+  const [inner, k2] = throughStructs(outer.children[0]!, steps, k1 + 1);
+  const o2 = offsetsOf(inner, steps[k2]!);
+  const [leaf] = throughStructs(inner.children[0]!, steps, k2 + 1);
+  let count = 0;
+  for (let r = 0; r < rows; r++) {
+    const a = o1[r]!;
+    const b = o1[r + 1]!;
+    if (a === b) count++;
+    for (let j = a; j < b; j++) count += Math.max(1, o2[j + 1]! - o2[j]!);
+  }
+  const def = new Uint8Array(count);
+  const rep = new Uint8Array(count);
+  let at = 0;
+  for (let r = 0; r < rows; r++) {
+    const a = o1[r]!;
+    const b = o1[r + 1]!;
+    if (a === b) {
+      at++; // def 0, rep 0
+      continue;
+    }
+    for (let j = a; j < b; j++) {
+      const s = o2[j]!;
+      const t = o2[j + 1]!;
+      rep[at] = j === a ? 0 : 1;
+      if (s === t) {
+        def[at++] = 1;
+        continue;
+      }
+      def[at++] = 2;
+      for (let c = s + 1; c < t; c++) {
+        def[at] = 2;
+        rep[at++] = 2;
+      }
+    }
+  }
+  const lo = o2[o1[0]!]!;
+  const hi = o2[o1[rows]!]!;
+  return { entries: count, def, rep, leaf, values: hi - lo, lo, hi, indices: null };
+}
+
+/** The general algorithm (any nesting, nulls), which the fast paths above must agree with. */
+export function general(top: Data, leaf: LeafColumn, rows: number): LeafLevels {
   const steps = leaf.steps;
   let n = rows;
   let idx = new Int32Array(n);
