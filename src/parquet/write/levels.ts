@@ -5,6 +5,8 @@
  * null struct or value, ends its entry there with the definition level reached so far.
  * Repetition level of an entry: 0 at a row's start, else the depth of the innermost list that
  * moved on. Definition level: optional nodes present plus non-empty lists above the entry.
+ * Required columns with at most two list levels (nearly all of PHYSLITE) take fast paths that give
+ * the same levels without index arrays per level (a property test checks them against `general`).
  * Arrow JS conventions relied on: value offsets and value buffers are relative to the data
  * (index 0 is its first element), validity bitmaps and boolean values are indexed from `offset`.
  */
