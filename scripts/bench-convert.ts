@@ -7,7 +7,8 @@
  * and their peak (the kernel's high-water mark, also within a file).
  * The 2 GB file (`npm run bench:data -- --only 2gb`, or --big FILE) is converted by one worker:
  * events/s, MB/s and the worker's peak memory. --only small|big|fixtures runs one part;
- * --row-group 128MiB (or 5000rows) converts with another row-group target than the default.
+ * --row-group 128MiB (or 5000rows) converts with another row-group target than the default;
+ * --scratch DIR puts the outputs (removed and rewritten on every run) elsewhere than bench-data/.
  */
 import { availableParallelism } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
@@ -30,6 +31,7 @@ const { values } = parseArgs({
     template: { type: 'string', default: join(fixtures, 'PHYSLITE_example.root') },
     big: { type: 'string', default: join(root, 'bench-data', 'physlite-2GB.root') },
     only: { type: 'string' },
+    scratch: { type: 'string', default: join(root, 'bench-data') },
     'row-group': { type: 'string' },
   },
 });
@@ -56,7 +58,7 @@ const inputs = inputDir
   : [];
 
 async function run(workers: number, files = inputs, label = String(workers)): Promise<Record<string, unknown>> {
-  const outDir = join(root, 'bench-data', `convert-out-${label}`);
+  const outDir = join(values.scratch!, `convert-out-${label}`);
   rmSync(outDir, { recursive: true, force: true });
   mkdirSync(outDir, { recursive: true });
   const pool = new ConversionPool({ workers, maxRssBytes: 4 * 2 ** 30, maxFilesPerWorker: 1_000_000 });
@@ -87,7 +89,7 @@ async function run(workers: number, files = inputs, label = String(workers)): Pr
 }
 
 const fixtureRatios: Record<string, number> = {};
-const fixtureOut = join(root, 'bench-data', 'convert-fixtures');
+const fixtureOut = join(values.scratch!, 'convert-fixtures');
 rmSync(fixtureOut, { recursive: true, force: true });
 mkdirSync(fixtureOut, { recursive: true });
 for (const name of ['PHYSLITE_example.root', 'DAOD_PHYSLITE_21.2.108.0.art.pool.root', 'uproot-HZZ.root']) {

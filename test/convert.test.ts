@@ -191,5 +191,13 @@ describe('verification counts', () => {
       ['l.list.item.a', 1],
       ['l.list.item.b', 1],
     ]);
+    // A fixed-size list of three per row inside a list: [[a3, b3], []] -> 6 values and one empty list.
+    const { FixedListBuilder } = await import('../src/root/interpret/builders.ts');
+    const fixed = new ListBuilder(new FixedListBuilder(new PrimBuilder('i32', 64), 3));
+    const six = new Uint8Array(24);
+    fixed.child.child.appendBE(six, new DataView(six.buffer), 0, 6);
+    fixed.close();
+    fixed.close();
+    expect(leafLevels(fixed.finish(), 'f')).toEqual([['f.list.item.list.item', 7]]);
   });
 });

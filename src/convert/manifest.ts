@@ -3,9 +3,8 @@
  * its verified output, so its presence means the dataset is complete. It lists per input its
  * identity, object, entries, size and CRC32C, and the conversion options.
  */
-import { openAsBlob } from 'node:fs';
-import * as pq from 'parquet-wasm/node';
 import { InputError } from '../errors.ts';
+import { readFooterSummary } from '../parquet/footer.ts';
 import { isUrl } from '../root/source/url.ts';
 import type { OutputStore } from '../storage/store.ts';
 import { CONVERTER_VERSION } from './convert-file.ts';
@@ -25,8 +24,7 @@ export async function describeOutput(store: OutputStore, input: string, name: st
   let entries = Number(info.metadata?.['physlite-entries']);
   if (!Number.isFinite(entries)) {
     if (isUrl(info.location)) throw new InputError('output has no physlite-entries metadata (not written by physlite?): the manifest cannot list it', { file: info.location });
-    const file = await pq.ParquetFile.fromFile(await openAsBlob(info.location));
-    entries = file.metadata().fileMetadata().numRows();
+    entries = (await readFooterSummary(info.location)).rows;
   }
   return { input, object: name, entries, size: info.size, crc32c: info.crc32c ?? '' };
 }

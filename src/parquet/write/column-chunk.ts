@@ -1,0 +1,193 @@
+/**
+ * One column chunk: level entries and values go in (LeafLevels of one batch at a time), data
+ * pages of about PAGE_BYTES of values come out and are appended to the file as soon as they are
+ * full. A page ends only at a record boundary (repetition level 0), so no row spans two pages.
+ * Page layout (data page v1): repetition levels, definition levels (each a 4-byte length and the
+ * RLE/bit-packed hybrid), then the values; the whole body compressed with the chunk's codec.
+ * What the footer needs of the chunk is serialized once, when it ends (ColumnChunk, compact
+ * Thrift), so a written chunk costs about 60 bytes plus its path until the footer.
+ */
+import { CompactWriter, CT } from './thrift.ts';
+import { Encoding, PageType } from './format.ts';
+import { bitWidthOf, hybridBound, writeHybrid } from './rle.ts';
+import { ChunkStatistics } from './statistics.ts';
+import { pageValueBytes, plainBytes, writeByteStreamSplit, writePlain, type Segment } from './values.ts';
+import type { Compressor } from './compress.ts';
+import type { LeafLevels } from './levels.ts';
+import type { LeafColumn } from './schema.ts';
+import type { FileSink } from './sink.ts';
+
+export const PAGE_BYTES = 1 << 20;
+
+/**
+ * One buffer for every page body of a file, grown to the largest page: a page's bytes are
+ * compressed into a new buffer or written out before the next page is encoded.
+ */
+export class Scratch {
+  private buf = new Uint8Array(1 << 16);
+  take(n: number): Uint8Array {
+    if (n > this.buf.length) this.buf = new Uint8Array(Math.max(n, this.buf.length * 2));
+    return this.buf;
+  }
+}
+
+const FIXED: Record<string, number> = { i8: 4, u8: 4, i16: 4, u16: 4, i32: 4, u32: 4, f32: 4, i64: 8, u64: 8, f64: 8 };
+
+export class ColumnChunkWriter {
+  private readonly leaf: LeafColumn;
+  private readonly codec: Compressor;
+  private readonly sink: FileSink;
+  private readonly header = new CompactWriter(64);
+  private readonly stats: ChunkStatistics;
+  private segments: Segment[] = [];
+  private pageBytes = 0;
+  private readonly pageTarget: number;
+  /** Level entries written (ColumnMetaData.num_values). */
+  entries = 0;
+  pages = 0;
+  uncompressed = 0;
+  compressed = 0;
+  firstPage = -1;
+
+  private readonly scratch: Scratch;
+
+  constructor(leaf: LeafColumn, codec: Compressor, sink: FileSink, scratch: Scratch, pageTarget = PAGE_BYTES) {
+    this.leaf = leaf;
+    this.scratch = scratch;
+    this.codec = codec;
+    this.sink = sink;
+    this.stats = new ChunkStatistics(leaf.kind);
+    this.pageTarget = pageTarget;
+  }
+
+  add(l: LeafLevels): void {
+    if (l.entries === 0) return;
+    const kind = this.leaf.kind;
+    const all = plainBytes(kind, l, 0, l.values);
+    if (this.pageBytes + all <= this.pageTarget) {
+      this.segments.push({ levels: l, e0: 0, e1: l.entries, v0: 0, v1: l.values });
+      this.pageBytes += all;
+      return;
+    }
+    const w = FIXED[kind] ?? 0;
+    const { def, rep } = l;
+    const maxDef = this.leaf.maxDef;
+    let e0 = 0;
+    let v0 = 0;
+    let v = 0;
+    for (let e = 0; e < l.entries; e++) {
+      if (e > e0 && (!rep || rep[e] === 0)) {
+        const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : plainBytes(kind, l, v0, v));
+        if (bytes >= this.pageTarget) {
+          this.segments.push({ levels: l, e0, e1: e, v0, v1: v });
+          this.flushPage();
+          e0 = e;
+          v0 = v;
+        }
+      }
+      if (!def || def[e] === maxDef) v++;
+    }
+    this.segments.push({ levels: l, e0, e1: l.entries, v0, v1: v });
+    this.pageBytes += plainBytes(kind, l, v0, v);
+  }
+
+  private levelsOf(pick: (l: LeafLevels) => Uint8Array | null, n: number): Uint8Array {
+    if (this.segments.length === 1) {
+      const s = this.segments[0]!;
+      return pick(s.levels)!.subarray(s.e0, s.e1);
+    }
+    const out = new Uint8Array(n);
+    let at = 0;
+    for (const s of this.segments) {
+      out.set(pick(s.levels)!.subarray(s.e0, s.e1), at);
+      at += s.e1 - s.e0;
+    }
+    return out;
+  }
+
+  private flushPage(): void {
+    const segments = this.segments;
+    if (segments.length === 0) return;
+    const { maxDef, maxRep, kind, encoding } = this.leaf;
+    const entries = segments.reduce((n, s) => n + s.e1 - s.e0, 0);
+    const valueBytes = pageValueBytes(kind, segments);
+    const repWidth = bitWidthOf(maxRep);
+    const defWidth = bitWidthOf(maxDef);
+    const bound = (maxRep > 0 ? 4 + hybridBound(entries, repWidth) : 0) + (maxDef > 0 ? 4 + hybridBound(entries, defWidth) : 0) + valueBytes;
+    const body = this.scratch.take(bound);
+    let at = 0;
+    if (maxRep > 0) at = this.writeLevels(this.levelsOf((l) => l.rep, entries), repWidth, body, at);
+    if (maxDef > 0) at = this.writeLevels(this.levelsOf((l) => l.def, entries), defWidth, body, at);
+    at = encoding === Encoding.BYTE_STREAM_SPLIT ? writeByteStreamSplit(kind as 'f32' | 'f64', segments, body, at) : writePlain(kind, segments, body, at);
+    for (const s of segments) this.stats.add(s);
+    const raw = body.subarray(0, at);
+    const packed = this.codec.compress(raw);
+
+    const h = this.header;
+    h.reset();
+    h.structBegin();
+    h.i32(1, PageType.DATA_PAGE);
+    h.i32(2, raw.length);
+    h.i32(3, packed.length);
+    h.struct(5, () => {
+      h.i32(1, entries);
+      h.i32(2, encoding);
+      h.i32(3, Encoding.RLE);
+      h.i32(4, Encoding.RLE);
+    });
+    h.structEnd();
+    if (this.firstPage < 0) this.firstPage = this.sink.offset;
+    this.sink.write(h.view());
+    this.sink.write(packed);
+    this.uncompressed += h.length + raw.length;
+    this.compressed += h.length + packed.length;
+    this.entries += entries;
+    this.pages++;
+    this.segments = [];
+    this.pageBytes = 0;
+  }
+
+  private writeLevels(levels: Uint8Array, width: number, out: Uint8Array, at: number): number {
+    const end = writeHybrid(levels, width, out, at + 4);
+    const len = end - at - 4;
+    out[at] = len & 0xff;
+    out[at + 1] = (len >>> 8) & 0xff;
+    out[at + 2] = (len >>> 16) & 0xff;
+    out[at + 3] = len >>> 24;
+    return end;
+  }
+
+  /** Writes the last page and the chunk's ColumnChunk structure into `out`. */
+  finish(out: CompactWriter): void {
+    this.flushPage();
+    const { leaf } = this;
+    out.structBegin();
+    out.i64(2, 0); // file_offset: deprecated (metadata at the chunk's end is not written)
+    out.struct(3, () => {
+      out.i32(1, leaf.physical);
+      out.fieldHeader(2, CT.LIST);
+      const levels = leaf.maxDef > 0 || leaf.maxRep > 0;
+      out.listHeader(levels ? 2 : 1, CT.I32);
+      out.zigzag(leaf.encoding);
+      if (levels) out.zigzag(Encoding.RLE);
+      out.fieldHeader(3, CT.LIST);
+      out.raw(leaf.pathBytes);
+      out.i32(4, this.codec.codec);
+      out.i64(5, this.entries);
+      out.i64(6, this.uncompressed);
+      out.i64(7, this.compressed);
+      out.i64(9, this.firstPage);
+      const mm = this.stats.result();
+      out.struct(12, () => {
+        out.i64(3, this.stats.nulls);
+        if (mm) {
+          out.binary(5, mm.max);
+          out.binary(6, mm.min);
+          out.bool(7, true);
+          out.bool(8, true);
+        }
+      });
+    });
+    out.structEnd();
+  }
+}
