@@ -183,8 +183,30 @@ function keyValue(c: CompactCursor, into: Map<string, Uint8Array>): void {
 
 /** The ColumnMetaData of the chunk at `at` in the footer. */
 export function columnChunkMeta(footer: Uint8Array, at: number): ColumnChunkMeta {
+  return columnMeta(metaCursor(footer, at));
+}
+
+/** The chunk's path_in_schema, joined with '.'. */
+export function columnChunkPath(footer: Uint8Array, at: number): string {
+  const c = metaCursor(footer, at);
+  let last = 0;
+  for (;;) {
+    c.fieldHeader(last);
+    if (c.ty() === TType.STOP) throw new DeserializationError('a column chunk has no path_in_schema', { offset: at });
+    last = c.id;
+    if (c.id === 3 && c.ty() === TType.LIST) {
+      const n = c.listHeader();
+      const parts: string[] = [];
+      for (let i = 0; i < n; i++) parts.push(c.string());
+      return parts.join('.');
+    }
+    c.skip(c.ty());
+  }
+}
+
+/** A cursor at the start of the ColumnMetaData (field 3) of the ColumnChunk at `at`. */
+function metaCursor(footer: Uint8Array, at: number): CompactCursor {
   const c = new CompactCursor(footer, at);
-  let out: ColumnChunkMeta | undefined;
   let last = 0;
   for (;;) {
     c.fieldHeader(last);
@@ -193,11 +215,10 @@ export function columnChunkMeta(footer: Uint8Array, at: number): ColumnChunkMeta
     if (c.id === 1 && c.ty() === TType.BINARY) {
       throw new DeserializationError('a column chunk stored in another file (file_path) is not supported', { offset: at });
     }
-    if (c.id === 3 && c.ty() === TType.STRUCT) out = columnMeta(c);
-    else c.skip(c.ty());
+    if (c.id === 3 && c.ty() === TType.STRUCT) return c;
+    c.skip(c.ty());
   }
-  if (!out) throw new DeserializationError('a column chunk has no metadata', { offset: at });
-  return out;
+  throw new DeserializationError('a column chunk has no metadata', { offset: at });
 }
 
 function columnMeta(c: CompactCursor): ColumnChunkMeta {
