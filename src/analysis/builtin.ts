@@ -213,15 +213,7 @@ export default defineAnalysis<BuiltinParams>({
       }
       subtractObjects(el, keepE, p4E.px, p4E.py, mx, my);
       subtractObjects(mu, keepM, p4M.px, p4M.py, mx, my);
-      const jetPx = new Float64Array(keepJ.length);
-      const jetPy = new Float64Array(keepJ.length);
-      const { pt: jpt, phi: jphi } = jet.fields as Record<string, NumArray>;
-      for (let j = 0; j < keepJ.length; j++) {
-        if (!keepJ[j]) continue;
-        jetPx[j] = jpt![j]! * Math.cos(jphi![j]!);
-        jetPy[j] = jpt![j]! * Math.sin(jphi![j]!);
-      }
-      subtractObjects(jet, keepJ, jetPx, jetPy, mx, my);
+      subtractJets(jet, keepJ, mx, my);
       const met = new Float64Array(n);
       for (let i = 0; i < n; i++) met[i] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
       fillMasked(out.hist('met'), met, w, hasMet);
@@ -241,6 +233,25 @@ function subtractObjects(c: Collection, keep: Uint8Array, px: Float64Array, py: 
       if (!keep[j]) continue;
       x -= px[j]!;
       y -= py[j]!;
+    }
+    mx[i] = x;
+    my[i] = y;
+  }
+}
+
+/** subtractObjects for jets, their px and py (pt cos phi, pt sin phi) formed as they are subtracted. */
+function subtractJets(c: Collection, keep: Uint8Array, mx: Float64Array, my: Float64Array): void {
+  const o = c.offsets;
+  const { pt, phi } = c.fields as Record<string, NumArray>;
+  for (let i = 0; i < c.events; i++) {
+    let x = mx[i]!;
+    let y = my[i]!;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+      if (!keep[j]) continue;
+      const p = pt![j]!;
+      const f = phi![j]!;
+      x -= p * Math.cos(f);
+      y -= p * Math.sin(f);
     }
     mx[i] = x;
     my[i] = y;
@@ -272,9 +283,13 @@ function jaggedCollection(ev: Events, by: string, fields: Record<string, string>
 function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, id } = c.fields as Record<string, NumArray>;
   const keep = new Uint8Array(pt!.length);
+  // Parameters as locals: a lookup on the params object per object costs more than the cut.
+  const ptMin = p.electronPt * GEV;
+  const etaMax = p.electronEta;
+  const crack = p.electronCrackVeto;
   for (let j = 0; j < keep.length; j++) {
     const a = Math.abs(eta![j]!);
-    keep[j] = pt![j]! > p.electronPt * GEV && a < p.electronEta && !(p.electronCrackVeto && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
+    keep[j] = pt![j]! > ptMin && a < etaMax && !(crack && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
   }
   return keep;
 }
@@ -282,20 +297,28 @@ function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
 function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, quality } = c.fields as Record<string, NumArray>;
   const keep = new Uint8Array(pt!.length);
-  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > p.muonPt * GEV && Math.abs(eta![j]!) < p.muonEta && quality![j]! <= p.muonQuality ? 1 : 0;
+  const ptMin = p.muonPt * GEV;
+  const etaMax = p.muonEta;
+  const qMax = p.muonQuality;
+  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > ptMin && Math.abs(eta![j]!) < etaMax && quality![j]! <= qMax ? 1 : 0;
   return keep;
 }
 
 function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, jvtpass: pass, jvtscore: score } = c.fields as Record<string, NumArray | undefined>;
   const keep = new Uint8Array(pt!.length);
+  const ptMin = p.jetPt * GEV;
+  const etaMax = p.jetEta;
+  const jvtPtMax = p.jvtPtMax * GEV;
+  const jvtEta = p.jvtEta;
+  const jvtScore = p.jvtScore;
   for (let j = 0; j < keep.length; j++) {
     const ptj = pt![j]!;
     const a = Math.abs(eta![j]!);
-    let ok = ptj > p.jetPt * GEV && a < p.jetEta;
-    if (ok && ptj < p.jvtPtMax * GEV && a < p.jvtEta) {
+    let ok = ptj > ptMin && a < etaMax;
+    if (ok && ptj < jvtPtMax && a < jvtEta) {
       if (pass) ok = pass[j]! !== 0;
-      else if (score) ok = score[j]! > p.jvtScore;
+      else if (score) ok = score[j]! > jvtScore;
     }
     keep[j] = ok ? 1 : 0;
   }

@@ -44,6 +44,17 @@ const PAGE = { DATA: 0, INDEX: 1, DICTIONARY: 2, DATA_V2: 3 } as const;
 export const VALUE_ENCODINGS = new Set<number>([Encoding.PLAIN, Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY, Encoding.RLE, Encoding.BYTE_STREAM_SPLIT]);
 
 const scratch = { indices: new Int32Array(1024) };
+/**
+ * Decompressed pages land here: every decoder copies what it keeps (values, levels, dictionary)
+ * before the next page is decompressed, so one buffer serves all pages instead of a new ~1 MiB
+ * allocation per page for the garbage collector.
+ */
+let pageBuffer = new Uint8Array(1 << 16);
+
+function uncompressed(codec: number, body: Uint8Array, size: number): Uint8Array {
+  if (pageBuffer.length < size) pageBuffer = new Uint8Array(Math.max(size, pageBuffer.length * 2));
+  return decompressPage(codec, body, size, pageBuffer);
+}
 
 /** Level buffers a caller keeps from one chunk to the next (the levels never leave the decode). */
 export interface LevelBuffers {
@@ -83,7 +94,7 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     if (h.type === PAGE.INDEX) continue;
     if (h.type === PAGE.DICTIONARY) {
       if (h.encoding !== Encoding.PLAIN && h.encoding !== Encoding.PLAIN_DICTIONARY) throw new UnsupportedError(`dictionary page encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding}`);
-      const page = decompressPage(meta.codec, body, h.uncompressed);
+      const page = uncompressed(meta.codec, body, h.uncompressed);
       dict = new Values(leaf.physical, h.numValues);
       dict.plain(page, 0, page.length, h.numValues);
       continue;
@@ -94,7 +105,7 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     let page: Uint8Array;
     let at: number;
     if (h.type === PAGE.DATA) {
-      page = decompressPage(meta.codec, body, h.uncompressed);
+      page = uncompressed(meta.codec, body, h.uncompressed);
       at = 0;
       if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
       if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
@@ -104,7 +115,7 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
       if (rep) decodeHybrid(body, 0, h.repBytes, repWidth, n, rep, entries);
       if (def) decodeHybrid(body, h.repBytes, lv, defWidth, n, def, entries);
       const compressed = body.subarray(lv);
-      page = h.isCompressed ? decompressPage(meta.codec, compressed, h.uncompressed - lv) : compressed;
+      page = h.isCompressed ? uncompressed(meta.codec, compressed, h.uncompressed - lv) : compressed;
       at = 0;
     }
     if (rep && entries === 0 && n > 0 && rep[0] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
