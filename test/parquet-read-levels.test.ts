@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataType, type Data } from 'apache-arrow';
 import { bitWidth, decodeHybrid } from '../src/parquet/read/rle.ts';
-import { assembleField } from '../src/parquet/read/assemble.ts';
+import { assembleField, type SharedOffsets } from '../src/parquet/read/assemble.ts';
 import { buildSchema, type ArrowNode } from '../src/parquet/read/schema.ts';
 import { Logical, PhysicalType, Repetition, type SchemaElement } from '../src/parquet/read/metadata.ts';
 import { Values } from '../src/parquet/read/values.ts';
@@ -217,6 +217,34 @@ describe('levels to Arrow offsets', () => {
         expect(rows.map((_, i) => toJs(data, i))).toEqual(rows);
       }),
       { numRuns: 150 },
+    );
+  });
+
+  it('list columns of one row group share offsets only when their levels are identical', () => {
+    // Two columns of one shape (a container's pt and eta), then one with other lists of the same
+    // entry count: the first two share one offsets array, the third gets its own, all decode right.
+    const node = buildSchema(nestedListSchema(1, false)).fields.get('c') as ArrowNode;
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer(), { maxLength: 4 }), { minLength: 2, maxLength: 30 }), fc.nat(), (rows, seed) => {
+        const from = seed % rows.length;
+        const target = from === rows.length - 1 ? 0 : rows.length - 1;
+        const a = shredNested(rows, 1, false);
+        const b = shredNested(rows.map((r) => r.map((x) => x ^ 1)), 1, false);
+        const shared: SharedOffsets = [];
+        const da = assembleField(node, new Map([[0, chunkOf(a.def, a.rep, a.values, 1, 1)]]), rows.length, shared);
+        const db = assembleField(node, new Map([[0, chunkOf(b.def, b.rep, b.values, 1, 1)]]), rows.length, shared);
+        expect(db.valueOffsets).toBe(da.valueOffsets);
+        expect(rows.map((_, i) => toJs(db, i))).toEqual(rows.map((r) => r.map((x) => x ^ 1)));
+        // Same entry count, other structure: an element moved between two non-empty rows.
+        if (rows[from]!.length < 2 || rows[target]!.length < 1) return;
+        const moved = rows.map((r, i) => (i === from ? r.slice(1) : i === target ? [...r, 7] : r));
+        const c = shredNested(moved, 1, false);
+        expect(c.def.length).toBe(a.def.length);
+        const dc = assembleField(node, new Map([[0, chunkOf(c.def, c.rep, c.values, 1, 1)]]), rows.length, shared);
+        expect(dc.valueOffsets).not.toBe(da.valueOffsets);
+        expect(moved.map((_, i) => toJs(dc, i))).toEqual(moved);
+      }),
+      { numRuns: 200 },
     );
   });
 

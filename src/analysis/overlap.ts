@@ -50,16 +50,23 @@ export interface OverlapResult {
 const JET_CONE2 = 0.2 * 0.2;
 const LEPTON_CONE = 0.4;
 
+let rapidities = new Float64Array(1024);
+
 export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: OverlapObjects, o: OverlapOptions = {}): OverlapResult {
   const useY = o.useRapidity ?? true;
   const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? x.mask.slice() : new Uint8Array(x.pt.length).fill(1));
   const keepE = keepOf(el);
   const keepM = keepOf(mu);
   const keepJ = keepOf(jet);
-  // Rapidities are computed only where a lepton and a jet meet in an event (NaN = not yet).
-  const ye = new Float64Array(el.pt.length).fill(NaN);
-  const ym = new Float64Array(mu.pt.length).fill(NaN);
-  const yj = new Float64Array(jet.pt.length).fill(NaN);
+  // Rapidities are computed only where a lepton and a jet meet in an event (NaN = not yet), in
+  // one buffer kept from call to call (a call runs to the end and keeps none of it).
+  const ne = el.pt.length;
+  const nm = mu.pt.length;
+  const nj = jet.pt.length;
+  if (rapidities.length < ne + nm + nj) rapidities = new Float64Array(Math.max(ne + nm + nj, rapidities.length * 2));
+  const ye = rapidities.subarray(0, ne).fill(NaN);
+  const ym = rapidities.subarray(ne, ne + nm).fill(NaN);
+  const yj = rapidities.subarray(ne + nm, ne + nm + nj).fill(NaN);
   const steps: OverlapResult['steps'] = [];
   const events = el.coll.events;
 

@@ -21,14 +21,25 @@ interface Shred {
   valid: (Uint8Array | null)[];
 }
 
-/** The Arrow Data of a top-level field over `rows` rows from its leaves' chunks. */
-export function assembleField(node: ArrowNode, chunks: Map<number, ChunkData>, rows: number): Data {
+/**
+ * Offsets already built in one row group from list levels, to be shared: the columns of one
+ * PHYSLITE container (a jet's pt, eta, phi, m, ...) have the same levels, and comparing levels
+ * costs a fraction of walking them (and the offsets are then one array, not one per column).
+ */
+export type SharedOffsets = { rep: Uint8Array; def: Uint8Array; rows: number; offsets: Int32Array; values: number }[];
+
+/**
+ * The Arrow Data of a top-level field over `rows` rows from its leaves' chunks. `shared`, kept by
+ * the caller for the chunks of one row group (whose level buffers stay untouched meanwhile),
+ * lets list columns with identical levels share their offsets.
+ */
+export function assembleField(node: ArrowNode, chunks: Map<number, ChunkData>, rows: number, shared?: SharedOffsets): Data {
   const leaves = cached(node).leaves;
   const shreds = new Map<LeafNode, Shred>();
   for (const leaf of leaves) {
     const chunk = chunks.get(leaf.column)!;
     const path = cached(leaf).path ??= pathTo(node, leaf);
-    const s = shred(path, chunk, rows);
+    const s = shred(path, chunk, rows, shared);
     if (s.slots[0] !== rows) throw new DeserializationError(`${leaf.path} has ${s.slots[0]} rows, the row group ${rows}`);
     shreds.set(leaf, s);
   }
@@ -63,7 +74,7 @@ function pathTo(top: ArrowNode, leaf: LeafNode): ArrowNode[] {
   return out;
 }
 
-function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
+function shred(path: ArrowNode[], chunk: ChunkData, rows: number, shared?: SharedOffsets): Shred {
   const depth = path.length;
   const entries = chunk.entries;
   const def = chunk.def;
@@ -84,6 +95,15 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
     // Both levels are 0 or 1 here (checked after the loop): a row opens at rep 0, an element is
     // there at def 1. Branch-free: the slot of the next row is written at every entry and keeps
     // the value written when that row opens (an out-of-range write is dropped, then refused).
+    if (shared) {
+      for (const o of shared) {
+        if (o.rows !== rows || o.rep.length !== entries || !sameBytes(o.rep, rep, entries) || !sameBytes(o.def, def, entries)) continue;
+        s.slots[0] = rows;
+        s.slots[1] = o.values;
+        s.offsets[0] = o.offsets;
+        return s;
+      }
+    }
     const offsets = new Int32Array(rows + 1);
     let row = 0;
     let n = 0;
@@ -103,6 +123,8 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
     s.slots[0] = row;
     s.slots[1] = n;
     s.offsets[0] = offsets;
+    // Only complete row groups are shared (a short one is refused by the caller anyway).
+    if (shared && row === rows) shared.push({ rep: rep.subarray(0, entries), def: def.subarray(0, entries), rows, offsets, values: n });
     return s;
   }
 
@@ -194,6 +216,21 @@ function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entr
     }
   }
   return s;
+}
+
+/** a[0, n) equals b[0, n): four bytes at a time where both are aligned. */
+function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  if (a === b) return true;
+  let k = 0;
+  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
+    const words = n >> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
+    k = words << 2;
+  }
+  for (; k < n; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 function validity(def: Uint8Array, from: number, to: number, level: number): Uint8Array | null {

@@ -14,7 +14,7 @@ import type { Data } from 'apache-arrow';
 import { DeserializationError, InputError, PhysliteError } from '../../errors.ts';
 import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync } from '../../root/source/coalesce.ts';
 import type { ByteSource } from '../../root/source/source.ts';
-import { assembleField } from './assemble.ts';
+import { assembleField, type SharedOffsets } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
 import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
 import { type ChunkData, type LevelBuffers, readChunk, VALUE_ENCODINGS } from './pages.ts';
@@ -159,9 +159,10 @@ export class ParquetReader {
       }
     });
     const out = new Map<string, Data>();
+    const shared: SharedOffsets = [];
     f.columns.forEach((c, i) => {
       try {
-        out.set(c, assembleField(f.nodes[i]!, chunks, rows));
+        out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared));
       } catch (err) {
         throw this.error(err, c, f.group);
       }
