@@ -134,14 +134,17 @@ function yOf(s: Side, j: number): number {
   return v;
 }
 
+/** Delta-phi of lepton l and jet k as deltaPhi forms it (wrapped only when outside [-pi, pi)). */
+function dPhi(lphi: NumArray, l: number, jphi: NumArray, k: number): number {
+  const dp = lphi[l]! - jphi[k]!;
+  return dp >= Math.PI || dp < -Math.PI ? deltaPhi(lphi[l]!, jphi[k]!) : dp;
+}
+
 /**
- * dR^2 <= cone2 for lepton l and jet k. Delta-phi alone rules most pairs out before any rapidity
- * is computed; the sum is then formed as deltaR2 forms it (the same delta-phi, the same order).
+ * dR^2 <= cone2 for a pair whose delta-phi `dp` alone has not ruled it out, the sum formed as
+ * deltaR2 forms it (the same delta-phi, the same order); rapidities computed on first use.
  */
-function near(lep: Side, l: number, jet: Side, k: number, cone2: number): boolean {
-  let dp = lep.phi[l]! - jet.phi[k]!;
-  if (dp >= Math.PI || dp < -Math.PI) dp = deltaPhi(lep.phi[l]!, jet.phi[k]!);
-  if (dp * dp > cone2) return false;
+function near(lep: Side, l: number, jet: Side, k: number, dp: number, cone2: number): boolean {
   const dy = yOf(lep, l) - yOf(jet, k);
   return dy * dy + dp * dp <= cone2;
 }
@@ -158,6 +161,9 @@ function leptonJet(events: number, lep: Side, jet: Side, tracks: NumArray | unde
   const lpt = lep.pt;
   // The event's selected leptons, gathered once: most events have none or few.
   const kept = new Int32Array(Math.max(1, keepL.length));
+  const lphi = lep.phi;
+  const jphi = jet.phi;
+  // Delta-phi alone rules most pairs out before any rapidity is computed.
   for (let i = 0; i < events; i++) {
     const l0 = lo[i]!;
     const l1 = lo[i + 1]!;
@@ -170,7 +176,9 @@ function leptonJet(events: number, lep: Side, jet: Side, tracks: NumArray | unde
     for (let k = j0; k < j1; k++) {
       if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
       for (let q = 0; q < nk; q++) {
-        if (near(lep, kept[q]!, jet, k, JET_CONE2)) {
+        const l = kept[q]!;
+        const dp = dPhi(lphi, l, jphi, k);
+        if (dp * dp <= JET_CONE2 && near(lep, l, jet, k, dp, JET_CONE2)) {
           keepJet[k] = 0;
           break;
         }
@@ -181,7 +189,9 @@ function leptonJet(events: number, lep: Side, jet: Side, tracks: NumArray | unde
       const c = slidingCone ? Math.min(LEPTON_CONE, 0.04 + 10000 / lpt[l]!) : LEPTON_CONE;
       const c2 = c * c;
       for (let k = j0; k < j1; k++) {
-        if (keepJet[k] && near(lep, l, jet, k, c2)) {
+        if (!keepJet[k]) continue;
+        const dp = dPhi(lphi, l, jphi, k);
+        if (dp * dp <= c2 && near(lep, l, jet, k, dp, c2)) {
           keepL[l] = 0;
           break;
         }

@@ -8,7 +8,7 @@
  */
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
 import { decompressPage } from './codecs.ts';
-import type { ColumnChunkMeta } from './metadata.ts';
+import { type ColumnChunkMeta, PhysicalType } from './metadata.ts';
 import { bitWidth, decodeHybrid } from './rle.ts';
 import type { LeafNode } from './schema.ts';
 import { CompactCursor, TType } from './thrift.ts';
@@ -56,11 +56,17 @@ function uncompressed(codec: number, body: Uint8Array, size: number): Uint8Array
   return decompressPage(codec, body, size, pageBuffer);
 }
 
-/** Level buffers a caller keeps from one chunk to the next (the levels never leave the decode). */
+/**
+ * Buffers a caller keeps from one chunk to the next: the levels (they never leave the decode) and
+ * the INT32 values of 8- and 16-bit integer leaves, which assembly copies into their narrow type.
+ */
 export interface LevelBuffers {
   def?: Uint8Array;
   rep?: Uint8Array;
+  narrow?: Int32Array;
 }
+
+const NARROW = new Set(['int8', 'uint8', 'int16', 'uint16']);
 
 function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): Uint8Array {
   if (!pool) return new Uint8Array(n);
@@ -69,7 +75,7 @@ function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): 
   return b.subarray(0, n);
 }
 
-/** The chunk's levels and values; `pool`, when given, lends the level buffers (valid until the next call with it). */
+/** The chunk's levels and values; `pool`, when given, lends the level buffers and narrow integer values (valid until the next call with it). */
 export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers): ChunkData {
   if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
   const total = meta.numValues;
@@ -78,7 +84,12 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
   const defWidth = bitWidth(leaf.maxDef);
   const repWidth = bitWidth(leaf.maxRep);
   // Values: at most one per level entry.
-  const values = new Values(leaf.physical, total);
+  let lend: Int32Array | undefined;
+  if (pool && leaf.physical === PhysicalType.INT32 && NARROW.has(leaf.leaf)) {
+    if (!pool.narrow || pool.narrow.length < total) pool.narrow = new Int32Array(Math.max(total, (pool.narrow?.length ?? 0) * 2));
+    lend = pool.narrow.subarray(0, total);
+  }
+  const values = new Values(leaf.physical, total, lend);
   let dict: Values | null = null;
   let entries = 0;
   let pos = 0;
