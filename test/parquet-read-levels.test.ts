@@ -151,6 +151,9 @@ function toJs(d: Data, i: number): Nested | Record<string, Nested> {
   return Number(d.values[d.offset + i]);
 }
 
+/** A required schema element, then what differs. */
+const el = (name: string, o: Partial<SchemaElement>): SchemaElement => ({ name, type: undefined, typeLength: undefined, repetition: Repetition.REQUIRED, numChildren: 0, convertedType: undefined, logical: undefined, ...o });
+
 const nested = (depth: number, nullable: boolean): fc.Arbitrary<Nested> => {
   const leaf = nullable ? fc.option(fc.integer(), { nil: null }) : fc.integer();
   let arb: fc.Arbitrary<Nested> = leaf;
@@ -181,7 +184,6 @@ describe('levels to Arrow offsets', () => {
   }
 
   it('a list of structs with a required and an optional field (two leaves, one structure)', () => {
-    const el = (name: string, o: Partial<SchemaElement>): SchemaElement => ({ name, type: undefined, typeLength: undefined, repetition: Repetition.REQUIRED, numChildren: 0, convertedType: undefined, logical: undefined, ...o });
     const schema = [
       el('schema', { numChildren: 1 }),
       el('s', { numChildren: 1, logical: { id: Logical.LIST } }),
@@ -245,6 +247,36 @@ describe('levels to Arrow offsets', () => {
         expect(moved.map((_, i) => toJs(dc, i))).toEqual(moved);
       }),
       { numRuns: 200 },
+    );
+  });
+
+  it('the fields of a list of lists of structs share one structure when shared offsets are kept', () => {
+    const schema = [
+      el('schema', { numChildren: 1 }),
+      el('s', { numChildren: 1, logical: { id: Logical.LIST } }),
+      el('list', { repetition: Repetition.REPEATED, numChildren: 1 }),
+      el('element', { numChildren: 1, logical: { id: Logical.LIST } }),
+      el('list', { repetition: Repetition.REPEATED, numChildren: 1 }),
+      el('item', { numChildren: 2 }),
+      el('a', { type: PhysicalType.INT32 }),
+      el('b', { type: PhysicalType.INT32 }),
+    ];
+    const node = buildSchema(schema).fields.get('s') as ArrowNode;
+    const item = fc.record({ a: fc.integer(), b: fc.integer() });
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.array(item, { maxLength: 3 }), { maxLength: 3 }), { minLength: 1, maxLength: 20 }), (rows) => {
+        const a = shredNested(rows.map((r) => r.map((l) => l.map((x) => x.a))), 2, false);
+        const b = shredNested(rows.map((r) => r.map((l) => l.map((x) => x.b))), 2, false);
+        const chunks = new Map([
+          [0, chunkOf(a.def, a.rep, a.values, 2, 2)],
+          [1, chunkOf(b.def, b.rep, b.values, 2, 2)],
+        ]);
+        const shared: SharedOffsets = [];
+        const data = assembleField(node, chunks, rows.length, shared);
+        expect(shared.length).toBe(1);
+        expect(rows.map((_, i) => toJs(data, i))).toEqual(rows);
+      }),
+      { numRuns: 150 },
     );
   });
 
