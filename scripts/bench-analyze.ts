@@ -48,8 +48,9 @@ function parquetIn(d: string): string {
 
 /**
  * CPU seconds (user + system) of this process per analysis run. With one worker the analysis runs
- * in this thread, so this is the analysing process's own time: on a shared machine the per-worker
- * figure that other processes' load does not distort, unlike wall-clock events/s.
+ * in this thread, so this is the analysing process's own time (V8's background threads included):
+ * on a shared machine the per-worker figure, not stretched by waiting for a core as wall-clock
+ * events/s is (though still slowed by other jobs sharing caches and cores).
  */
 const cpuSeconds = new WeakMap<object, number>();
 
@@ -178,7 +179,7 @@ const ours = massRun.histograms.get('mass')!;
 console.log(
   JSON.stringify(
     {
-      note: 'eventsPerSecond: wall clock, best of the runs, disturbed by other load on the machine; eventsPerCpuSecond: events per CPU second (user + system) of the analysing process, one worker, least over the runs: the per-worker figure',
+      note: "eventsPerSecond: wall clock, best of the runs, disturbed by other load on the machine; eventsPerCpuSecond: events per CPU second (user + system, least over the runs) of the analysing process with one worker: the per-worker figure; it includes V8's background threads (concurrent GC, compiler), so it can be below the wall-clock figure",
       loadAverage: os.loadavg().map((x) => +x.toFixed(2)),
       like: likeResults,
       dimuon: {
