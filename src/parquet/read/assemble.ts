@@ -9,7 +9,7 @@
  */
 import { type Data, makeData, Bool, Binary, Utf8, type DataType } from 'apache-arrow';
 import { DeserializationError } from '../../errors.ts';
-import type { ChunkData } from './pages.ts';
+import { type ChunkData, sameBytes } from './pages.ts';
 import { type ArrowNode, type LeafNode, arrowType, leavesOf } from './schema.ts';
 
 export interface Shred {
@@ -230,21 +230,6 @@ function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entr
     }
   }
   return s;
-}
-
-/** a[0, n) equals b[0, n): four bytes at a time where both are aligned. */
-function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
-  if (a === b) return true;
-  let k = 0;
-  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
-    const words = n >> 2;
-    const wa = new Int32Array(a.buffer, a.byteOffset, words);
-    const wb = new Int32Array(b.buffer, b.byteOffset, words);
-    for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
-    k = words << 2;
-  }
-  for (; k < n; k++) if (a[k] !== b[k]) return false;
-  return true;
 }
 
 function validity(def: Uint8Array, from: number, to: number, level: number): Uint8Array | null {

@@ -75,8 +75,12 @@ function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): 
   return b.subarray(0, n);
 }
 
-/** The chunk's levels and values; `pool`, when given, lends the level buffers and narrow integer values (valid until the next call with it). */
-export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers): ChunkData {
+/**
+ * The chunk's levels and values; `pool`, when given, lends the level buffers and narrow integer
+ * values (valid until the next call with it); `seen`, kept for the chunks of one row group (each
+ * with its own pool), lets pages with identical levels copy them.
+ */
+export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen): ChunkData {
   if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
   const total = meta.numValues;
   const def = leaf.maxDef > 0 ? levels(pool, 'def', total) : null;
@@ -118,8 +122,13 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     if (h.type === PAGE.DATA) {
       page = uncompressed(meta.codec, body, h.uncompressed);
       at = 0;
-      if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
-      if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
+      const copied = rep && def && seen && h.repEncoding === Encoding.RLE && h.defEncoding === Encoding.RLE ? levelsSeen(seen, page, entries, n, leaf, rep, def) : -1;
+      if (copied >= 0) at = copied;
+      else {
+        if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
+        if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
+        if (rep && def && seen && at > 0) seen.push({ entries, n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def });
+      }
     } else {
       const lv = h.repBytes + h.defBytes;
       if (h.repBytes < 0 || h.defBytes < 0 || lv > body.length) throw new DeserializationError('v2 page levels run past the page');
@@ -165,6 +174,46 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     entries += n;
   }
   return { entries, def, rep, values };
+}
+
+/**
+ * The v1 pages' encoded levels already decoded in one row group: a page whose level bytes equal
+ * one of these (the columns of one container, page for page) copies the decoded levels instead of
+ * decoding them again. The decoded arrays belong to other columns' level buffers, untouched while
+ * one row group is decoded.
+ */
+export type LevelsSeen = { entries: number; n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[];
+
+/** Copies the levels of a page seen before and returns where its values start, or -1. */
+function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: number, leaf: LeafNode, rep: Uint8Array, def: Uint8Array): number {
+  if (page.length < 8) return -1;
+  const repLen = (page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24)) >>> 0;
+  if (8 + repLen > page.length) return -1;
+  const at = 4 + repLen;
+  const end = at + 4 + ((page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0);
+  if (end > page.length) return -1;
+  for (const o of seen) {
+    if (o.entries !== entries || o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
+    rep.set(o.rep.subarray(entries, entries + n), entries);
+    def.set(o.def.subarray(entries, entries + n), entries);
+    return end;
+  }
+  return -1;
+}
+
+/** a[0, n) equals b[0, n): four bytes at a time where both are aligned. */
+export function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  if (a === b) return true;
+  let k = 0;
+  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
+    const words = n >> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
+    k = words << 2;
+  }
+  for (; k < n; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** v1 levels: RLE with a 4-byte length prefix (or the deprecated BIT_PACKED, refused). */

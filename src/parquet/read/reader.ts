@@ -17,7 +17,7 @@ import type { ByteSource } from '../../root/source/source.ts';
 import { assembleField, type SharedOffsets } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
 import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
-import { type ChunkData, type LevelBuffers, readChunk, VALUE_ENCODINGS } from './pages.ts';
+import { type ChunkData, type LevelBuffers, type LevelsSeen, readChunk, VALUE_ENCODINGS } from './pages.ts';
 import { type ArrowNode, buildSchema, type FileSchema, type LeafNode, leavesOf } from './schema.ts';
 import { ENCODING_NAMES } from './values.ts';
 
@@ -149,11 +149,12 @@ export class ParquetReader {
   decode(f: RowGroupBytes): Map<string, Data> {
     const rows = this.meta.rowGroups[f.group]!.rows;
     const chunks = new Map<number, ChunkData>();
+    const seen: LevelsSeen = [];
     f.leaves.forEach((leaf, i) => {
       try {
         let pool = this.levelBuffers.get(leaf.column);
         if (!pool) this.levelBuffers.set(leaf.column, (pool = {}));
-        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool));
+        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool, seen));
       } catch (err) {
         throw this.error(err, leaf.path, f.group);
       }
