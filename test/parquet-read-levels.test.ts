@@ -8,7 +8,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataType, type Data } from 'apache-arrow';
 import { bitWidth, decodeHybrid } from '../src/parquet/read/rle.ts';
-import { assembleField } from '../src/parquet/read/assemble.ts';
+import { assembleField, type SharedOffsets } from '../src/parquet/read/assemble.ts';
 import { buildSchema, type ArrowNode } from '../src/parquet/read/schema.ts';
 import { Logical, PhysicalType, Repetition, type SchemaElement } from '../src/parquet/read/metadata.ts';
 import { Values } from '../src/parquet/read/values.ts';
@@ -151,6 +151,9 @@ function toJs(d: Data, i: number): Nested | Record<string, Nested> {
   return Number(d.values[d.offset + i]);
 }
 
+/** A required schema element, then what differs. */
+const el = (name: string, o: Partial<SchemaElement>): SchemaElement => ({ name, type: undefined, typeLength: undefined, repetition: Repetition.REQUIRED, numChildren: 0, convertedType: undefined, logical: undefined, ...o });
+
 const nested = (depth: number, nullable: boolean): fc.Arbitrary<Nested> => {
   const leaf = nullable ? fc.option(fc.integer(), { nil: null }) : fc.integer();
   let arb: fc.Arbitrary<Nested> = leaf;
@@ -181,7 +184,6 @@ describe('levels to Arrow offsets', () => {
   }
 
   it('a list of structs with a required and an optional field (two leaves, one structure)', () => {
-    const el = (name: string, o: Partial<SchemaElement>): SchemaElement => ({ name, type: undefined, typeLength: undefined, repetition: Repetition.REQUIRED, numChildren: 0, convertedType: undefined, logical: undefined, ...o });
     const schema = [
       el('schema', { numChildren: 1 }),
       el('s', { numChildren: 1, logical: { id: Logical.LIST } }),
@@ -214,6 +216,64 @@ describe('levels to Arrow offsets', () => {
           [1, chunkOf(b.def, b.rep, b.values, 2, 1)],
         ]);
         const data = assembleField(node, chunks, rows.length);
+        expect(rows.map((_, i) => toJs(data, i))).toEqual(rows);
+      }),
+      { numRuns: 150 },
+    );
+  });
+
+  it('list columns of one row group share offsets only when their levels are identical', () => {
+    // Two columns of one shape (a container's pt and eta), then one with other lists of the same
+    // entry count: the first two share one offsets array, the third gets its own, all decode right.
+    const node = buildSchema(nestedListSchema(1, false)).fields.get('c') as ArrowNode;
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.integer(), { maxLength: 4 }), { minLength: 2, maxLength: 30 }), fc.nat(), (rows, seed) => {
+        const from = seed % rows.length;
+        const target = from === rows.length - 1 ? 0 : rows.length - 1;
+        const a = shredNested(rows, 1, false);
+        const b = shredNested(rows.map((r) => r.map((x) => x ^ 1)), 1, false);
+        const shared: SharedOffsets = [];
+        const da = assembleField(node, new Map([[0, chunkOf(a.def, a.rep, a.values, 1, 1)]]), rows.length, shared);
+        const db = assembleField(node, new Map([[0, chunkOf(b.def, b.rep, b.values, 1, 1)]]), rows.length, shared);
+        expect(db.valueOffsets).toBe(da.valueOffsets);
+        expect(rows.map((_, i) => toJs(db, i))).toEqual(rows.map((r) => r.map((x) => x ^ 1)));
+        // Same entry count, other structure: an element moved between two non-empty rows.
+        if (rows[from]!.length < 2 || rows[target]!.length < 1) return;
+        const moved = rows.map((r, i) => (i === from ? r.slice(1) : i === target ? [...r, 7] : r));
+        const c = shredNested(moved, 1, false);
+        expect(c.def.length).toBe(a.def.length);
+        const dc = assembleField(node, new Map([[0, chunkOf(c.def, c.rep, c.values, 1, 1)]]), rows.length, shared);
+        expect(dc.valueOffsets).not.toBe(da.valueOffsets);
+        expect(moved.map((_, i) => toJs(dc, i))).toEqual(moved);
+      }),
+      { numRuns: 200 },
+    );
+  });
+
+  it('the fields of a list of lists of structs share one structure when shared offsets are kept', () => {
+    const schema = [
+      el('schema', { numChildren: 1 }),
+      el('s', { numChildren: 1, logical: { id: Logical.LIST } }),
+      el('list', { repetition: Repetition.REPEATED, numChildren: 1 }),
+      el('element', { numChildren: 1, logical: { id: Logical.LIST } }),
+      el('list', { repetition: Repetition.REPEATED, numChildren: 1 }),
+      el('item', { numChildren: 2 }),
+      el('a', { type: PhysicalType.INT32 }),
+      el('b', { type: PhysicalType.INT32 }),
+    ];
+    const node = buildSchema(schema).fields.get('s') as ArrowNode;
+    const item = fc.record({ a: fc.integer(), b: fc.integer() });
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.array(item, { maxLength: 3 }), { maxLength: 3 }), { minLength: 1, maxLength: 20 }), (rows) => {
+        const a = shredNested(rows.map((r) => r.map((l) => l.map((x) => x.a))), 2, false);
+        const b = shredNested(rows.map((r) => r.map((l) => l.map((x) => x.b))), 2, false);
+        const chunks = new Map([
+          [0, chunkOf(a.def, a.rep, a.values, 2, 2)],
+          [1, chunkOf(b.def, b.rep, b.values, 2, 2)],
+        ]);
+        const shared: SharedOffsets = [];
+        const data = assembleField(node, chunks, rows.length, shared);
+        expect(shared.length).toBe(1);
         expect(rows.map((_, i) => toJs(data, i))).toEqual(rows);
       }),
       { numRuns: 150 },

@@ -176,10 +176,10 @@ export default defineAnalysis<BuiltinParams>({
     allPairs(el, keepE, p4E, w, out.hist('ee_mass_all'));
 
     // Leading muon and leading lepton pT.
-    const muPt = new Float64Array(n);
-    const lepPt = new Float64Array(n);
-    const hasMu = new Uint8Array(n);
-    const hasLep = new Uint8Array(n);
+    const muPt = f64('muPt', n);
+    const lepPt = f64('lepPt', n);
+    const hasMu = u8('hasMu', n);
+    const hasLep = u8('hasLep', n);
     const mpt = mu.fields.pt!;
     const ept = el.fields.pt!;
     for (let i = 0; i < n; i++) {
@@ -202,9 +202,9 @@ export default defineAnalysis<BuiltinParams>({
       const soft = ev.findString('met_name', 'PVSoftTrkCore');
       const mpx = ev.jagged('met_mpx').values;
       const mpy = ev.jagged('met_mpy').values;
-      const mx = new Float64Array(n);
-      const my = new Float64Array(n);
-      const hasMet = new Uint8Array(n);
+      const mx = f64('mx', n);
+      const my = f64('my', n);
+      const hasMet = u8('hasMet', n);
       for (let i = 0; i < n; i++) {
         if (soft[i]! < 0) continue;
         mx[i] = mpx[soft[i]!]!;
@@ -213,16 +213,8 @@ export default defineAnalysis<BuiltinParams>({
       }
       subtractObjects(el, keepE, p4E.px, p4E.py, mx, my);
       subtractObjects(mu, keepM, p4M.px, p4M.py, mx, my);
-      const jetPx = new Float64Array(keepJ.length);
-      const jetPy = new Float64Array(keepJ.length);
-      const { pt: jpt, phi: jphi } = jet.fields as Record<string, NumArray>;
-      for (let j = 0; j < keepJ.length; j++) {
-        if (!keepJ[j]) continue;
-        jetPx[j] = jpt![j]! * Math.cos(jphi![j]!);
-        jetPy[j] = jpt![j]! * Math.sin(jphi![j]!);
-      }
-      subtractObjects(jet, keepJ, jetPx, jetPy, mx, my);
-      const met = new Float64Array(n);
+      subtractJets(jet, keepJ, mx, my);
+      const met = f64('met', n);
       for (let i = 0; i < n; i++) met[i] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
       fillMasked(out.hist('met'), met, w, hasMet);
     } else {
@@ -230,6 +222,25 @@ export default defineAnalysis<BuiltinParams>({
     }
   },
 });
+
+/**
+ * Per-batch working arrays by name, zeroed, reused from batch to batch (a batch is processed to
+ * the end before the next, and none of these outlives it): large typed arrays allocated per batch
+ * made the garbage collector a tenth of the analysis's time.
+ */
+const scratch = new Map<string, Float64Array | Uint8Array>();
+
+function f64(name: string, n: number): Float64Array {
+  let a = scratch.get(name) as Float64Array | undefined;
+  if (!a || a.length < n) scratch.set(name, (a = new Float64Array(Math.max(n, (a?.length ?? 0) * 2))));
+  return a.subarray(0, n).fill(0);
+}
+
+function u8(name: string, n: number): Uint8Array {
+  let a = scratch.get(name) as Uint8Array | undefined;
+  if (!a || a.length < n) scratch.set(name, (a = new Uint8Array(Math.max(n, (a?.length ?? 0) * 2))));
+  return a.subarray(0, n).fill(0);
+}
 
 /** Subtract the transverse momenta (px, py per object) of the objects in `keep` from the per-event sums. */
 function subtractObjects(c: Collection, keep: Uint8Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array): void {
@@ -247,9 +258,28 @@ function subtractObjects(c: Collection, keep: Uint8Array, px: Float64Array, py: 
   }
 }
 
+/** subtractObjects for jets, their px and py (pt cos phi, pt sin phi) formed as they are subtracted. */
+function subtractJets(c: Collection, keep: Uint8Array, mx: Float64Array, my: Float64Array): void {
+  const o = c.offsets;
+  const { pt, phi } = c.fields as Record<string, NumArray>;
+  for (let i = 0; i < c.events; i++) {
+    let x = mx[i]!;
+    let y = my[i]!;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+      if (!keep[j]) continue;
+      const p = pt![j]!;
+      const f = phi![j]!;
+      x -= p * Math.cos(f);
+      y -= p * Math.sin(f);
+    }
+    mx[i] = x;
+    my[i] = y;
+  }
+}
+
 /** Nominal MC weight per event: the derived scalar column, else the first mcEventWeights entry, else 1 (data). */
 function eventWeights(ev: Events, out: { note(t: string): void }): Float64Array {
-  const w = new Float64Array(ev.rows);
+  const w = f64('w', ev.rows);
   if (ev.has('weight') && !DataType.isList(ev.raw('weight').type)) {
     w.set(ev.scalar('weight'));
   } else if (ev.has('weight')) {
@@ -272,9 +302,13 @@ function jaggedCollection(ev: Events, by: string, fields: Record<string, string>
 function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, id } = c.fields as Record<string, NumArray>;
   const keep = new Uint8Array(pt!.length);
+  // Parameters as locals: a lookup on the params object per object costs more than the cut.
+  const ptMin = p.electronPt * GEV;
+  const etaMax = p.electronEta;
+  const crack = p.electronCrackVeto;
   for (let j = 0; j < keep.length; j++) {
     const a = Math.abs(eta![j]!);
-    keep[j] = pt![j]! > p.electronPt * GEV && a < p.electronEta && !(p.electronCrackVeto && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
+    keep[j] = pt![j]! > ptMin && a < etaMax && !(crack && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
   }
   return keep;
 }
@@ -282,20 +316,28 @@ function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
 function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, quality } = c.fields as Record<string, NumArray>;
   const keep = new Uint8Array(pt!.length);
-  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > p.muonPt * GEV && Math.abs(eta![j]!) < p.muonEta && quality![j]! <= p.muonQuality ? 1 : 0;
+  const ptMin = p.muonPt * GEV;
+  const etaMax = p.muonEta;
+  const qMax = p.muonQuality;
+  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > ptMin && Math.abs(eta![j]!) < etaMax && quality![j]! <= qMax ? 1 : 0;
   return keep;
 }
 
 function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, jvtpass: pass, jvtscore: score } = c.fields as Record<string, NumArray | undefined>;
   const keep = new Uint8Array(pt!.length);
+  const ptMin = p.jetPt * GEV;
+  const etaMax = p.jetEta;
+  const jvtPtMax = p.jvtPtMax * GEV;
+  const jvtEta = p.jvtEta;
+  const jvtScore = p.jvtScore;
   for (let j = 0; j < keep.length; j++) {
     const ptj = pt![j]!;
     const a = Math.abs(eta![j]!);
-    let ok = ptj > p.jetPt * GEV && a < p.jetEta;
-    if (ok && ptj < p.jvtPtMax * GEV && a < p.jvtEta) {
+    let ok = ptj > ptMin && a < etaMax;
+    if (ok && ptj < jvtPtMax && a < jvtEta) {
       if (pass) ok = pass[j]! !== 0;
-      else if (score) ok = score[j]! > p.jvtScore;
+      else if (score) ok = score[j]! > jvtScore;
     }
     keep[j] = ok ? 1 : 0;
   }
@@ -367,9 +409,9 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
 function leadingPair(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, out: Output, hist: string, stepTwo: string, stepOs: string): Int32Array {
   const { pt, charge } = c.fields as Record<string, NumArray>;
   const { first: l0, second: l1 } = leadingTwo(c, pt!, keep);
-  const two = new Uint8Array(c.events);
-  const os = new Uint8Array(c.events);
-  const m = new Float64Array(c.events);
+  const two = u8('two', c.events);
+  const os = u8('os', c.events);
+  const m = f64('pairMass', c.events);
   for (let i = 0; i < c.events; i++) {
     const a = l0[i]!;
     const b = l1[i]!;
@@ -411,8 +453,8 @@ function allPairs(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Ar
 
 function fillMasked(h: Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
   let k = 0;
-  const xs = new Float64Array(x.length);
-  const ws = new Float64Array(x.length);
+  const xs = f64('fillX', x.length);
+  const ws = f64('fillW', x.length);
   for (let i = 0; i < x.length; i++) {
     if (!mask[i]) continue;
     xs[k] = x[i]!;

@@ -12,7 +12,7 @@
  * part); the result is a keep-mask per object.
  */
 import type { Collection, NumArray } from './collection.ts';
-import { deltaPhi, deltaR2, rapidity } from './kinematics.ts';
+import { deltaPhi, rapidity } from './kinematics.ts';
 
 export interface OverlapObjects {
   coll: Collection;
@@ -50,30 +50,25 @@ export interface OverlapResult {
 const JET_CONE2 = 0.2 * 0.2;
 const LEPTON_CONE = 0.4;
 
+let rapidities = new Float64Array(1024);
+
 export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: OverlapObjects, o: OverlapOptions = {}): OverlapResult {
   const useY = o.useRapidity ?? true;
   const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? x.mask.slice() : new Uint8Array(x.pt.length).fill(1));
   const keepE = keepOf(el);
   const keepM = keepOf(mu);
   const keepJ = keepOf(jet);
-  // Rapidities are computed only where a lepton and a jet meet in an event (NaN = not yet).
-  const ye = new Float64Array(el.pt.length).fill(NaN);
-  const ym = new Float64Array(mu.pt.length).fill(NaN);
-  const yj = new Float64Array(jet.pt.length).fill(NaN);
-  const yOf = (x: OverlapObjects, y: Float64Array, j: number): number => {
-    let v = y[j]!;
-    if (v !== v) {
-      const m = x.m;
-      v = y[j] = !useY || m === null ? x.eta[j]! : rapidity(x.pt[j]!, x.eta[j]!, typeof m === 'number' ? m : m[j]!);
-    }
-    return v;
-  };
+  // Rapidities are computed only where a lepton and a jet meet in an event (NaN = not yet), in
+  // one buffer kept from call to call (a call runs to the end and keeps none of it).
+  const ne = el.pt.length;
+  const nm = mu.pt.length;
+  const nj = jet.pt.length;
+  if (rapidities.length < ne + nm + nj) rapidities = new Float64Array(Math.max(ne + nm + nj, rapidities.length * 2));
+  const ye = rapidities.subarray(0, ne).fill(NaN);
+  const ym = rapidities.subarray(ne, ne + nm).fill(NaN);
+  const yj = rapidities.subarray(ne + nm, ne + nm + nj).fill(NaN);
   const steps: OverlapResult['steps'] = [];
   const events = el.coll.events;
-  const cone2 = (pt: number): number => {
-    const c = o.slidingCone ? Math.min(LEPTON_CONE, 0.04 + 10000 / pt) : LEPTON_CONE;
-    return c * c;
-  };
 
   // 1. electron-muon, shared ID track.
   if (o.electronTrack && o.muonTrack) {
@@ -96,71 +91,109 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
   }
 
   // 2. electron-jet: jets near electrons go, then electrons near the remaining jets.
-  leptonJet(el, ye, keepE, jet, yj, keepJ, undefined, cone2);
+  leptonJet(events, side(el, ye, keepE, useY), side(jet, yj, keepJ, useY), undefined, o.slidingCone ?? false);
   steps.push({ step: 'electron-jet (jet dR<0.2, electron dR<0.4)', applied: true });
   // 3. muon-jet, the same with the track-count exception.
-  leptonJet(mu, ym, keepM, jet, yj, keepJ, o.jetTracks, cone2);
+  leptonJet(events, side(mu, ym, keepM, useY), side(jet, yj, keepJ, useY), o.jetTracks, o.slidingCone ?? false);
   steps.push({
     step: 'muon-jet (jet dR<0.2 unless >=3 tracks, muon dR<0.4)',
     applied: true,
     ...(o.jetTracks ? {} : { reason: 'jet track counts absent: every jet within dR 0.2 of a muon is removed' }),
   });
   return { electrons: keepE, muons: keepM, jets: keepJ, steps };
+}
 
-  /** dR^2 <= cone2, once delta-phi alone (the caller's pre-check) has not ruled the pair out. */
-  function near(a: OverlapObjects, ya: Float64Array, i: number, b: OverlapObjects, yb: Float64Array, k: number, cone2: number): boolean {
-    return deltaR2(yOf(a, ya, i), a.phi[i]!, yOf(b, yb, k), b.phi[k]!) <= cone2;
-  }
+/**
+ * One side of a lepton-jet step as plain fields, so the pair loops below read typed arrays and
+ * numbers only (no closures, no lookups through the caller's objects per pair).
+ */
+interface Side {
+  offsets: Int32Array;
+  pt: NumArray;
+  eta: NumArray;
+  phi: NumArray;
+  /** Mass per object, or null with the constant in `mass`. */
+  m: NumArray | null;
+  mass: number;
+  /** Pseudorapidity instead of rapidity (requested, or no mass). */
+  useEta: boolean;
+  /** Rapidity cache, NaN = not yet computed. */
+  y: Float64Array;
+  keep: Uint8Array;
+}
 
-  function leptonJet(
-    lep: OverlapObjects,
-    yl: Float64Array,
-    keepL: Uint8Array,
-    j: OverlapObjects,
-    yjet: Float64Array,
-    keepJet: Uint8Array,
-    tracks: NumArray | undefined,
-    cone: (pt: number) => number,
-  ): void {
-    const lo = lep.coll.offsets;
-    const jo = j.coll.offsets;
-    const lphi = lep.phi;
-    const jphi = j.phi;
-    // Delta-phi alone rules most pairs out before any rapidity is computed.
-    const phiApart = (l: number, k: number, cone2: number): boolean => {
-      let dp = lphi[l]! - jphi[k]!;
-      if (dp >= Math.PI || dp < -Math.PI) dp = deltaPhi(lphi[l]!, jphi[k]!);
-      return dp * dp > cone2;
-    };
-    // The event's selected leptons, gathered once: most events have none or few.
-    const kept = new Int32Array(Math.max(1, keepL.length));
-    for (let i = 0; i < events; i++) {
-      const l0 = lo[i]!;
-      const l1 = lo[i + 1]!;
-      const j0 = jo[i]!;
-      const j1 = jo[i + 1]!;
-      if (l0 === l1 || j0 === j1) continue;
-      let nk = 0;
-      for (let l = l0; l < l1; l++) if (keepL[l]) kept[nk++] = l;
-      if (nk === 0) continue;
-      for (let k = j0; k < j1; k++) {
-        if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
-        for (let q = 0; q < nk; q++) {
-          const l = kept[q]!;
-          if (!phiApart(l, k, JET_CONE2) && near(lep, yl, l, j, yjet, k, JET_CONE2)) {
-            keepJet[k] = 0;
-            break;
-          }
-        }
-      }
+function side(x: OverlapObjects, y: Float64Array, keep: Uint8Array, useY: boolean): Side {
+  const m = x.m;
+  return { offsets: x.coll.offsets, pt: x.pt, eta: x.eta, phi: x.phi, m: typeof m === 'number' || m === null ? null : m, mass: typeof m === 'number' ? m : 0, useEta: !useY || m === null, y, keep };
+}
+
+/** The object's rapidity (or pseudorapidity), computed on first use. */
+function yOf(s: Side, j: number): number {
+  let v = s.y[j]!;
+  if (v !== v) v = s.y[j] = s.useEta ? s.eta[j]! : rapidity(s.pt[j]!, s.eta[j]!, s.m === null ? s.mass : s.m[j]!);
+  return v;
+}
+
+/** Delta-phi of lepton l and jet k as deltaPhi forms it (wrapped only when outside [-pi, pi)). */
+function dPhi(lphi: NumArray, l: number, jphi: NumArray, k: number): number {
+  const dp = lphi[l]! - jphi[k]!;
+  return dp >= Math.PI || dp < -Math.PI ? deltaPhi(lphi[l]!, jphi[k]!) : dp;
+}
+
+/**
+ * dR^2 <= cone2 for a pair whose delta-phi `dp` alone has not ruled it out, the sum formed as
+ * deltaR2 forms it (the same delta-phi, the same order); rapidities computed on first use.
+ */
+function near(lep: Side, l: number, jet: Side, k: number, dp: number, cone2: number): boolean {
+  const dy = yOf(lep, l) - yOf(jet, k);
+  return dy * dy + dp * dp <= cone2;
+}
+
+/**
+ * Jets within dR 0.2 of a selected lepton go (unless they have >= 3 tracks, when counts are
+ * given), then leptons within the lepton cone of a remaining jet.
+ */
+function leptonJet(events: number, lep: Side, jet: Side, tracks: NumArray | undefined, slidingCone: boolean): void {
+  const lo = lep.offsets;
+  const jo = jet.offsets;
+  const keepL = lep.keep;
+  const keepJet = jet.keep;
+  const lpt = lep.pt;
+  // The event's selected leptons, gathered once: most events have none or few.
+  const kept = new Int32Array(Math.max(1, keepL.length));
+  const lphi = lep.phi;
+  const jphi = jet.phi;
+  // Delta-phi alone rules most pairs out before any rapidity is computed.
+  for (let i = 0; i < events; i++) {
+    const l0 = lo[i]!;
+    const l1 = lo[i + 1]!;
+    const j0 = jo[i]!;
+    const j1 = jo[i + 1]!;
+    if (l0 === l1 || j0 === j1) continue;
+    let nk = 0;
+    for (let l = l0; l < l1; l++) if (keepL[l]) kept[nk++] = l;
+    if (nk === 0) continue;
+    for (let k = j0; k < j1; k++) {
+      if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
       for (let q = 0; q < nk; q++) {
         const l = kept[q]!;
-        const c2 = cone(lep.pt[l]!);
-        for (let k = j0; k < j1; k++) {
-          if (keepJet[k] && !phiApart(l, k, c2) && near(lep, yl, l, j, yjet, k, c2)) {
-            keepL[l] = 0;
-            break;
-          }
+        const dp = dPhi(lphi, l, jphi, k);
+        if (dp * dp <= JET_CONE2 && near(lep, l, jet, k, dp, JET_CONE2)) {
+          keepJet[k] = 0;
+          break;
+        }
+      }
+    }
+    for (let q = 0; q < nk; q++) {
+      const l = kept[q]!;
+      const c = slidingCone ? Math.min(LEPTON_CONE, 0.04 + 10000 / lpt[l]!) : LEPTON_CONE;
+      const c2 = c * c;
+      for (let k = j0; k < j1; k++) {
+        if (!keepJet[k]) continue;
+        const dp = dPhi(lphi, l, jphi, k);
+        if (dp * dp <= c2 && near(lep, l, jet, k, dp, c2)) {
+          keepL[l] = 0;
+          break;
         }
       }
     }

@@ -12,7 +12,8 @@ import { uncompressSync as lz4Uncompress } from 'lz4-napi';
 import { DecompressionError } from '../../errors.ts';
 import { zstdDecompress } from './zstd.ts';
 
-type Decompress = (input: Uint8Array, size: number) => Uint8Array;
+/** `into`, when given, may receive the output (a codec that cannot use it allocates). */
+type Decompress = (input: Uint8Array, size: number, into?: Uint8Array) => Uint8Array;
 
 export const CODEC_NAMES = ['UNCOMPRESSED', 'SNAPPY', 'GZIP', 'LZO', 'BROTLI', 'LZ4', 'ZSTD', 'LZ4_RAW'];
 
@@ -43,12 +44,16 @@ export function codecSupported(codec: number): boolean {
   return codecs.has(codec);
 }
 
-export function decompressPage(codec: number, input: Uint8Array, size: number): Uint8Array {
+/**
+ * The page's uncompressed bytes. With `into`, the codec may write them there (zstd does): the
+ * result is then only valid until `into` is used again, for callers that copy what they keep.
+ */
+export function decompressPage(codec: number, input: Uint8Array, size: number, into?: Uint8Array): Uint8Array {
   const f = codecs.get(codec);
   if (!f) throw new DecompressionError(`Parquet codec ${CODEC_NAMES[codec] ?? codec} is not supported`);
   let out: Uint8Array;
   try {
-    out = f(input, size);
+    out = f(input, size, into);
   } catch (err) {
     throw new DecompressionError(`${CODEC_NAMES[codec]} page does not decompress: ${(err as Error).message}`, {}, { cause: err });
   }

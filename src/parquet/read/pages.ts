@@ -8,7 +8,7 @@
  */
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
 import { decompressPage } from './codecs.ts';
-import type { ColumnChunkMeta } from './metadata.ts';
+import { type ColumnChunkMeta, PhysicalType } from './metadata.ts';
 import { bitWidth, decodeHybrid } from './rle.ts';
 import type { LeafNode } from './schema.ts';
 import { CompactCursor, TType } from './thrift.ts';
@@ -44,12 +44,29 @@ const PAGE = { DATA: 0, INDEX: 1, DICTIONARY: 2, DATA_V2: 3 } as const;
 export const VALUE_ENCODINGS = new Set<number>([Encoding.PLAIN, Encoding.PLAIN_DICTIONARY, Encoding.RLE_DICTIONARY, Encoding.RLE, Encoding.BYTE_STREAM_SPLIT]);
 
 const scratch = { indices: new Int32Array(1024) };
+/**
+ * Decompressed pages land here: every decoder copies what it keeps (values, levels, dictionary)
+ * before the next page is decompressed, so one buffer serves all pages instead of a new ~1 MiB
+ * allocation per page for the garbage collector.
+ */
+let pageBuffer = new Uint8Array(1 << 16);
 
-/** Level buffers a caller keeps from one chunk to the next (the levels never leave the decode). */
+function uncompressed(codec: number, body: Uint8Array, size: number): Uint8Array {
+  if (pageBuffer.length < size) pageBuffer = new Uint8Array(Math.max(size, pageBuffer.length * 2));
+  return decompressPage(codec, body, size, pageBuffer);
+}
+
+/**
+ * Buffers a caller keeps from one chunk to the next: the levels (they never leave the decode) and
+ * the INT32 values of 8- and 16-bit integer leaves, which assembly copies into their narrow type.
+ */
 export interface LevelBuffers {
   def?: Uint8Array;
   rep?: Uint8Array;
+  narrow?: Int32Array;
 }
+
+const NARROW = new Set(['int8', 'uint8', 'int16', 'uint16']);
 
 function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): Uint8Array {
   if (!pool) return new Uint8Array(n);
@@ -58,8 +75,12 @@ function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): 
   return b.subarray(0, n);
 }
 
-/** The chunk's levels and values; `pool`, when given, lends the level buffers (valid until the next call with it). */
-export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers): ChunkData {
+/**
+ * The chunk's levels and values; `pool`, when given, lends the level buffers and narrow integer
+ * values (valid until the next call with it); `seen`, kept for the chunks of one row group (each
+ * with its own pool), lets pages with identical levels copy them.
+ */
+export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen): ChunkData {
   if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
   const total = meta.numValues;
   const def = leaf.maxDef > 0 ? levels(pool, 'def', total) : null;
@@ -67,7 +88,12 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
   const defWidth = bitWidth(leaf.maxDef);
   const repWidth = bitWidth(leaf.maxRep);
   // Values: at most one per level entry.
-  const values = new Values(leaf.physical, total);
+  let lend: Int32Array | undefined;
+  if (pool && leaf.physical === PhysicalType.INT32 && NARROW.has(leaf.leaf)) {
+    if (!pool.narrow || pool.narrow.length < total) pool.narrow = new Int32Array(Math.max(total, (pool.narrow?.length ?? 0) * 2));
+    lend = pool.narrow.subarray(0, total);
+  }
+  const values = new Values(leaf.physical, total, lend);
   let dict: Values | null = null;
   let entries = 0;
   let pos = 0;
@@ -83,7 +109,7 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     if (h.type === PAGE.INDEX) continue;
     if (h.type === PAGE.DICTIONARY) {
       if (h.encoding !== Encoding.PLAIN && h.encoding !== Encoding.PLAIN_DICTIONARY) throw new UnsupportedError(`dictionary page encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding}`);
-      const page = decompressPage(meta.codec, body, h.uncompressed);
+      const page = uncompressed(meta.codec, body, h.uncompressed);
       dict = new Values(leaf.physical, h.numValues);
       dict.plain(page, 0, page.length, h.numValues);
       continue;
@@ -94,17 +120,22 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     let page: Uint8Array;
     let at: number;
     if (h.type === PAGE.DATA) {
-      page = decompressPage(meta.codec, body, h.uncompressed);
+      page = uncompressed(meta.codec, body, h.uncompressed);
       at = 0;
-      if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
-      if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
+      const copied = rep && def && seen && h.repEncoding === Encoding.RLE && h.defEncoding === Encoding.RLE ? levelsSeen(seen, page, entries, n, leaf, rep, def) : -1;
+      if (copied >= 0) at = copied;
+      else {
+        if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
+        if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
+        if (rep && def && seen && at > 0) seen.push({ entries, n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def });
+      }
     } else {
       const lv = h.repBytes + h.defBytes;
       if (h.repBytes < 0 || h.defBytes < 0 || lv > body.length) throw new DeserializationError('v2 page levels run past the page');
       if (rep) decodeHybrid(body, 0, h.repBytes, repWidth, n, rep, entries);
       if (def) decodeHybrid(body, h.repBytes, lv, defWidth, n, def, entries);
       const compressed = body.subarray(lv);
-      page = h.isCompressed ? decompressPage(meta.codec, compressed, h.uncompressed - lv) : compressed;
+      page = h.isCompressed ? uncompressed(meta.codec, compressed, h.uncompressed - lv) : compressed;
       at = 0;
     }
     if (rep && entries === 0 && n > 0 && rep[0] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
@@ -143,6 +174,46 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     entries += n;
   }
   return { entries, def, rep, values };
+}
+
+/**
+ * The v1 pages' encoded levels already decoded in one row group: a page whose level bytes equal
+ * one of these (the columns of one container, page for page) copies the decoded levels instead of
+ * decoding them again. The decoded arrays belong to other columns' level buffers, untouched while
+ * one row group is decoded.
+ */
+export type LevelsSeen = { entries: number; n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[];
+
+/** Copies the levels of a page seen before and returns where its values start, or -1. */
+function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: number, leaf: LeafNode, rep: Uint8Array, def: Uint8Array): number {
+  if (page.length < 8) return -1;
+  const repLen = (page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24)) >>> 0;
+  if (8 + repLen > page.length) return -1;
+  const at = 4 + repLen;
+  const end = at + 4 + ((page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0);
+  if (end > page.length) return -1;
+  for (const o of seen) {
+    if (o.entries !== entries || o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
+    rep.set(o.rep.subarray(entries, entries + n), entries);
+    def.set(o.def.subarray(entries, entries + n), entries);
+    return end;
+  }
+  return -1;
+}
+
+/** a[0, n) equals b[0, n): four bytes at a time where both are aligned. */
+export function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
+  if (a === b) return true;
+  let k = 0;
+  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
+    const words = n >> 2;
+    const wa = new Int32Array(a.buffer, a.byteOffset, words);
+    const wb = new Int32Array(b.buffer, b.byteOffset, words);
+    for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
+    k = words << 2;
+  }
+  for (; k < n; k++) if (a[k] !== b[k]) return false;
+  return true;
 }
 
 /** v1 levels: RLE with a 4-byte length prefix (or the deprecated BIT_PACKED, refused). */

@@ -14,10 +14,10 @@ import type { Data } from 'apache-arrow';
 import { DeserializationError, InputError, PhysliteError } from '../../errors.ts';
 import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync } from '../../root/source/coalesce.ts';
 import type { ByteSource } from '../../root/source/source.ts';
-import { assembleField } from './assemble.ts';
+import { assembleField, type SharedOffsets } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
 import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
-import { type ChunkData, type LevelBuffers, readChunk, VALUE_ENCODINGS } from './pages.ts';
+import { type ChunkData, type LevelBuffers, type LevelsSeen, readChunk, VALUE_ENCODINGS } from './pages.ts';
 import { type ArrowNode, buildSchema, type FileSchema, type LeafNode, leavesOf } from './schema.ts';
 import { ENCODING_NAMES } from './values.ts';
 
@@ -149,19 +149,21 @@ export class ParquetReader {
   decode(f: RowGroupBytes): Map<string, Data> {
     const rows = this.meta.rowGroups[f.group]!.rows;
     const chunks = new Map<number, ChunkData>();
+    const seen: LevelsSeen = [];
     f.leaves.forEach((leaf, i) => {
       try {
         let pool = this.levelBuffers.get(leaf.column);
         if (!pool) this.levelBuffers.set(leaf.column, (pool = {}));
-        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool));
+        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool, seen));
       } catch (err) {
         throw this.error(err, leaf.path, f.group);
       }
     });
     const out = new Map<string, Data>();
+    const shared: SharedOffsets = [];
     f.columns.forEach((c, i) => {
       try {
-        out.set(c, assembleField(f.nodes[i]!, chunks, rows));
+        out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared));
       } catch (err) {
         throw this.error(err, c, f.group);
       }

@@ -142,6 +142,20 @@ function skipStructAt(b: Uint8Array, p: number, depth: number): number {
       while (p < n && b[p]! >= 0x80) p++; // long-form field id
       p++;
     }
+    // The common field types inline (integers, binaries, booleans): most of a footer's fields.
+    if (t === 4 || t === 5 || t === 6) {
+      while (p < n && b[p]! >= 0x80) p++;
+      p++;
+      continue;
+    }
+    if (t === 8) {
+      p = varintAt(b, p);
+      if (p > n) return p;
+      p += varintValue;
+      if (p > n) return p;
+      continue;
+    }
+    if (t === 1 || t === 2) continue;
     p = skipValueAt(b, p, t, depth);
     if (p < 0 || p > n) return p;
   }
@@ -183,6 +197,15 @@ function skipValueAt(b: Uint8Array, p: number, t: number, depth: number): number
         for (let i = 0; i < size; i++) {
           while (p < n && b[p]! >= 0x80) p++;
           p++;
+        }
+        return p;
+      }
+      if (et === 8) {
+        // Lists of binaries (path_in_schema, repeated in every column chunk) likewise.
+        for (let i = 0; i < size; i++) {
+          p = varintAt(b, p);
+          if (p > n) return p;
+          p += varintValue;
         }
         return p;
       }

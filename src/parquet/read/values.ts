@@ -25,9 +25,13 @@ export class Values {
   /** Bytes per value of a fixed-width type other than BOOLEAN (bit-packed), else 0. */
   readonly fixedSize: number;
 
-  constructor(physical: number, capacity: number) {
+  /** `lend`: an INT32 buffer of `capacity` values to fill instead of a new one. */
+  constructor(physical: number, capacity: number, lend?: Int32Array) {
     this.physical = physical;
-    if (physical === PhysicalType.BYTE_ARRAY) {
+    if (lend && physical === PhysicalType.INT32 && lend.length === capacity) {
+      this.offsets = null;
+      this.data = lend;
+    } else if (physical === PhysicalType.BYTE_ARRAY) {
       this.offsets = new Int32Array(capacity + 1);
       this.data = new Uint8Array(Math.max(64, capacity * 8));
     } else {
@@ -116,10 +120,32 @@ export class Values {
     // The stream length is that of the page's values: the page's non-null values, all of them.
     const total = (end - pos) / size;
     if (!Number.isInteger(total) || total < count) throw truncated('BYTE_STREAM_SPLIT values');
-    const out = this.byteView(this.n, count);
-    for (let b = 0; b < size; b++) {
-      const src = pos + b * total;
-      for (let k = 0; k < count; k++) out[k * size + b] = page[src + k]!;
+    // Whole 32-bit words from four streams at once (the value buffers are aligned to their
+    // element size and little-endian like the file); byte by byte only for other layouts.
+    const at = this.data.byteOffset + this.n * size;
+    if (size === 4) {
+      const words = new Int32Array(this.data.buffer, at, count);
+      const p0 = page.subarray(pos, pos + count);
+      const p1 = page.subarray(pos + total, pos + total + count);
+      const p2 = page.subarray(pos + 2 * total, pos + 2 * total + count);
+      const p3 = page.subarray(pos + 3 * total, pos + 3 * total + count);
+      for (let k = 0; k < count; k++) words[k] = p0[k]! | (p1[k]! << 8) | (p2[k]! << 16) | (p3[k]! << 24);
+    } else if (size === 8) {
+      const words = new Int32Array(this.data.buffer, at, 2 * count);
+      for (let w = 0; w < 2; w++) {
+        const s = pos + 4 * w * total;
+        const p0 = page.subarray(s, s + count);
+        const p1 = page.subarray(s + total, s + total + count);
+        const p2 = page.subarray(s + 2 * total, s + 2 * total + count);
+        const p3 = page.subarray(s + 3 * total, s + 3 * total + count);
+        for (let k = 0; k < count; k++) words[2 * k + w] = p0[k]! | (p1[k]! << 8) | (p2[k]! << 16) | (p3[k]! << 24);
+      }
+    } else {
+      const out = this.byteView(this.n, count);
+      for (let b = 0; b < size; b++) {
+        const src = pos + b * total;
+        for (let k = 0; k < count; k++) out[k * size + b] = page[src + k]!;
+      }
     }
     this.n += count;
   }

@@ -50,12 +50,15 @@ function drop(): void {
   handle = null;
 }
 
-/** The `size` bytes a zstd frame decodes to; throws Error on corrupt, short or long data. */
-export function zstdDecompress(input: Uint8Array, size: number): Uint8Array {
+/**
+ * The `size` bytes a zstd frame decodes to; throws Error on corrupt, short or long data. With
+ * `into` (at least `size` bytes) they are written there and a view of it is returned.
+ */
+export function zstdDecompress(input: Uint8Array, size: number, into?: Uint8Array): Uint8Array {
   if (!handle && !open()) return zlib.zstdDecompressSync(input, { maxOutputLength: Math.max(1, size) });
   const h = handle!;
   const st = state!;
-  const out = new Uint8Array(size);
+  const out = into && into.length >= size ? into.subarray(0, size) : new Uint8Array(size);
   let inOff = 0;
   let availIn = input.length;
   let outOff = 0;
