@@ -311,6 +311,26 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
     expect(n.nominal!.nAcceptedEvents).toBe(2 * one.nAcceptedEvents);
   });
 
+  it('issue 7: the analysis preset holds every column the built-in analysis reads', async () => {
+    const full = (await convertFile(fixture('PHYSLITE_example.root'), { outDir: join(dir, 'preset-full') })).output;
+    const preset = (await convertFile(fixture('PHYSLITE_example.root'), { outDir: join(dir, 'preset-only'), selection: { preset: 'analysis' } })).output;
+    const columns = async (f: string): Promise<ReadonlySet<string>> => {
+      const input = await openInput(f);
+      const names = input.columnNames;
+      await input.close();
+      return names;
+    };
+    const inFull = await columns(full);
+    const inPreset = await columns(preset);
+    const requests = Object.entries(builtin.columns(builtin.params)).map(([k, r]) => [k, typeof r === 'string' ? [r] : Array.isArray(r) ? r : (r as { names: string[] }).names] as const);
+    for (const [name, names] of requests) {
+      const wanted = names.find((n) => inFull.has(n));
+      if (wanted) expect(inPreset.has(wanted), `${name}: ${wanted}`).toBe(true);
+    }
+    const r = await runAnalysis([preset]);
+    expect(r.summary.notes.join(' ')).not.toMatch(/electron-muon/);
+  });
+
   it('issue 7: reads the derived per-jet primary-vertex track count instead of NumTrkPt500, to the same results', async () => {
     const file = (await convertFile(fixture('PHYSLITE_example.root'), { outDir: join(dir, 'derived') })).output;
     const params = builtin.params as unknown as Record<string, unknown>;

@@ -32,6 +32,10 @@ export const PRESETS: Readonly<Record<string, readonly string[]>> = {
     'AnalysisElectronsAuxDyn.ptvarcone*',
     'AnalysisElectronsAuxDyn.ptcone20*',
     'AnalysisElectronsAuxDyn.neflowisol20',
+    // Track links for the electron-muon overlap removal (shared ID track).
+    'AnalysisElectronsAuxDyn.trackParticleLinks',
+    'GSFTrackParticlesAuxDyn.originalTrackParticle',
+    'AnalysisMuonsAuxDyn.inDetTrackParticleLink',
     'AnalysisMuonsAuxDyn.pt',
     'AnalysisMuonsAuxDyn.eta',
     'AnalysisMuonsAuxDyn.phi',
