@@ -88,37 +88,36 @@ const decoder = new Engine(() => zlib.createZstdDecompress(), true);
 const encoders = new Map<number, Engine>();
 const probe = new Uint8Array(1);
 
-/** The `size` bytes a zstd frame decodes to; throws Error on corrupt, short or long data. */
+/**
+ * The `size` bytes a zstd frame decodes to; throws Error on corrupt, short or long data. Input
+ * that goes on after the frame is decoded too, as zstdDecompressSync does (skippable frames are
+ * padding; more frames must add no bytes).
+ */
 export function zstdDecompress(input: Uint8Array, size: number): Uint8Array {
   const h = decoder.get();
   if (!h) return zlib.zstdDecompressSync(input, { maxOutputLength: Math.max(1, size) });
   const st = decoder.state!;
-  const out = new Uint8Array(size);
+  // Not zeroed first: it is returned only when zstd wrote every byte of it.
+  const out = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
   let inOff = 0;
   let availIn = input.length;
   let outOff = 0;
   for (;;) {
-    decoder.write(h, input, inOff, availIn, out, outOff, size - outOff);
-    const availOut = st[0]!;
-    const availInAfter = st[1]!;
-    const progressed = availIn - availInAfter + (size - outOff - availOut);
-    inOff += availIn - availInAfter;
-    availIn = availInAfter;
-    outOff = size - availOut;
-    if (availIn === 0 && outOff === size) {
-      // zstd may hold decoded bytes beyond `size` that it has not written yet: ask for one more.
-      decoder.write(h, input, inOff, 0, probe, 0, 1);
-      if (st[0] === 0) {
-        decoder.drop();
-        throw new Error(`the frame decodes to more than ${size} bytes`);
-      }
-      return out;
-    }
-    if (availOut === 0 && availIn > 0) {
+    // Once `out` is full, a 1-byte probe asks whether zstd holds (or the input makes) more bytes.
+    const full = outOff === size;
+    const room = full ? 1 : size - outOff;
+    decoder.write(h, input, inOff, availIn, full ? probe : out, full ? 0 : outOff, room);
+    const produced = room - st[0]!;
+    const consumed = availIn - st[1]!;
+    if (full && produced > 0) {
       decoder.drop();
       throw new Error(`the frame decodes to more than ${size} bytes`);
     }
-    if (progressed === 0 || availIn === 0) {
+    if (!full) outOff += produced;
+    inOff += consumed;
+    availIn -= consumed;
+    if (full && availIn === 0) return out;
+    if (produced === 0 && consumed === 0) {
       decoder.drop();
       throw new Error(`the frame ends after ${outOff} of ${size} bytes`);
     }

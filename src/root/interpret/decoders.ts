@@ -10,6 +10,7 @@ import type { Basket } from '../tree/basket.ts';
 import {
   type Alloc,
   type Builder,
+  copyBE,
   heapAlloc,
   FixedListBuilder,
   ListBuilder,
@@ -359,6 +360,12 @@ export class StlObjectDecoder implements BasketDecoder {
 
   decode(args: DecodeArgs, builder: Builder): void {
     if (this.fastPrim) return this.decodePrimVectors(args, builder as ListBuilder<PrimBuilder>, this.fastPrim);
+    if (this.nestedElementType) return this.decodeNestedPrimVectors(args, builder as ListBuilder<ListBuilder<PrimBuilder>>, this.nestedElementType);
+    this.decodeObjects(args, builder);
+  }
+
+  /** Entry by entry through the content readers (every check, every error message). */
+  private decodeObjects(args: DecodeArgs, builder: Builder): void {
     eachObjectEntry(args, 'collection', (s, version) => {
       if (version & kMemberWise) {
         if (!this.memberwiseLinks) fail(s, 'member-wise streamed collection of this type is not supported');
@@ -387,9 +394,6 @@ export class StlObjectDecoder implements BasketDecoder {
     const ov = offsets.values;
     let nl = offsets.length;
     let at = values.length;
-    const u32 = values.u32;
-    const u16 = values.u16;
-    const bytes = values.bytes;
     for (let i = lo; i < hi; i++) {
       const p = off[i]!;
       const end = off[i + 1]!;
@@ -399,24 +403,75 @@ export class StlObjectDecoder implements BasketDecoder {
       if ((bc & kByteCountMask) === 0 || p + 4 + ((bc & ~kByteCountMask) >>> 0) !== end || p + 10 + n * w !== end) {
         entryFail(args, i, p, `collection header (byte count 0x${bc.toString(16)}, ${n} values) does not match the entry's ${end - p} bytes`);
       }
-      const q = p + 10;
-      if (w === 4) {
-        for (let k = 0; k < n; k++) u32[at + k] = view.getUint32(q + 4 * k);
-      } else if (w === 8) {
-        for (let k = 0, t = 2 * at; k < n; k++, t += 2) {
-          u32[t] = view.getUint32(q + 8 * k + 4);
-          u32[t + 1] = view.getUint32(q + 8 * k);
-        }
-      } else if (w === 2) {
-        for (let k = 0; k < n; k++) u16[at + k] = view.getUint16(q + 2 * k);
-      } else {
-        for (let k = 0; k < n; k++) bytes[at + k] = data[q + k]!;
-      }
+      copyBE(values, data, view, p + 10, n, at);
       at += n;
       ov[++nl] = at;
     }
     values.length = at;
     offsets.length = nl;
+  }
+
+  /**
+   * vector<vector<number>> entries, `[bc][u16 version][u32 n]` then n times `[u32 m][m BE values]`,
+   * straight into the builders' typed arrays. An entry that does not have this layout is decoded
+   * again by decodeObjects, which throws the error naming what is wrong.
+   */
+  private decodeNestedPrimVectors(args: DecodeArgs, outer: ListBuilder<ListBuilder<PrimBuilder>>, prim: Prim): void {
+    const off = requireOffsets(args, 'collection');
+    const data = args.basket.data;
+    const view = viewOf(args.basket);
+    const w = PRIM_WIDTH[prim];
+    const inner = outer.child;
+    const values = inner.child;
+    const { lo, hi } = args;
+    const span = off[hi]! - off[lo]!;
+    // Every inner vector takes at least 4 bytes and every value w: bounds for the whole range.
+    values.reserve(Math.ceil(span / w));
+    inner.reserve(span >> 2);
+    outer.reserve(hi - lo);
+    const ov = outer.offsets.values;
+    const iv = inner.offsets.values;
+    let no = outer.offsets.length;
+    let ni = inner.offsets.length;
+    let at = values.length;
+    for (let i = lo; i < hi; i++) {
+      const p = off[i]!;
+      const end = off[i + 1]!;
+      let ok = end - p >= 10;
+      let q = p + 10;
+      if (ok) {
+        const bc = view.getUint32(p);
+        const version = view.getUint16(p + 4);
+        if (version === 0) q += 4;
+        ok = (bc & kByteCountMask) !== 0 && p + 4 + ((bc & ~kByteCountMask) >>> 0) === end && (version & kMemberWise) === 0 && q <= end;
+      }
+      if (ok) {
+        const n = view.getUint32(q - 4);
+        for (let k = 0; k < n && ok; k++) {
+          if (q + 4 > end) ok = false;
+          else {
+            const m = view.getUint32(q);
+            q += 4;
+            if (q + m * w > end) ok = false;
+            else {
+              copyBE(values, data, view, q, m, at);
+              q += m * w;
+              at += m;
+              iv[++ni] = at;
+            }
+          }
+        }
+        ok &&= q === end;
+      }
+      if (!ok) {
+        this.decodeObjects({ ...args, lo: i, hi: i + 1 }, outer);
+        entryFail(args, i, p, 'vector<vector> entry does not have the expected layout');
+      }
+      ov[++no] = ni;
+    }
+    values.length = at;
+    inner.offsets.length = ni;
+    outer.offsets.length = no;
   }
 
   /** Member-wise vector<ElementLink>: class version and checksum, n, then n keys, then n indexes. */
