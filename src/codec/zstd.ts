@@ -91,14 +91,21 @@ const probe = new Uint8Array(1);
 /**
  * The `size` bytes a zstd frame decodes to; throws Error on corrupt, short or long data. Input
  * that goes on after the frame is decoded too, as zstdDecompressSync does (skippable frames are
- * padding; more frames must add no bytes).
+ * padding; more frames must add no bytes). With `into` (exactly `size` bytes) the bytes go there
+ * (its contents are undefined after an error).
  */
-export function zstdDecompress(input: Uint8Array, size: number): Uint8Array {
+export function zstdDecompress(input: Uint8Array, size: number, into?: Uint8Array): Uint8Array {
+  if (into && into.length !== size) throw new RangeError(`output of ${into.length} bytes for a frame of ${size}`);
   const h = decoder.get();
-  if (!h) return zlib.zstdDecompressSync(input, { maxOutputLength: Math.max(1, size) });
+  if (!h) {
+    const whole = zlib.zstdDecompressSync(input, { maxOutputLength: Math.max(1, size) });
+    if (!into || whole.length !== size) return whole;
+    into.set(whole);
+    return into;
+  }
   const st = decoder.state!;
   // Not zeroed first: it is returned only when zstd wrote every byte of it.
-  const out = new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
+  const out = into ?? new Uint8Array(Buffer.allocUnsafeSlow(size).buffer, 0, size);
   let inOff = 0;
   let availIn = input.length;
   let outOff = 0;

@@ -14,5 +14,5 @@ export const zstdImplementation = native ? 'node:zlib' : 'fzstd';
 registerCodec({
   magic: 'ZS',
   algorithm: 'ZSTD',
-  decompress: native ? zstdDecompress : (payload, outSize) => fzstdDecompress(payload, new Uint8Array(outSize)),
+  decompress: native ? (payload, outSize, into) => zstdDecompress(payload, outSize, into) : (payload, outSize) => fzstdDecompress(payload, new Uint8Array(outSize)),
 });

@@ -22,6 +22,7 @@ import {
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
 import type { StreamerSet } from '../streamers.ts';
 import { embeddedBasket, parseBasketHeader, splitBasket, type Basket } from './basket.ts';
+import { BasketScratch } from './basket-scratch.ts';
 import { decompressBuffer } from '../compression/index.ts';
 import { DecompressPool, sharedDecompressPool } from '../compression/pool.ts';
 import { availableParallelism } from 'node:os';
@@ -171,7 +172,9 @@ export class TreeReader {
         jobs.push({ raw: loc.embedded ? EMPTY : raw[k++]!, loc, ctx: { file: this.file.name, branch: read.branch.name, basket: loc.index } });
       }
     }
-    const prepare = (j: number): Promise<Basket> => this.prepareBasket(jobs[j]!.raw, jobs[j]!.loc, jobs[j]!.ctx, pool);
+    // Inline, a branch's baskets are decompressed into memory reused for the next branch.
+    const scratch = pool ? undefined : new BasketScratch();
+    const prepare = (j: number): Promise<Basket> => this.prepareBasket(jobs[j]!.raw, jobs[j]!.loc, jobs[j]!.ctx, pool, scratch);
     // With a pool every basket is queued now; inline, each is decompressed when its turn comes.
     const pending = pool ? jobs.map((_, j) => prepare(j)) : [];
     // Rejections are seen by the decode loop below; this only stops later ones from being
@@ -189,6 +192,7 @@ export class TreeReader {
       this.stats.decompressMs += t2 - t1;
       this.stats.baskets += baskets.length;
       columns.set(read.branch, this.decodeBaskets(read, baskets, start, stop, columns, context, arena));
+      scratch?.release();
       this.stats.deserializeMs += performance.now() - t2;
     }
     const out = new Map<string, Data>();
@@ -205,7 +209,7 @@ export class TreeReader {
     return sharedDecompressPool();
   }
 
-  private async prepareBasket(raw: Uint8Array, loc: BasketLocation, ctx: ErrorContext, pool: DecompressPool | undefined): Promise<Basket> {
+  private async prepareBasket(raw: Uint8Array, loc: BasketLocation, ctx: ErrorContext, pool: DecompressPool | undefined, scratch?: BasketScratch): Promise<Basket> {
     try {
       if (loc.embedded) return embeddedBasket(loc, ctx);
       const header = parseBasketHeader(raw, loc, ctx);
@@ -214,7 +218,7 @@ export class TreeReader {
       if (pool && src.length !== header.objlen) {
         payload = await pool.decompress(src, header.objlen, ctx, loc.seek + header.keylen);
       } else {
-        payload = await decompressBuffer(src, header.objlen, ctx, loc.seek + header.keylen);
+        payload = await decompressBuffer(src, header.objlen, ctx, loc.seek + header.keylen, scratch?.take);
       }
       this.stats.compressedBytes += loc.bytes;
       this.stats.uncompressedBytes += header.objlen;
