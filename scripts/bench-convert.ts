@@ -6,11 +6,15 @@
  * Memory per worker is the workers' resident size reported after each file (the pool's record)
  * and their peak (the kernel's high-water mark, also within a file).
  * The 2 GB file (`npm run bench:data -- --only 2gb`, or --big FILE) is converted by one worker:
- * events/s, MB/s and the worker's peak memory. --only small|big|fixtures runs one part;
+ * events/s, MB/s and the worker's peak memory.
+ * Throughput is given twice: uncompressedMBpsPerWorker is wall-clock (slowed by whatever else runs
+ * on the machine); uncompressedMBPerWorkerCpuSecond divides by the CPU time the workers spent on
+ * the inputs (user + system of each worker process, all its threads), the per-worker figure that
+ * a shared machine's load does not distort (much: caches and frequency are still shared). --only small|big|fixtures runs one part;
  * --row-group 128MiB (or 5000rows) converts with another row-group target than the default;
  * --scratch DIR puts the outputs (removed and rewritten on every run) elsewhere than bench-data/.
  */
-import { availableParallelism } from 'node:os';
+import { availableParallelism, loadavg } from 'node:os';
 import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -35,6 +39,7 @@ const { values } = parseArgs({
     'row-group': { type: 'string' },
   },
 });
+const loadAtStart = loadavg();
 const target = values['row-group'] ? parseRowGroupTarget(values['row-group']) : {};
 const part = (name: string): boolean => !values.only || values.only === name;
 
@@ -81,6 +86,8 @@ async function run(workers: number, files = inputs, label = String(workers)): Pr
     eventsPerSecond: Math.round(events / seconds),
     eventsPerSecondPerWorker: Math.round(events / seconds / workers),
     uncompressedMBpsPerWorker: +(uncompressed / 1e6 / seconds / workers).toFixed(1),
+    workerCpuSeconds: +pool.cpuSeconds.toFixed(2),
+    uncompressedMBPerWorkerCpuSecond: +(uncompressed / 1e6 / pool.cpuSeconds).toFixed(1),
     peakWorkerRssMiB: +(pool.peakRss / 2 ** 20).toFixed(1),
     workerRssAfterFile100MiB: pool.rssHistory[99] ? +(pool.rssHistory[99] / 2 ** 20).toFixed(1) : null,
     workerRssAfterFile1000MiB: pool.rssHistory[999] ? +(pool.rssHistory[999] / 2 ** 20).toFixed(1) : null,
@@ -107,6 +114,7 @@ const result = {
   allCores: part('small') ? await run(availableParallelism()) : null,
   bigFile: part('big') && existsSync(values.big!) ? { file: values.big, bytes: statSync(values.big!).size, ...(await run(1, [values.big!], 'big')) } : null,
   parquetToRootRatioOnFixtures: fixtureRatios,
+  loadAverage: { atStart: loadAtStart.map((x) => +x.toFixed(2)), atEnd: loadavg().map((x) => +x.toFixed(2)) },
   targets: { uncompressedMBpsPerWorker: 100, peakWorkerRssMiB: 512, parquetToRootRatio: 1, rssGrowthFile100To1000: 0.1 },
 };
 console.log(JSON.stringify(result, null, 2));

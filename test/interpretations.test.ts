@@ -4,6 +4,7 @@
  */
 import { describe, expect, it } from 'vitest';
 import { W } from './helpers/bytes.ts';
+import { stl } from './helpers/decoders.ts';
 import { toValues } from '../src/arrow/values.ts';
 import { DeserializationError } from '../src/errors.ts';
 import {
@@ -13,8 +14,6 @@ import {
   FixedDecoder,
   JaggedLeafDecoder,
   LeafStringDecoder,
-  StlObjectDecoder,
-  contentFor,
   type BasketDecoder,
 } from '../src/root/interpret/decoders.ts';
 import { parseTypeName } from '../src/root/interpret/typename.ts';
@@ -44,13 +43,6 @@ function decode(decoder: BasketDecoder, basket: Basket, lo = 0, hi = basket.head
   return toValues(b.finish());
 }
 
-function stl(type: string): StlObjectDecoder {
-  const node = parseTypeName(type);
-  if (node.kind !== 'vector') throw new Error('not a vector');
-  const content = contentFor(node);
-  if (typeof content === 'string') throw new Error(content);
-  return new StlObjectDecoder(node, content, type);
-}
 
 const link = (w: W, key: number, index: number): W =>
   w.rec(0, (a) => a.rec(0, (b) => b.u32(key).u32(index), 0xfeb3df9e), 0xd31237d7);

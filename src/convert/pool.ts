@@ -58,6 +58,8 @@ export class ConversionPool {
   /** The reporting worker's resident memory after each finished file, in finishing order. */
   readonly rssHistory: number[] = [];
   workersStarted = 0;
+  /** CPU time (user + system) the workers spent on the inputs, summed over inputs and workers. */
+  cpuSeconds = 0;
 
   constructor(o: PoolOptions) {
     this.o = o;
@@ -111,12 +113,13 @@ export class ConversionPool {
     const id = this.nextId++;
     slot.busy = true;
     return new Promise((resolve, reject) => {
-      const onMessage = (msg: { id: number; ok: boolean; result?: ConvertResult; error?: { name: string; message: string; context: Record<string, unknown>; exitCode: number }; rss: number; peakRss?: number }): void => {
+      const onMessage = (msg: { id: number; ok: boolean; result?: ConvertResult; error?: { name: string; message: string; context: Record<string, unknown>; exitCode: number }; rss: number; peakRss?: number; cpuSeconds?: number }): void => {
         if (msg.id !== id) return;
         cleanup();
         slot.rss = msg.rss;
         this.peakRss = Math.max(this.peakRss, msg.peakRss ?? msg.rss);
         this.rssHistory.push(msg.rss);
+        this.cpuSeconds += msg.cpuSeconds ?? 0;
         if (msg.ok) resolve(msg.result!);
         else reject(new WorkerFailure(msg.error!.message, msg.error!.context, msg.error!.exitCode, msg.error!.name));
       };

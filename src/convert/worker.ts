@@ -1,6 +1,7 @@
 /**
  * A conversion worker process: converts one input at a time on request from the pool and answers
- * with the result or the error (its name, message, context and exit code) and its memory use.
+ * with the result or the error (its name, message, context and exit code), its memory use and the
+ * CPU time (user + system, all of the process's threads) the input took.
  * Runs as a child process, so a worker's memory (WebAssembly memory never shrinks) goes away with it.
  */
 import { PhysliteError, exitCodeOf } from '../errors.ts';
@@ -15,10 +16,15 @@ interface Job {
 }
 
 process.on('message', async (job: Job) => {
+  const cpu0 = process.cpuUsage();
+  const cpuSeconds = (): number => {
+    const c = process.cpuUsage(cpu0);
+    return (c.user + c.system) / 1e6;
+  };
   try {
     const spec = typeof job.input === 'string' ? { id: job.input, replicas: [job.input] } : job.input;
     const result = await convertInput(spec, job.options);
-    process.send!({ id: job.id, ok: true, result, rss: process.memoryUsage().rss, peakRss: peakRss() });
+    process.send!({ id: job.id, ok: true, result, rss: process.memoryUsage().rss, peakRss: peakRss(), cpuSeconds: cpuSeconds() });
   } catch (err) {
     const e = err as Error;
     process.send!({
@@ -33,6 +39,7 @@ process.on('message', async (job: Job) => {
       },
       rss: process.memoryUsage().rss,
       peakRss: peakRss(),
+      cpuSeconds: cpuSeconds(),
     });
   }
 });

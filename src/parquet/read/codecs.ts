@@ -1,7 +1,7 @@
 /**
  * Page decompression by Parquet codec id (a registry, not a switch in the page reader):
  * UNCOMPRESSED, SNAPPY (hyparquet's snappyUncompress, pure JS), GZIP and ZSTD (node:zlib, native;
- * zstd through one reused context, zstd.ts),
+ * zstd through one reused context, src/codec/zstd.ts),
  * LZ4_RAW (lz4-napi, prebuilt). The result must have exactly the page's uncompressed size.
  * Unknown codecs (LZO, BROTLI, the Hadoop-framed LZ4) are not here: `codecSupported` says so
  * before any page is read.
@@ -10,7 +10,7 @@ import { gunzipSync } from 'node:zlib';
 import { snappyUncompress } from 'hyparquet';
 import { uncompressSync as lz4Uncompress } from 'lz4-napi';
 import { DecompressionError } from '../../errors.ts';
-import { zstdDecompress } from './zstd.ts';
+import { zstdDecompress } from '../../codec/zstd.ts';
 
 /** `into`, when given, may receive the output (a codec that cannot use it allocates). */
 type Decompress = (input: Uint8Array, size: number, into?: Uint8Array) => Uint8Array;

@@ -53,7 +53,7 @@ let pageBuffer = new Uint8Array(1 << 16);
 
 function uncompressed(codec: number, body: Uint8Array, size: number): Uint8Array {
   if (pageBuffer.length < size) pageBuffer = new Uint8Array(Math.max(size, pageBuffer.length * 2));
-  return decompressPage(codec, body, size, pageBuffer);
+  return decompressPage(codec, body, size, pageBuffer.subarray(0, size));
 }
 
 /**

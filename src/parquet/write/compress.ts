@@ -1,9 +1,10 @@
 /**
- * Page compression: ZSTD through node:zlib (native, Node 24), SNAPPY through snappyjs (pure JS),
- * or none. Each call compresses one page body; the result may be a view the caller writes at once.
+ * Page compression: ZSTD through node:zlib's native zstd with one reused context
+ * (src/codec/zstd.ts), SNAPPY through snappyjs (pure JS), or none. Each call compresses one page
+ * body; the result may be a view the caller writes at once (it is overwritten by the next call).
  */
-import { constants, zstdCompressSync } from 'node:zlib';
 import snappy from 'snappyjs';
+import { zstdCompress } from '../../codec/zstd.ts';
 import { Codec } from './format.ts';
 
 export type CompressionName = 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
@@ -15,13 +16,9 @@ export interface Compressor {
 
 export function compressor(name: CompressionName, zstdLevel: number): Compressor {
   switch (name) {
-    case 'ZSTD': {
-      const params = { [constants.ZSTD_c_compressionLevel]: zstdLevel };
-      // The size pledged up front lets zstd size its tables to the page (a third less time per call
-      // on small pages, measured), and an output chunk as large as the worst case of the page saves
-      // allocating the default 128 kB for every call (most pages are a few kB).
-      return { codec: Codec.ZSTD, compress: (body) => zstdCompressSync(body, { params, pledgedSrcSize: body.length, chunkSize: Math.max(64, body.length + (body.length >> 8) + 64) }) };
-    }
+    case 'ZSTD':
+      // The whole page in one call: zstd sizes its tables to the page (as a pledged size would).
+      return { codec: Codec.ZSTD, compress: (body) => zstdCompress(body, zstdLevel) };
     case 'SNAPPY':
       return { codec: Codec.SNAPPY, compress: (body) => snappy.compress(body) };
     case 'UNCOMPRESSED':

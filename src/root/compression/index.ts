@@ -28,11 +28,12 @@ export function describeSetting(setting: number): { setting: number; algorithm: 
 
 /**
  * Decompress `src` into exactly `outSize` bytes. `base` is the file offset of src[0], used in
- * error messages. Returns `src` itself when the buffer is stored raw.
+ * error messages. Returns `src` itself when the buffer is stored raw. With `take`, the output
+ * goes into `take(outSize)` (a buffer the caller reuses) where the codecs allow.
  */
-export async function decompressBuffer(src: Uint8Array, outSize: number, context: ErrorContext = {}, base = 0): Promise<Uint8Array> {
+export async function decompressBuffer(src: Uint8Array, outSize: number, context: ErrorContext = {}, base = 0, take?: (n: number) => Uint8Array): Promise<Uint8Array> {
   if (src.length === outSize) return src;
-  let out: Uint8Array | undefined;
+  let out: Uint8Array | undefined = take?.(outSize);
   let inPos = 0;
   let outPos = 0;
   while (outPos < outSize) {
@@ -62,7 +63,7 @@ export async function decompressBuffer(src: Uint8Array, outSize: number, context
     const payload = src.subarray(inPos + HEADER, inPos + HEADER + csize);
     let block: Uint8Array;
     try {
-      block = await codec.decompress(payload, usize);
+      block = await codec.decompress(payload, usize, out?.subarray(outPos, outPos + usize));
     } catch (err) {
       throw new DecompressionError(`${codec.algorithm} block does not decompress: ${(err as Error).message}`, { ...context, offset: at }, { cause: err });
     }
@@ -72,7 +73,7 @@ export async function decompressBuffer(src: Uint8Array, outSize: number, context
     inPos += HEADER + csize;
     if (outPos === 0 && usize === outSize && inPos === src.length) return block;
     out ??= new Uint8Array(outSize);
-    out.set(block, outPos);
+    if (block.buffer !== out.buffer || block.byteOffset !== out.byteOffset + outPos) out.set(block, outPos);
     outPos += usize;
   }
   if (inPos !== src.length) {

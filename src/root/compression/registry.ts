@@ -3,7 +3,11 @@
  * A codec turns one block payload (the bytes after the 9-byte block header) into exactly
  * `outSize` bytes or throws. Adding a codec is one `registerCodec` call; nothing else changes.
  */
-export type Codec = (payload: Uint8Array, outSize: number) => Uint8Array | Promise<Uint8Array>;
+/**
+ * `into`, when given, is `outSize` bytes the codec may decode into (and return) instead of
+ * allocating; a codec may ignore it and return its own array.
+ */
+export type Codec = (payload: Uint8Array, outSize: number, into?: Uint8Array) => Uint8Array | Promise<Uint8Array>;
 
 export interface CodecEntry {
   magic: string;

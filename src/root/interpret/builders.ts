@@ -190,31 +190,8 @@ export class PrimBuilder implements Builder {
    */
   appendBE(src: Uint8Array, view: DataView, pos: number, count: number): void {
     this.reserve(count);
-    const at = this.length;
-    switch (this.width) {
-      case 4: {
-        const u = this.u32;
-        for (let i = 0; i < count; i++) u[at + i] = view.getUint32(pos + 4 * i);
-        break;
-      }
-      case 8: {
-        const u = this.u32;
-        for (let i = 0, k = 2 * at; i < count; i++, k += 2) {
-          u[k] = view.getUint32(pos + 8 * i + 4, false);
-          u[k + 1] = view.getUint32(pos + 8 * i, false);
-        }
-        break;
-      }
-      case 2: {
-        const u = this.u16;
-        for (let i = 0; i < count; i++) u[at + i] = view.getUint16(pos + 2 * i);
-        break;
-      }
-      default:
-        if (count <= 16) for (let i = 0; i < count; i++) this.bytes[at + i] = src[pos + i]!;
-        else this.bytes.set(src.subarray(pos, pos + count), at);
-    }
-    this.length = at + count;
+    copyBE(this, src, view, pos, count, this.length);
+    this.length += count;
   }
 
   /** Append values already in the machine's byte order (`count` values of this width). */
@@ -380,5 +357,37 @@ export class StructBuilder implements Builder {
   finish(): Data {
     const children = this.children.map((c) => c.finish());
     return dataOf(this.type, this.length, undefined, undefined, children);
+  }
+}
+
+/**
+ * Copy n big-endian values of the builder's width from byte q of the basket into the builder at
+ * value index `at`, in the machine's byte order (integer copies keep every bit, NaN payloads too).
+ * DataView reads measured fastest here (2x a byte-wise swap, 1-6x a bulk copy then in-place swap
+ * for vectors of 3-50 values; equal from about 1,000).
+ */
+export function copyBE(values: PrimBuilder, data: Uint8Array, view: DataView, q: number, n: number, at: number): void {
+  switch (values.width) {
+    case 4: {
+      const u32 = values.u32;
+      for (let k = 0; k < n; k++) u32[at + k] = view.getUint32(q + 4 * k);
+      return;
+    }
+    case 8: {
+      const u32 = values.u32;
+      for (let k = 0, t = 2 * at; k < n; k++, t += 2) {
+        u32[t] = view.getUint32(q + 8 * k + 4);
+        u32[t + 1] = view.getUint32(q + 8 * k);
+      }
+      return;
+    }
+    case 2: {
+      const u16 = values.u16;
+      for (let k = 0; k < n; k++) u16[at + k] = view.getUint16(q + 2 * k);
+      return;
+    }
+    default:
+      if (n <= 16) for (let k = 0; k < n; k++) values.bytes[at + k] = data[q + k]!;
+      else values.bytes.set(data.subarray(q, q + n), at);
   }
 }

@@ -10,6 +10,7 @@ import type { Basket } from '../tree/basket.ts';
 import {
   type Alloc,
   type Builder,
+  copyBE,
   heapAlloc,
   FixedListBuilder,
   ListBuilder,
@@ -343,6 +344,8 @@ export class StlObjectDecoder implements BasketDecoder {
   /** The element type of vector<number>, and of vector<vector<number>> (for writers that smear values). */
   readonly elementType: Prim | undefined;
   readonly nestedElementType: Prim | undefined;
+  /** vector<ElementLink> (1) and vector<vector<ElementLink>> (2), which have a fast path. */
+  private readonly linkDepth: 0 | 1 | 2;
 
   constructor(node: TypeNode & { kind: 'vector' }, content: Content, description: string) {
     this.description = description;
@@ -351,6 +354,7 @@ export class StlObjectDecoder implements BasketDecoder {
     this.memberwiseLinks = node.inner.kind === 'elementlink';
     this.elementType = this.fastPrim;
     this.nestedElementType = node.inner.kind === 'vector' && node.inner.inner.kind === 'prim' ? node.inner.inner.prim : undefined;
+    this.linkDepth = node.inner.kind === 'elementlink' ? 1 : node.inner.kind === 'vector' && node.inner.inner.kind === 'elementlink' ? 2 : 0;
   }
 
   newBuilder(capacityBytes: number, alloc: Alloc = heapAlloc): Builder {
@@ -359,6 +363,13 @@ export class StlObjectDecoder implements BasketDecoder {
 
   decode(args: DecodeArgs, builder: Builder): void {
     if (this.fastPrim) return this.decodePrimVectors(args, builder as ListBuilder<PrimBuilder>, this.fastPrim);
+    if (this.nestedElementType) return this.decodeNestedPrimVectors(args, builder as ListBuilder<ListBuilder<PrimBuilder>>, this.nestedElementType);
+    if (this.linkDepth) return this.decodeLinkVectors(args, builder as ListBuilder);
+    this.decodeObjects(args, builder);
+  }
+
+  /** Entry by entry through the content readers (every check, every error message). */
+  private decodeObjects(args: DecodeArgs, builder: Builder): void {
     eachObjectEntry(args, 'collection', (s, version) => {
       if (version & kMemberWise) {
         if (!this.memberwiseLinks) fail(s, 'member-wise streamed collection of this type is not supported');
@@ -387,9 +398,6 @@ export class StlObjectDecoder implements BasketDecoder {
     const ov = offsets.values;
     let nl = offsets.length;
     let at = values.length;
-    const u32 = values.u32;
-    const u16 = values.u16;
-    const bytes = values.bytes;
     for (let i = lo; i < hi; i++) {
       const p = off[i]!;
       const end = off[i + 1]!;
@@ -399,24 +407,159 @@ export class StlObjectDecoder implements BasketDecoder {
       if ((bc & kByteCountMask) === 0 || p + 4 + ((bc & ~kByteCountMask) >>> 0) !== end || p + 10 + n * w !== end) {
         entryFail(args, i, p, `collection header (byte count 0x${bc.toString(16)}, ${n} values) does not match the entry's ${end - p} bytes`);
       }
-      const q = p + 10;
-      if (w === 4) {
-        for (let k = 0; k < n; k++) u32[at + k] = view.getUint32(q + 4 * k);
-      } else if (w === 8) {
-        for (let k = 0, t = 2 * at; k < n; k++, t += 2) {
-          u32[t] = view.getUint32(q + 8 * k + 4);
-          u32[t + 1] = view.getUint32(q + 8 * k);
-        }
-      } else if (w === 2) {
-        for (let k = 0; k < n; k++) u16[at + k] = view.getUint16(q + 2 * k);
-      } else {
-        for (let k = 0; k < n; k++) bytes[at + k] = data[q + k]!;
-      }
+      copyBE(values, data, view, p + 10, n, at);
       at += n;
       ov[++nl] = at;
     }
     values.length = at;
     offsets.length = nl;
+  }
+
+  /**
+   * vector<vector<number>> entries, `[bc][u16 version][u32 n]` then n times `[u32 m][m BE values]`,
+   * straight into the builders' typed arrays. An entry that does not have this layout is decoded
+   * again by decodeObjects, which throws the error naming what is wrong.
+   */
+  private decodeNestedPrimVectors(args: DecodeArgs, outer: ListBuilder<ListBuilder<PrimBuilder>>, prim: Prim): void {
+    const off = requireOffsets(args, 'collection');
+    const data = args.basket.data;
+    const view = viewOf(args.basket);
+    const w = PRIM_WIDTH[prim];
+    const inner = outer.child;
+    const values = inner.child;
+    const { lo, hi } = args;
+    const span = off[hi]! - off[lo]!;
+    // Every inner vector takes at least 4 bytes and every value w: bounds for the whole range.
+    values.reserve(Math.ceil(span / w));
+    inner.reserve(span >> 2);
+    outer.reserve(hi - lo);
+    const ov = outer.offsets.values;
+    const iv = inner.offsets.values;
+    let no = outer.offsets.length;
+    let ni = inner.offsets.length;
+    let at = values.length;
+    for (let i = lo; i < hi; i++) {
+      const p = off[i]!;
+      const end = off[i + 1]!;
+      let q = collectionBody(view, p, end);
+      let ok = q >= 0;
+      if (ok) {
+        const n = view.getUint32(q - 4);
+        for (let k = 0; k < n && ok; k++) {
+          if (q + 4 > end) ok = false;
+          else {
+            const m = view.getUint32(q);
+            q += 4;
+            if (q + m * w > end) ok = false;
+            else {
+              copyBE(values, data, view, q, m, at);
+              q += m * w;
+              at += m;
+              iv[++ni] = at;
+            }
+          }
+        }
+        ok &&= q === end;
+      }
+      if (!ok) {
+        this.decodeObjects({ ...args, lo: i, hi: i + 1 }, outer);
+        entryFail(args, i, p, 'vector<vector> entry does not have the expected layout');
+      }
+      ov[++no] = ni;
+    }
+    values.length = at;
+    inner.offsets.length = ni;
+    outer.offsets.length = no;
+  }
+
+  /**
+   * vector<ElementLink> and vector<vector<ElementLink>> streamed object-wise: per link two headers
+   * (ElementLink, ElementLinkBase) and key and index, straight into the key and index arrays.
+   * Each entry is committed to the builders only when it had this layout throughout; any other
+   * entry (member-wise streamed, or damaged) goes through decodeObjects, which decodes it or
+   * throws the error naming what is wrong.
+   */
+  private decodeLinkVectors(args: DecodeArgs, outer: ListBuilder): void {
+    const off = requireOffsets(args, 'collection');
+    const view = viewOf(args.basket);
+    const nested = this.linkDepth === 2;
+    const mid = nested ? (outer.child as ListBuilder) : undefined;
+    const links = (nested ? mid!.child : outer.child) as StructBuilder;
+    const keys = links.children[0] as PrimBuilder;
+    const indexes = links.children[1] as PrimBuilder;
+    const { lo, hi } = args;
+    const span = off[hi]! - off[lo]!;
+    // A link takes at least 20 bytes (two 6-byte headers, key, index), an inner vector 4.
+    keys.reserve(Math.ceil(span / 20));
+    indexes.reserve(Math.ceil(span / 20));
+    mid?.reserve(span >> 2);
+    outer.reserve(hi - lo);
+    let ku = keys.u32;
+    let iu = indexes.u32;
+    for (let i = lo; i < hi; i++) {
+      const p = off[i]!;
+      const end = off[i + 1]!;
+      let nl = links.length;
+      let nm = mid ? mid.offsets.length : 0;
+      const mv = mid?.offsets.values;
+      let q = collectionBody(view, p, end);
+      let ok = q >= 0;
+      if (ok) {
+        const n = view.getUint32(q - 4);
+        const vectors = nested ? n : 1;
+        for (let k = 0; k < vectors && ok; k++) {
+          let m = n;
+          if (nested) {
+            if (q + 4 > end) {
+              ok = false;
+              break;
+            }
+            m = view.getUint32(q);
+            q += 4;
+          }
+          for (let j = 0; j < m; j++) {
+            // ElementLink's header, then ElementLinkBase's, ending where it ends, 8 bytes after.
+            if (q + 6 > end) {
+              ok = false;
+              break;
+            }
+            const bc1 = view.getUint32(q);
+            const end1 = q + 4 + ((bc1 & ~kByteCountMask) >>> 0);
+            q += view.getUint16(q + 4) === 0 ? 10 : 6;
+            if ((bc1 & kByteCountMask) === 0 || end1 > end || q + 6 > end) {
+              ok = false;
+              break;
+            }
+            const bc2 = view.getUint32(q);
+            const end2 = q + 4 + ((bc2 & ~kByteCountMask) >>> 0);
+            q += view.getUint16(q + 4) === 0 ? 10 : 6;
+            if ((bc2 & kByteCountMask) === 0 || end2 !== end1 || q + 8 !== end2) {
+              ok = false;
+              break;
+            }
+            ku[nl] = view.getUint32(q);
+            iu[nl++] = view.getUint32(q + 4);
+            q = end1;
+          }
+          if (nested) mv![++nm] = nl;
+        }
+        ok &&= q === end;
+      }
+      if (ok) {
+        links.length = keys.length = indexes.length = nl;
+        if (mid) mid.offsets.length = nm;
+        outer.offsets.values[++outer.offsets.length] = nested ? nm : nl;
+      } else {
+        this.decodeObjects({ ...args, lo: i, hi: i + 1 }, outer);
+        // A member-wise entry takes 8 bytes a link: the room reserved may be used up.
+        const rest = off[hi]! - end;
+        keys.reserve(Math.ceil(rest / 20));
+        indexes.reserve(Math.ceil(rest / 20));
+        mid?.reserve(rest >> 2);
+        ku = keys.u32;
+        iu = indexes.u32;
+      }
+    }
   }
 
   /** Member-wise vector<ElementLink>: class version and checksum, n, then n keys, then n indexes. */
@@ -434,6 +577,20 @@ export class StlObjectDecoder implements BasketDecoder {
     s.pos += 8 * n;
     list.close();
   }
+}
+
+/**
+ * Where the items of an object-wise collection entry [p, end) start: after its byte count,
+ * version (and checksum, version 0) and item count; -1 when the header is not that of an
+ * object-wise collection filling the entry (fast paths then leave the entry to the content readers).
+ */
+function collectionBody(view: DataView, p: number, end: number): number {
+  if (end - p < 10) return -1;
+  const bc = view.getUint32(p);
+  const version = view.getUint16(p + 4);
+  const q = version === 0 ? p + 14 : p + 10;
+  const fills = (bc & kByteCountMask) !== 0 && p + 4 + ((bc & ~kByteCountMask) >>> 0) === end;
+  return fills && (version & kMemberWise) === 0 && q <= end ? q : -1;
 }
 
 // ---- DataVector interface branches: the element count per entry ----------------------------------

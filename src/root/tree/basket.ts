@@ -71,10 +71,11 @@ export function splitBasket(payload: Uint8Array, header: BasketHeader, loc: Bask
     }
     offsets = new Int32Array(nev + 1);
     const view = c.view;
+    const keylen = header.keylen;
     let p = c.pos;
     let prev = 0;
     for (let i = 0; i < nev; i++, p += 4) {
-      const o = view.getInt32(p) - header.keylen;
+      const o = view.getInt32(p) - keylen;
       if (o < prev || o > dataLen) {
         throw new DeserializationError(`entry offset ${i} (${o}) out of order or past the data (${dataLen} bytes)`, { ...context, entry: loc.entryStart + i, offset: loc.seek + dataLen + 4 + 4 * i });
       }

@@ -22,6 +22,7 @@ import {
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
 import type { StreamerSet } from '../streamers.ts';
 import { embeddedBasket, parseBasketHeader, splitBasket, type Basket } from './basket.ts';
+import { BasketScratch } from './basket-scratch.ts';
 import { decompressBuffer } from '../compression/index.ts';
 import { DecompressPool, sharedDecompressPool } from '../compression/pool.ts';
 import { availableParallelism } from 'node:os';
@@ -88,6 +89,8 @@ export class TreeReader {
   readonly streamers: StreamerSet;
   readonly stats: ReadStats = { fetchMs: 0, decompressMs: 0, deserializeMs: 0, baskets: 0, compressedBytes: 0, uncompressedBytes: 0 };
   private readonly resolutions = new Map<Branch, Resolution>();
+  /** Decompression scratch memory of finished reads, for the next (see BasketScratch). */
+  private readonly scratches: BasketScratch[] = [];
 
   constructor(file: RootFile, tree: Tree, streamers: StreamerSet) {
     this.file = file;
@@ -171,7 +174,10 @@ export class TreeReader {
         jobs.push({ raw: loc.embedded ? EMPTY : raw[k++]!, loc, ctx: { file: this.file.name, branch: read.branch.name, basket: loc.index } });
       }
     }
-    const prepare = (j: number): Promise<Basket> => this.prepareBasket(jobs[j]!.raw, jobs[j]!.loc, jobs[j]!.ctx, pool);
+    // Inline, a branch's baskets are decompressed into memory reused for the next branch and the
+    // next read (one scratch per read in flight).
+    const scratch = pool ? undefined : (this.scratches.pop() ?? new BasketScratch());
+    const prepare = (j: number): Promise<Basket> => this.prepareBasket(jobs[j]!.raw, jobs[j]!.loc, jobs[j]!.ctx, pool, scratch);
     // With a pool every basket is queued now; inline, each is decompressed when its turn comes.
     const pending = pool ? jobs.map((_, j) => prepare(j)) : [];
     // Rejections are seen by the decode loop below; this only stops later ones from being
@@ -180,16 +186,24 @@ export class TreeReader {
 
     const arena = new Arena(reads.reduce((n, r) => n + capacityHint(r.branch, start, stop), 0));
     k = 0;
-    for (const read of reads) {
-      const context: ErrorContext = { file: this.file.name, branch: read.branch.name };
-      const baskets: Basket[] = [];
-      const t1 = performance.now();
-      for (let b = 0; b < read.baskets.length; b++, k++) baskets.push(await (pool ? pending[k]! : prepare(k)));
-      const t2 = performance.now();
-      this.stats.decompressMs += t2 - t1;
-      this.stats.baskets += baskets.length;
-      columns.set(read.branch, this.decodeBaskets(read, baskets, start, stop, columns, context, arena));
-      this.stats.deserializeMs += performance.now() - t2;
+    try {
+      for (const read of reads) {
+        const context: ErrorContext = { file: this.file.name, branch: read.branch.name };
+        const baskets: Basket[] = [];
+        const t1 = performance.now();
+        for (let b = 0; b < read.baskets.length; b++, k++) baskets.push(await (pool ? pending[k]! : prepare(k)));
+        const t2 = performance.now();
+        this.stats.decompressMs += t2 - t1;
+        this.stats.baskets += baskets.length;
+        columns.set(read.branch, this.decodeBaskets(read, baskets, start, stop, columns, context, arena));
+        scratch?.release();
+        this.stats.deserializeMs += performance.now() - t2;
+      }
+    } finally {
+      if (scratch) {
+        scratch.release();
+        this.scratches.push(scratch);
+      }
     }
     const out = new Map<string, Data>();
     for (const w of wanted) {
@@ -205,7 +219,7 @@ export class TreeReader {
     return sharedDecompressPool();
   }
 
-  private async prepareBasket(raw: Uint8Array, loc: BasketLocation, ctx: ErrorContext, pool: DecompressPool | undefined): Promise<Basket> {
+  private async prepareBasket(raw: Uint8Array, loc: BasketLocation, ctx: ErrorContext, pool: DecompressPool | undefined, scratch?: BasketScratch): Promise<Basket> {
     try {
       if (loc.embedded) return embeddedBasket(loc, ctx);
       const header = parseBasketHeader(raw, loc, ctx);
@@ -214,7 +228,7 @@ export class TreeReader {
       if (pool && src.length !== header.objlen) {
         payload = await pool.decompress(src, header.objlen, ctx, loc.seek + header.keylen);
       } else {
-        payload = await decompressBuffer(src, header.objlen, ctx, loc.seek + header.keylen);
+        payload = await decompressBuffer(src, header.objlen, ctx, loc.seek + header.keylen, scratch?.take);
       }
       this.stats.compressedBytes += loc.bytes;
       this.stats.uncompressedBytes += header.objlen;
