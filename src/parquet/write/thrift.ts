@@ -4,9 +4,12 @@
  * remembering its last field id because field headers carry the id as a delta from it.
  * Integers are JavaScript numbers, exact up to 2^53 (file offsets and counts stay far below).
  */
+import { grow } from '../../codec/grow.ts';
 
-/** Compact-protocol type codes as they appear in field and list headers. */
-export const CT = { TRUE: 1, FALSE: 2, BYTE: 3, I16: 4, I32: 5, I64: 6, DOUBLE: 7, BINARY: 8, LIST: 9, SET: 10, MAP: 11, STRUCT: 12 } as const;
+import { TType } from '../read/thrift.ts';
+
+/** Compact-protocol type codes as they appear in field and list headers (one table for both sides). */
+export const CT = TType;
 
 const utf8 = new TextEncoder();
 
@@ -47,11 +50,7 @@ export class CompactWriter {
 
   private room(n: number): void {
     if (this.at + n <= this.buf.length) return;
-    let size = this.buf.length * 2;
-    while (size < this.at + n) size *= 2;
-    const next = new Uint8Array(size);
-    next.set(this.buf.subarray(0, this.at));
-    this.buf = next;
+    this.buf = grow(this.buf, this.at + n, this.at);
   }
 
   byte(b: number): void {

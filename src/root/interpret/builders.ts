@@ -24,6 +24,7 @@ import {
   Data,
   FixedSizeList,
 } from 'apache-arrow';
+import { grow } from '../../codec/grow.ts';
 
 export type Prim = 'bool' | 'i8' | 'u8' | 'i16' | 'u16' | 'i32' | 'u32' | 'i64' | 'u64' | 'f32' | 'f64';
 
@@ -87,13 +88,6 @@ export interface Builder {
   finish(): Data;
 }
 
-function grow(buf: Uint8Array, need: number, used: number, alloc: Alloc): Uint8Array {
-  let cap = Math.max(buf.length * 2, 64);
-  while (cap < need) cap *= 2;
-  const next = alloc(cap);
-  next.set(buf.subarray(0, used));
-  return next;
-}
 
 const NO_NULLS = new Uint8Array(0);
 

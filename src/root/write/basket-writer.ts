@@ -6,6 +6,7 @@
  */
 import type { RootFileWriter } from './file-writer.ts';
 import { Out } from './out.ts';
+import { grow } from '../../codec/grow.ts';
 
 export interface WrittenBasket {
   seek: number;
@@ -64,12 +65,8 @@ export class BranchBasketWriter {
   append(src: Uint8Array, from: number, to: number): number {
     const n = to - from;
     if (this.used + n > this.data.length) {
-      let cap = this.data.length * 2;
-      while (cap < this.used + n) cap *= 2;
-      const next = new Uint8Array(cap);
-      next.set(this.data.subarray(0, this.used));
-      this.data = next;
-      this.view = new DataView(next.buffer);
+      this.data = grow(this.data, this.used + n, this.used);
+      this.view = new DataView(this.data.buffer);
     }
     const at = this.used;
     if (this.variable) this.offsets.push(at);

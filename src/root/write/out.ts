@@ -3,6 +3,7 @@
  * are opened with `beginRecord` and closed with `endRecord`, which patches the count
  * (0x40000000 | bytes after the count), as TBufferFile::WriteVersion / SetByteCount do.
  */
+import { grow } from '../../codec/grow.ts';
 import { kByteCountMask } from '../object-reader.ts';
 
 export class Out {
@@ -17,12 +18,8 @@ export class Out {
 
   private ensure(n: number): void {
     if (this.pos + n <= this.buf.length) return;
-    let cap = this.buf.length * 2;
-    while (cap < this.pos + n) cap *= 2;
-    const next = new Uint8Array(cap);
-    next.set(this.buf.subarray(0, this.pos));
-    this.buf = next;
-    this.view = new DataView(next.buffer);
+    this.buf = grow(this.buf, this.pos + n, this.pos);
+    this.view = new DataView(this.buf.buffer);
   }
 
   u8(v: number): this {
