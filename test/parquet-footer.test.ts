@@ -84,6 +84,7 @@ describe('Parquet footer summary', () => {
     const path = join(dir, 'bad.parquet');
     writeFileSync(path, bytes.subarray(0, bytes.length - 3));
     await expect(readFooterSummary(path)).rejects.toThrow(/not a Parquet file/);
+    await expect(readFooterSummary(path)).rejects.toMatchObject({ name: 'InputError', context: { file: path } });
     const length = new DataView(bytes.buffer, bytes.byteOffset).getUint32(bytes.length - 8, true);
     const footer = bytes.slice(bytes.length - 8 - length, bytes.length - 8);
     expect(() => parseFooter(footer.subarray(0, footer.length >> 1))).toThrow(/truncated|Thrift|list/);

@@ -5,7 +5,8 @@ import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { describe, expect, it } from 'vitest';
 import { CompactWriter, CT } from '../src/parquet/write/thrift.ts';
-import { bitWidthOf, hybridBound, writeHybrid } from '../src/parquet/write/rle.ts';
+import { hybridBound, writeHybrid } from '../src/parquet/write/rle.ts';
+import { bitWidth as bitWidthOf } from '../src/parquet/read/rle.ts';
 
 type Value = { kind: 'i32'; v: number } | { kind: 'i64'; v: number } | { kind: 'bool'; v: boolean } | { kind: 'str'; v: string } | { kind: 'i8'; v: number } | { kind: 'list'; v: number[] } | { kind: 'struct'; v: [number, Value][] };
 

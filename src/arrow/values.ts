@@ -9,8 +9,12 @@ const utf8 = new TextDecoder('utf-8');
 
 export type JsValue = number | bigint | boolean | string | null | JsValue[] | { [k: string]: JsValue };
 
+/**
+ * Arrow JS slices a Data's offsets and value buffers (and a struct's or fixed-size list's children)
+ * with it, so entries are indexed from 0; only a boolean bitmap stays whole and needs `offset`.
+ */
 export function valueAt(d: Data, index: number): JsValue {
-  const i = d.offset + index;
+  const i = index;
   switch (d.type.typeId) {
     case Type.List: {
       const o = d.valueOffsets as Int32Array;
@@ -40,7 +44,8 @@ export function valueAt(d: Data, index: number): JsValue {
     }
     case Type.Bool: {
       const bits = d.values as Uint8Array;
-      return ((bits[i >> 3]! >> (i & 7)) & 1) === 1;
+      const b = d.offset + i;
+      return ((bits[b >> 3]! >> (b & 7)) & 1) === 1;
     }
     case Type.Int:
     case Type.Float:

@@ -28,7 +28,7 @@ import { openStore, type OutputStore } from '../storage/store.ts';
 import '../storage/local.ts';
 
 export const CONVERTER_VERSION = '0.1.0';
-export const NOMINAL_WEIGHT = 'nominalMcEventWeight'; // see derived.ts
+export { NOMINAL_WEIGHT } from './derived.ts';
 
 export interface ConvertOptions {
   tree?: string;

@@ -25,10 +25,12 @@ const isIntListList = (t: DataType): boolean => {
   return leaf.typeId === Type.Int && (leaf as Int32).bitWidth === 32 && (leaf as Int32).isSigned;
 };
 
+export const NOMINAL_WEIGHT = 'nominalMcEventWeight';
+
 export const DERIVED_COLUMNS: readonly DerivedColumn[] = [
   {
     // The full weight vector (200-320 floats an event) is the largest column of a PHYSLITE file.
-    name: 'nominalMcEventWeight',
+    name: NOMINAL_WEIGHT,
     source: 'EventInfoAuxDyn_mcEventWeights',
     type: new Float32(),
     description: 'first entry of EventInfoAuxDyn.mcEventWeights (0 when empty)',
@@ -60,16 +62,17 @@ export function derivedField(d: DerivedColumn): Field {
   return new Field(d.name, d.type, false, new Map([['derived', d.description]]));
 }
 
-/** The first value of every entry as float32 (0 when an entry has none). */
+/**
+ * The first value of every entry as float32 (0 when an entry has none). Arrow JS slices a list's
+ * `valueOffsets` with the list (they point straight into the unsliced child), so no `offset` is added.
+ */
 function firstOfEachList(lists: Data): Data {
   const offsets = lists.valueOffsets as Int32Array;
   const values = lists.children[0]!.values as Float32Array | Float64Array;
-  const vb = lists.children[0]!.offset;
   const out = new Float32Array(lists.length);
-  const base = lists.offset;
   for (let i = 0; i < lists.length; i++) {
-    const s = offsets[base + i]!;
-    out[i] = offsets[base + i + 1]! > s ? values[vb + s]! : 0;
+    const s = offsets[i]!;
+    out[i] = offsets[i + 1]! > s ? values[s]! : 0;
   }
   return makeData({ type: new Float32(), data: out, length: out.length, nullCount: 0 });
 }
@@ -80,17 +83,15 @@ function firstOfEachInnerList(lists: Data): Data {
   const innerData = lists.children[0]!;
   const inner = innerData.valueOffsets as Int32Array;
   const values = innerData.children[0]!.values as Int32Array;
-  const first = outer[lists.offset]!;
-  const last = outer[lists.offset + lists.length]!;
+  const first = outer[0]!;
+  const last = outer[lists.length]!;
   const out = new Int32Array(last - first);
-  const ib = innerData.offset;
-  const vb = innerData.children[0]!.offset;
   for (let j = first; j < last; j++) {
-    const s = inner[ib + j]!;
-    out[j - first] = inner[ib + j + 1]! > s ? values[vb + s]! : -1;
+    const s = inner[j]!;
+    out[j - first] = inner[j + 1]! > s ? values[s]! : -1;
   }
   const offsets = new Int32Array(lists.length + 1);
-  for (let i = 0; i <= lists.length; i++) offsets[i] = outer[lists.offset + i]! - first;
+  for (let i = 0; i <= lists.length; i++) offsets[i] = outer[i]! - first;
   const child = makeData({ type: new Int32(), data: out, length: out.length, nullCount: 0 });
   return makeData({ type: new List(new Field('item', new Int32(), false)), valueOffsets: offsets, length: lists.length, nullCount: 0, child });
 }

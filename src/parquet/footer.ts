@@ -7,6 +7,7 @@
  * (hundreds of row groups times ~1,000 columns) costs no more memory than its bytes.
  */
 import { open } from 'node:fs/promises';
+import { InputError } from '../errors.ts';
 import { columnChunkPath, columnChunkMeta, parseFileMeta, type SchemaElement } from './read/metadata.ts';
 
 export interface FooterSummary {
@@ -18,21 +19,27 @@ export interface FooterSummary {
 
 const MAGIC = 0x31524150; // "PAR1", little-endian
 
+/** The summary of the Parquet file at `path`; any failure is an InputError naming the file. */
 export async function readFooterSummary(path: string): Promise<FooterSummary> {
-  const handle = await open(path, 'r');
   try {
-    const { size } = await handle.stat();
-    if (size < 12) throw new Error(`not a Parquet file: ${size} bytes`);
-    const tail = Buffer.alloc(8);
-    await handle.read(tail, 0, 8, size - 8);
-    const length = tail.readUInt32LE(0);
-    if (tail.readUInt32LE(4) !== MAGIC) throw new Error('not a Parquet file: no PAR1 at the end');
-    if (length > size - 12) throw new Error(`Parquet footer length ${length} exceeds the file (${size} bytes)`);
-    const footer = Buffer.alloc(length);
-    await handle.read(footer, 0, length, size - 8 - length);
-    return parseFooter(footer);
-  } finally {
-    await handle.close();
+    const handle = await open(path, 'r');
+    try {
+      const { size } = await handle.stat();
+      if (size < 12) throw new Error(`not a Parquet file: ${size} bytes`);
+      const tail = Buffer.alloc(8);
+      if ((await handle.read(tail, 0, 8, size - 8)).bytesRead !== 8) throw new Error('the file ended while its tail was read');
+      const length = tail.readUInt32LE(0);
+      if (tail.readUInt32LE(4) !== MAGIC) throw new Error('not a Parquet file: no PAR1 at the end');
+      if (length > size - 12) throw new Error(`Parquet footer length ${length} exceeds the file (${size} bytes)`);
+      const footer = Buffer.alloc(length);
+      if ((await handle.read(footer, 0, length, size - 8 - length)).bytesRead !== length) throw new Error('the file ended while its footer was read');
+      return parseFooter(footer);
+    } finally {
+      await handle.close();
+    }
+  } catch (err) {
+    if (err instanceof InputError) throw err;
+    throw new InputError((err as Error).message, { file: path, object: 'Parquet footer' }, { cause: err });
   }
 }
 

@@ -37,7 +37,7 @@ export async function writeParquet(path: string, batches: AsyncIterable<RecordBa
         }
       }
     }
-    if (!writer) throw new Error('Parquet writer: no record batch (the schema comes from the first one)');
+    if (!writer) throw new Error(`Parquet writer: no record batch for ${path} (the schema comes from the first one)`);
     writer.writeRowGroup(group);
     group = [];
     const size = writer.close();

@@ -130,7 +130,5 @@ function unpack(bytes: Uint8Array, pos: number, width: number, mask: number, n: 
 
 /** Bits needed for values 0..max. */
 export function bitWidth(max: number): number {
-  let w = 0;
-  while (max >= 2 ** w) w++;
-  return w;
+  return max === 0 ? 0 : 32 - Math.clz32(max);
 }

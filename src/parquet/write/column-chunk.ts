@@ -9,7 +9,8 @@
  */
 import { CompactWriter, CT } from './thrift.ts';
 import { Encoding, PageType } from './format.ts';
-import { bitWidthOf, hybridBound, writeHybrid } from './rle.ts';
+import { hybridBound, writeHybrid } from './rle.ts';
+import { bitWidth } from '../read/rle.ts';
 import { ChunkStatistics } from './statistics.ts';
 import { pageValueBytes, plainBytes, writeByteStreamSplit, writePlain, type Segment } from './values.ts';
 import type { Compressor } from './compress.ts';
@@ -111,8 +112,8 @@ export class ColumnChunkWriter {
     const { maxDef, maxRep, kind, encoding } = this.leaf;
     const entries = segments.reduce((n, s) => n + s.e1 - s.e0, 0);
     const valueBytes = pageValueBytes(kind, segments);
-    const repWidth = bitWidthOf(maxRep);
-    const defWidth = bitWidthOf(maxDef);
+    const repWidth = bitWidth(maxRep);
+    const defWidth = bitWidth(maxDef);
     const bound = (maxRep > 0 ? 4 + hybridBound(entries, repWidth) : 0) + (maxDef > 0 ? 4 + hybridBound(entries, defWidth) : 0) + valueBytes;
     const body = this.scratch.take(bound);
     let at = 0;

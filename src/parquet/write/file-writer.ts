@@ -64,10 +64,6 @@ export class ParquetFileWriter {
     this.sink.write(MAGIC);
   }
 
-  get leafColumns(): number {
-    return this.layout.leaves.length;
-  }
-
   /** Writes one row group holding `batches` (in order; their schema must be the writer's). */
   writeRowGroup(batches: readonly RecordBatch[]): void {
     const rows = batches.reduce((n, b) => n + b.numRows, 0);

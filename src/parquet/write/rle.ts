@@ -13,11 +13,6 @@ export function hybridBound(n: number, bitWidth: number): number {
   return Math.ceil(n / 8) * bitWidth + 2 * Math.ceil(n / 8) + 16;
 }
 
-/** Minimum bits for values up to `max`. */
-export function bitWidthOf(max: number): number {
-  return max === 0 ? 0 : 32 - Math.clz32(max);
-}
-
 /**
  * Encodes `values` (each below 2^bitWidth, bitWidth 1..8) into `out` from `at`; returns the end.
  */

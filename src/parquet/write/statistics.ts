@@ -66,6 +66,7 @@ export class ChunkStatistics {
         return;
       }
       case 'utf8': {
+        if (this.tooLong) return; // no string min/max is written for this chunk any more
         const offsets = l.leaf.valueOffsets as Int32Array;
         const data = l.leaf.values as Uint8Array;
         for (let k = s.v0; k < s.v1; k++) {
