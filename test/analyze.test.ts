@@ -337,7 +337,8 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
     const full = { ...builtin, columns: (p: typeof builtin.params) => ({ ...builtin.columns(p), jet_ntrk: { names: ['AnalysisJetsAuxDyn_NumTrkPt500'], optional: true } }) };
     const derived = await runTask(builtin as never, params, { file });
     const fromFull = await runTask(full as never, params, { file });
-    expect(JSON.stringify(derived.histograms)).toBe(JSON.stringify(fromFull.histograms));
+    expect(derived.histograms.size).toBeGreaterThan(0);
+    for (const [name, h] of fromFull.histograms) expect([...derived.histograms.get(name)!.values], name).toEqual([...h.values]);
     expect(derived.summary.cutflow).toEqual(fromFull.summary.cutflow);
     expect(derived.summary.notes.join(' ')).not.toMatch(/track counts absent/);
     expect(derived.summary.io.bytesRead).toBeLessThan(fromFull.summary.io.bytesRead);

@@ -107,7 +107,7 @@ class ParquetInput implements AnalysisInput {
     if (this.entries === 0) return;
     const why = this.reader.unsupported(columns);
     if (why) {
-      this.notes.push(`${this.name} read with parquet-wasm (slower): the projected reader does not decode ${why}`);
+      if (!this.fallback) this.notes.push(`${this.name} read with parquet-wasm (slower): the projected reader does not decode ${why}`);
       this.fallback ??= await WasmParquetInput.open(this.reader.source);
       yield* this.fallback.batches(columns, part);
       return;

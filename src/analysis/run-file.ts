@@ -26,14 +26,17 @@ export interface Task {
 
 export async function runTask(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>, task: Task, open: OpenOptions = {}): Promise<AnalysisResult> {
   const replicas = task.replicas?.length ? task.replicas : [task.file];
+  // The analysis's own declarations, once: an error in them is not the file's.
+  const histograms = a.histograms(params);
+  const wanted = Object.entries(a.columns(params)).map(([name, r]) => [name, normalizeRequest(r)] as const);
   let earlier = '';
   for (const [i, replica] of replicas.entries()) {
     try {
-      const result = await runReplica(a, params, task, replica, open);
+      const result = await runReplica(a, params, histograms, wanted, task, replica, open);
       if (i > 0) result.summary.inputs.forEach((r) => Object.assign(r, { file: redactUrl(task.file), replica: redactUrl(replica) }));
       return result;
     } catch (err) {
-      const readSide = !(err instanceof UsageError) && !analysisErrors.has(err as object);
+      const readSide = !(err instanceof UsageError) && !notRetried.has(err as object);
       if (!readSide || i === replicas.length - 1) {
         if (i > 0 && err instanceof PhysliteError) err.message += ` (replica ${i + 1} of ${replicas.length}; earlier: ${earlier})`;
         throw err;
@@ -44,14 +47,21 @@ export async function runTask(a: Analysis<Record<string, unknown>>, params: Reco
   throw new Error('unreachable: no replica');
 }
 
-/** Errors raised by the analysis code itself: another replica would fail the same way. */
-const analysisErrors = new WeakSet<object>();
+/** Errors another replica would repeat (the analysis code failed, a column is missing): not retried. */
+const notRetried = new WeakSet<object>();
 
-async function runReplica(a: Analysis<Record<string, unknown>>, params: Record<string, unknown>, task: Task, file: string, open: OpenOptions): Promise<AnalysisResult> {
-  const out = new Output(a.histograms(params), a.cutflow ?? []);
+async function runReplica(
+  a: Analysis<Record<string, unknown>>,
+  params: Record<string, unknown>,
+  histograms: ReturnType<Analysis<Record<string, unknown>>['histograms']>,
+  wanted: (readonly [string, ReturnType<typeof normalizeRequest>])[],
+  task: Task,
+  file: string,
+  open: OpenOptions,
+): Promise<AnalysisResult> {
+  const out = new Output(histograms, a.cutflow ?? []);
   const input = await openInput(file, open);
   try {
-    const wanted = Object.entries(a.columns(params)).map(([name, r]) => [name, normalizeRequest(r)] as const);
     const logical: string[] = [];
     const physical: string[] = [];
     for (const [name, req] of wanted) {
@@ -60,7 +70,9 @@ async function runReplica(a: Analysis<Record<string, unknown>>, params: Record<s
         logical.push(name);
         physical.push(found);
       } else if (!req.optional) {
-        throw new InputError(`column ${req.names.join(' or ')} (for ${name}) is missing`, { file: input.name });
+        const missing = new InputError(`column ${req.names.join(' or ')} (for ${name}) is missing`, { file: input.name });
+        notRetried.add(missing);
+        throw missing;
       }
     }
     let events = 0;
@@ -70,7 +82,7 @@ async function runReplica(a: Analysis<Record<string, unknown>>, params: Record<s
         a.process(new Events(input.name, batch.rows, data), out, params);
       } catch (err) {
         const failure = err instanceof PhysliteError ? err.withContext({ file: input.name, entry: events }) : new InputError(`analysis ${a.name} failed: ${(err as Error).message}`, { file: input.name, entry: events }, { cause: err });
-        analysisErrors.add(failure);
+        notRetried.add(failure);
         throw failure;
       }
       events += batch.rows;

@@ -271,6 +271,8 @@ function build(n: ArrowNode, k: number, shreds: Map<LeafNode, Shred>, chunks: Ma
 
 function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array | null, chunk: ChunkData, nulls: { nullBitmap: Uint8Array | undefined; nullCount: number }): Data {
   const vals = chunk.values;
+  const present = vals.n;
+  if (valid ? present > length : present !== length) throw new DeserializationError(`${n.path} has ${present} values for ${length} slots`);
   if (n.leaf === 'utf8' || n.leaf === 'binary') {
     let offsets = vals.offsets!.subarray(0, vals.n + 1);
     if (valid) {
@@ -281,6 +283,7 @@ function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array
         o[i] = offsets[j]!;
         if (valid[i]) j++;
       }
+      if (j !== present) throw new DeserializationError(`${n.path} has ${present} values for ${j} non-null slots`);
       o[length] = offsets[j]!;
       offsets = o;
     }
@@ -288,8 +291,6 @@ function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array
     return makeData({ type: type as Utf8 | Binary, length, ...nulls, valueOffsets: offsets, data } as never);
   }
   let data: ArrayLike<number | bigint> & { subarray(a: number, b: number): unknown } = vals.data;
-  const present = vals.n;
-  if (valid ? present > length : present !== length) throw new DeserializationError(`${n.path} has ${present} values for ${length} slots`);
   let arr = scatter(vals.data, present, valid, length);
   switch (n.leaf) {
     case 'bool': {
@@ -299,16 +300,16 @@ function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array
       return makeData({ type: type as Bool, length, ...nulls, data: bits } as never);
     }
     case 'int8':
-      arr = Int8Array.from(arr as Int32Array);
+      arr = new Int8Array(arr as Int32Array);
       break;
     case 'uint8':
-      arr = Uint8Array.from(arr as Int32Array);
+      arr = new Uint8Array(arr as Int32Array);
       break;
     case 'int16':
-      arr = Int16Array.from(arr as Int32Array);
+      arr = new Int16Array(arr as Int32Array);
       break;
     case 'uint16':
-      arr = Uint16Array.from(arr as Int32Array);
+      arr = new Uint16Array(arr as Int32Array);
       break;
     case 'uint32':
       arr = new Uint32Array(arr.buffer, arr.byteOffset, length);

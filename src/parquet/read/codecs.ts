@@ -21,8 +21,8 @@ const codecs = new Map<number, Decompress>([
   [0, (input) => input],
   [
     1,
-    (input, size) => {
-      const out = new Uint8Array(size);
+    (input, size, into) => {
+      const out = into ?? new Uint8Array(size);
       snappyUncompress(input, out);
       return out;
     },

@@ -105,7 +105,7 @@ export class ParquetReader {
     try {
       m = columnChunkMeta(this.meta.footer, this.meta.rowGroups[group]!.chunkAt[leaf.column]!);
     } catch (err) {
-      throw this.error(err, leaf.path);
+      throw this.error(err, leaf.path, group);
     }
     this.chunkMetas.set(key, m);
     return m;
@@ -137,7 +137,7 @@ export class ParquetReader {
     for (let i = 0; i < ranges.length; i++) {
       const r = ranges[i]!;
       if (r.offset < 4 || r.length < 0 || r.offset + r.length > this.source.size - 8) {
-        throw new DeserializationError(`column ${leaves[i]!.path}: chunk [${r.offset}, +${r.length}) lies outside the file`, { file: this.source.name });
+        throw new DeserializationError(`column ${leaves[i]!.path}, row group ${group}: chunk [${r.offset}, +${r.length}) lies outside the file`, { file: this.source.name });
       }
     }
     const src = this.source;

@@ -433,14 +433,16 @@ export class StlObjectDecoder implements BasketDecoder {
     values.reserve(Math.ceil(span / w));
     inner.reserve(span >> 2);
     outer.reserve(hi - lo);
-    const ov = outer.offsets.values;
-    const iv = inner.offsets.values;
+    let ov = outer.offsets.values;
+    let iv = inner.offsets.values;
     let no = outer.offsets.length;
     let ni = inner.offsets.length;
     let at = values.length;
     for (let i = lo; i < hi; i++) {
       const p = off[i]!;
       const end = off[i + 1]!;
+      const at0 = at;
+      const ni0 = ni;
       let q = collectionBody(view, p, end);
       let ok = q >= 0;
       if (ok) {
@@ -462,8 +464,22 @@ export class StlObjectDecoder implements BasketDecoder {
         ok &&= q === end;
       }
       if (!ok) {
+        // Commit the entries before this one, then let the content readers decode it or name
+        // what is wrong; after it, go on with their builder state (arrays may have moved).
+        values.length = at0;
+        inner.offsets.length = ni0;
+        outer.offsets.length = no;
         this.decodeObjects({ ...args, lo: i, hi: i + 1 }, outer);
-        entryFail(args, i, p, 'vector<vector> entry does not have the expected layout');
+        const rest = off[hi]! - end;
+        values.reserve(Math.ceil(rest / w));
+        inner.reserve(rest >> 2);
+        outer.reserve(hi - i);
+        ov = outer.offsets.values;
+        iv = inner.offsets.values;
+        no = outer.offsets.length;
+        ni = inner.offsets.length;
+        at = values.length;
+        continue;
       }
       ov[++no] = ni;
     }
