@@ -337,6 +337,19 @@ describe('gs:// plans and destinations', () => {
     }
   }, 120_000);
 
+  it('an analysis plan over a gs:// prefix of Parquet objects finds them by name (it found only .root names)', async () => {
+    const files = parquetIn(single).slice(0, 2);
+    for (const f of files) gcs.put('data', `listed/${f}`, readFileSync(join(single, f)));
+    gcs.put('data', 'listed/_ledger/run.jsonl', Buffer.from('{}\n'));
+    gcs.put('data', 'listed/notes.txt', Buffer.from('not an input'));
+    const p = join(dir, 'plan-gs-prefix.json');
+    const r = await cli('plan', 'gs://data/listed/', '--shards', '1', '--out-plan', p, '--out', join(dir, 'gs-prefix-out'), '--gcs-endpoint', gcs.endpoint);
+    expect(r.code, r.text).toBe(0);
+    const plan = await readPlan(p);
+    expect(plan.kind).toBe('analysis');
+    expect(plan.shards.flatMap((s) => s.inputs.map((x) => x.id)).sort()).toEqual(files.map((f) => `gs://data/listed/${f}`).sort());
+  }, 60_000);
+
   it('two processes running one shard to gs:// at once: each object written once (write-once precondition), both exit 0', async () => {
     const ins = [big, fixture('PHYSLITE_example.root')];
     const ep = ['--gcs-endpoint', gcs.endpoint];

@@ -9,7 +9,7 @@
  */
 import { resolve } from 'node:path';
 import { EXIT, UsageError } from '../errors.ts';
-import { expandInputs, isRootOrParquet } from '../convert/inputs.ts';
+import { expandInputs, isRootOrParquet, isRootOrParquetName } from '../convert/inputs.ts';
 import { runAnalysis } from '../analysis/run.ts';
 import { writeResults } from '../analysis/report.ts';
 import type { Summary } from '../analysis/result.ts';
@@ -66,7 +66,7 @@ registerCommand({
     const workers = Number(args.workers);
     if (!Number.isSafeInteger(workers) || workers < 1) throw new UsageError(`--workers must be a whole number >= 1, got ${String(args.workers)}`);
     const gcs = args['gcs-endpoint'] ? { endpoint: args['gcs-endpoint'] as string } : undefined;
-    const specs = await expandInputs(args.inputs as string[], { accept: isRootOrParquet, acceptName: (n) => n.endsWith('.parquet') || n.includes('.root'), ...(gcs ? { gcs } : {}) });
+    const specs = await expandInputs(args.inputs as string[], { accept: isRootOrParquet, acceptName: isRootOrParquetName, ...(gcs ? { gcs } : {}) });
     if (specs.length === 0) throw new UsageError('no Parquet or ROOT files among the inputs');
     // A Rucio file is read from its first replica; the others are read in turn when that fails.
     const readable = specs.filter((spec) => spec.replicas.length > 0);

@@ -9,7 +9,7 @@ import pLimit from 'p-limit';
 import { EXIT, PhysliteError, UsageError, exitCodeOf } from '../errors.ts';
 import { ANALYSIS_OPTIONS } from '../analysis/options.ts';
 import { analysisDigest, loadAnalysis, resolveParams } from '../analysis/load.ts';
-import { expandInputs, inputSize, isParquet, isRoot, isRootOrParquet } from '../convert/inputs.ts';
+import { expandInputs, inputSize, isParquet, isRoot, isRootOrParquet, isRootOrParquetName } from '../convert/inputs.ts';
 import { CONVERT_OPTIONS, conversionSettings, explicitOptions, planOptions, resolved, withOptions } from '../convert/options.ts';
 import { schemeOf } from '../root/source/url.ts';
 import { makePlan, planHash, writePlan, type PlanKind } from '../scale/plan.ts';
@@ -39,7 +39,7 @@ registerCommand({
     const analysisGiven = explicitOptions(args, { analysis: ANALYSIS_OPTIONS.analysis!, param: ANALYSIS_OPTIONS.param! });
     const settings = conversionSettings(resolved(convertGiven, CONVERT_OPTIONS));
     const gcs = settings.remote.store!.gcs;
-    const specs = await expandInputs(((args.inputs as string[] | undefined) ?? []).map(String), { metalinks: settings.metalinks, prefs: settings.prefs, gcs, accept: isRootOrParquet });
+    const specs = await expandInputs(((args.inputs as string[] | undefined) ?? []).map(String), { metalinks: settings.metalinks, prefs: settings.prefs, gcs, accept: isRootOrParquet, acceptName: isRootOrParquetName });
     if (specs.length === 0) throw new UsageError('no ROOT or Parquet input found');
     const parquet = await Promise.all(specs.map((s) => (s.replicas[0] ? looksParquet(s.replicas[0]) : false)));
     let kind: PlanKind;

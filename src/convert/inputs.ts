@@ -48,6 +48,11 @@ export function isBookkeeping(url: string): boolean {
 export const isRoot = (path: string): Promise<boolean> => startsWith(path, 'root');
 export const isParquet = (path: string): Promise<boolean> => startsWith(path, 'PAR1');
 export const isRootOrParquet = async (path: string): Promise<boolean> => (await isRoot(path)) || (await isParquet(path));
+/**
+ * The by-name counterpart of isRootOrParquet for listed objects (a listing gives no bytes): ROOT
+ * names contain `.root` (grid files end in .pool.root.1), Parquet names end in `.parquet`.
+ */
+export const isRootOrParquetName = (name: string): boolean => name.endsWith('.parquet') || name.includes('.root');
 
 export async function expandInputs(inputs: readonly string[], o: InputOptions = {}): Promise<InputSpec[]> {
   const out: InputSpec[] = [];
