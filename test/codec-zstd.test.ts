@@ -64,6 +64,18 @@ describe('zstd through reused contexts', () => {
     expect(Buffer.from(copy).equals(oneShot(a, 3))).toBe(true);
     expect(Buffer.from(first).equals(Buffer.from(copy))).toBe(false);
   });
+
+  it('refuses a checksummed frame whose checksum is cut off or wrong, though every byte is there', () => {
+    const data = new Uint8Array(5000).map((_, i) => (i * 7) % 251);
+    const frame = zstdCompressSync(data, { params: { [constants.ZSTD_c_checksumFlag]: 1 } });
+    expect(Buffer.from(zstdDecompress(frame, data.length)).equals(Buffer.from(data))).toBe(true);
+    expect(() => zstdDecompress(frame.subarray(0, frame.length - 4), data.length)).toThrow();
+    const wrong = Uint8Array.from(frame);
+    wrong[wrong.length - 1]! ^= 1;
+    expect(() => zstdDecompress(wrong, data.length)).toThrow(/checksum/);
+    // The context is usable again after both failures.
+    expect(Buffer.from(zstdDecompress(frame, data.length)).equals(Buffer.from(data))).toBe(true);
+  });
 });
 
 describe('without node:zlib internals', () => {
