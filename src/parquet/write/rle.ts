@@ -94,20 +94,25 @@ export function writeHybridRuns(runs: LevelRuns, bitWidth: number, out: Uint8Arr
       groups++;
     } while (ri2 < n && lens[ri2]! - off2 < 8);
     at = varint(out, at, (groups << 1) | 1);
+    // A run's values go in at most 24 bits at a time (its value times 1 + 2^w + 2^2w ...), so
+    // the accumulator (under 8 bits between runs) never exceeds 32.
+    const repeat = repeats(bitWidth);
+    const most = repeat.length - 1;
     let acc = 0;
     let bits = 0;
     let packed = 0;
     for (; ri < ri2 || off < off2; ri++, off = 0) {
       const v = vals[ri]!;
-      const take = (ri < ri2 ? lens[ri]! : off2) - off;
+      let take = (ri < ri2 ? lens[ri]! : off2) - off;
       packed += take;
-      for (let t = 0; t < take; t++) {
-        acc |= v << bits;
-        bits += bitWidth;
-        if (bits >= 8) {
+      while (take > 0) {
+        const k = take < most ? take : most;
+        acc |= (v * repeat[k]!) << bits;
+        bits += k * bitWidth;
+        take -= k;
+        for (; bits >= 8; bits -= 8) {
           out[at++] = acc & 0xff;
           acc >>>= 8;
-          bits -= 8;
         }
       }
       if (ri === ri2) break;
@@ -121,6 +126,19 @@ export function writeHybridRuns(runs: LevelRuns, bitWidth: number, out: Uint8Arr
     }
   }
   return at;
+}
+
+const REPEATS: Int32Array[] = [];
+
+/** repeats(w)[k]: k ones, w bits apart (k * w <= 24). */
+function repeats(w: number): Int32Array {
+  let r = REPEATS[w];
+  if (!r) {
+    r = new Int32Array(Math.floor(24 / w) + 1);
+    for (let k = 1; k < r.length; k++) r[k] = r[k - 1]! | (1 << ((k - 1) * w));
+    REPEATS[w] = r;
+  }
+  return r;
 }
 
 const scratchRuns = new LevelRuns();
