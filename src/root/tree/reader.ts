@@ -232,7 +232,7 @@ export class TreeReader {
       }
       this.stats.compressedBytes += loc.bytes;
       this.stats.uncompressedBytes += header.objlen;
-      return splitBasket(payload, header, loc, ctx);
+      return splitBasket(payload, header, loc, ctx, scratch?.take);
     } catch (err) {
       throw err instanceof PhysliteError ? err.withContext(ctx) : err;
     }
