@@ -32,6 +32,16 @@ describe('ChunkPool and Arena.release', () => {
     expect(fresh.byteLength).toBeGreaterThanOrEqual(400);
   });
 
+  it('among equal buffers, the first given back is taken first (the next read reuses the layout of the last)', () => {
+    const pool = new ChunkPool();
+    const bufs = [new ArrayBuffer(64), new ArrayBuffer(64), new ArrayBuffer(64)];
+    pool.give(bufs);
+    expect([pool.take(64), pool.take(64), pool.take(64)]).toEqual(bufs);
+    pool.give(bufs);
+    expect(pool.take(64)).toBe(bufs[0]);
+    expect(pool.take(64)).toBe(bufs[1]);
+  });
+
   it('without a pool, release changes nothing and chunks are new', () => {
     const a = new Arena(1 << 16);
     const x = a.alloc(100);

@@ -113,7 +113,8 @@ export const heapAlloc: Alloc = (n) => Buffer.allocUnsafeSlow(n) as Uint8Array;
  * converter that reads cluster after cluster then allocates no new memory per cluster, and V8
  * sees no stream of new external memory (which started a full garbage collection about every
  * 64 MB read, each marking the whole heap). A request takes the smallest free buffer that is
- * large enough; free buffers over `maxFreeBytes` are left to the garbage collector.
+ * large enough, the first given back among equals; free buffers over `maxFreeBytes` are left to the
+ * garbage collector.
  */
 export class ChunkPool {
   private free: ArrayBuffer[] = [];
@@ -131,9 +132,10 @@ export class ChunkPool {
       if (n >= size && (best < 0 || n < this.free[best]!.byteLength)) best = i;
     }
     if (best < 0) return heapAlloc(size).buffer as ArrayBuffer;
-    const buf = this.free[best]!;
-    this.free[best] = this.free[this.free.length - 1]!;
-    this.free.pop();
+    // In the order given back: the next read lays its columns out in the same buffers as the read
+    // before it did, so it mostly writes pages that are resident already (resident memory stays
+    // about what one read touches, not everything any read ever touched).
+    const [buf] = this.free.splice(best, 1) as [ArrayBuffer];
     this.freeBytes -= buf.byteLength;
     return buf;
   }
