@@ -8,7 +8,7 @@
 import zlib, { constants, zstdCompressSync } from 'node:zlib';
 import fc from 'fast-check';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { zstdBound, zstdCompress, zstdDecompress } from '../src/codec/zstd.ts';
+import { wholeFrames, zstdBound, zstdCompress, zstdDecompress } from '../src/codec/zstd.ts';
 
 const oneShot = (data: Uint8Array, level: number): Buffer => zstdCompressSync(data, { params: { [constants.ZSTD_c_compressionLevel]: level }, pledgedSrcSize: data.length });
 
@@ -46,6 +46,36 @@ describe('zstd through reused contexts', () => {
       }),
       { numRuns: 60 },
     );
+  });
+
+  it('whole frames are told from cut ones by their headers (property)', () => {
+    const withChecksum = (data: Uint8Array): Buffer => zstdCompressSync(data, { params: { [constants.ZSTD_c_checksumFlag]: 1 } });
+    const skippable = (n: number): Buffer => Buffer.concat([Buffer.from([0x5a, 0x2a, 0x4d, 0x18]), Buffer.from(Uint32Array.of(n).buffer), Buffer.alloc(n)]);
+    fc.assert(
+      fc.property(fc.array(fc.tuple(page, fc.constantFrom('plain', 'checksum', 'skippable')), { minLength: 1, maxLength: 3 }), fc.nat(), (parts, cut) => {
+        const each = parts.map(([data, kind]) => (kind === 'plain' ? oneShot(data, 3) : kind === 'checksum' ? withChecksum(data) : skippable(data.length % 50)));
+        const frames = Buffer.concat(each);
+        const ends = new Set(each.map((_, i) => each.slice(0, i).reduce((n, f) => n + f.length, 0)));
+        expect(wholeFrames(frames)).toBe(true);
+        const c = cut % frames.length;
+        expect(wholeFrames(frames.subarray(0, c))).toBe(ends.has(c));
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('a frame cut inside its checksum leaves nothing behind for the next frame', () => {
+    const data = new Uint8Array(5000).map((_, i) => (i * 13) % 7);
+    const next = new Uint8Array(3000).map((_, i) => (i * 5) % 11);
+    const frame = zstdCompressSync(data, { params: { [constants.ZSTD_c_checksumFlag]: 1 } });
+    for (let cut = 1; cut <= 4; cut++) {
+      try {
+        zstdDecompress(frame.subarray(0, frame.length - cut), data.length);
+      } catch {
+        // refused or accepted: either way the next frame must decode on its own
+      }
+      expect(Buffer.from(zstdDecompress(oneShot(next, 3), next.length)).equals(Buffer.from(next))).toBe(true);
+    }
   });
 
   it('rejects a frame that decodes to more bytes than asked, even when the input is used up', () => {

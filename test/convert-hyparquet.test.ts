@@ -40,3 +40,30 @@ describe.each([
     await file.close();
   });
 });
+
+describe('cluster memory reused from row group to row group', () => {
+  it('a file of many clusters, row groups cutting clusters: hyparquet reads every column to the reader values', async () => {
+    const { generateLike } = await import('../src/root/write/generate-like.ts');
+    const { parseCompression } = await import('../src/root/compression/compress.ts');
+    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
+    const input = join(dir, 'clusters.root');
+    await generateLike({ template, events: 700, out: input, compression: parseCompression('zstd:1'), seed: 3, autoFlush: 100 });
+    await template.close();
+    // 250-row groups: a cluster's memory may go back to the pool only when all its rows are written.
+    const result = await convertFile(input, { outDir: dir, rowGroupRows: 250 });
+    const rows = (await parquetReadObjects({ file: await asyncBufferFromFile(result.output), compressors })) as Record<string, unknown>[];
+    expect(rows).toHaveLength(700);
+    const file = await RootFile.open(input);
+    const reader = await TreeReader.open(file, 'CollectionTree');
+    const done = new Set<string>();
+    for (const b of reader.tree.all) {
+      const column = columnName(b.name);
+      if (!(column in rows[0]!) || done.has(column)) continue;
+      const { columns } = await reader.arrays([b.name]);
+      expect(json(rows.map((r) => r[column])), column).toBe(json(toValues(columns.get(b.name)!)));
+      done.add(column);
+    }
+    expect(done.size).toBeGreaterThan(40);
+    await file.close();
+  }, 120_000);
+});

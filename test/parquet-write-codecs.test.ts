@@ -5,7 +5,7 @@ import { deserializeTCompactProtocol } from 'hyparquet/src/thrift.js';
 import { readRleBitPackedHybrid } from 'hyparquet/src/encoding.js';
 import { describe, expect, it } from 'vitest';
 import { CompactWriter, CT } from '../src/parquet/write/thrift.ts';
-import { hybridBound, writeHybrid } from '../src/parquet/write/rle.ts';
+import { hybridBound, LevelRuns, writeHybrid, writeHybridRuns } from '../src/parquet/write/rle.ts';
 import { bitWidth as bitWidthOf } from '../src/parquet/read/rle.ts';
 
 type Value = { kind: 'i32'; v: number } | { kind: 'i64'; v: number } | { kind: 'bool'; v: boolean } | { kind: 'str'; v: string } | { kind: 'i8'; v: number } | { kind: 'list'; v: number[] } | { kind: 'struct'; v: [number, Value][] };
@@ -104,6 +104,61 @@ describe('RLE/bit-packed hybrid', () => {
         expect(decoded).toEqual(Array.from(values));
       }),
       { numRuns: 500 },
+    );
+  });
+
+  // The encoding as a scan over the expanded levels makes it (the writer's before it encoded runs):
+  // a run of 8 or more equal values from i is an RLE run; else bit-packed groups of 8 until one
+  // ends where 8 equal values start.
+  function scanEncode(values: Uint8Array, width: number): number[] {
+    const out: number[] = [];
+    const varint = (v: number): void => {
+      for (; v >= 0x80; v >>>= 7) out.push((v & 0x7f) | 0x80);
+      out.push(v);
+    };
+    const runOf8 = (i: number): boolean => i + 8 <= values.length && values.subarray(i, i + 8).every((v) => v === values[i]);
+    let i = 0;
+    while (i < values.length) {
+      let r = i + 1;
+      while (r < values.length && values[r] === values[i]) r++;
+      if (r - i >= 8) {
+        varint((r - i) * 2);
+        out.push(values[i]!);
+        i = r;
+        continue;
+      }
+      const start = i;
+      let groups = 0;
+      do {
+        i += 8;
+        groups++;
+      } while (i < values.length && !runOf8(i));
+      varint((groups << 1) | 1);
+      let acc = 0n;
+      for (let k = 0; k < groups * 8; k++) acc |= BigInt(start + k < values.length ? values[start + k]! : 0) << BigInt(k * width);
+      for (let b = 0; b < groups * width; b++) out.push(Number((acc >> BigInt(8 * b)) & 0xffn));
+    }
+    return out;
+  }
+
+  it('encoding runs gives the bytes of a scan over the expanded levels, pushed in any pieces (property)', () => {
+    const pieces = fc.integer({ min: 1, max: 8 }).chain((width) =>
+      fc.record({ width: fc.constant(width), pushes: fc.array(fc.tuple(fc.integer({ min: 0, max: 2 ** width - 1 }), fc.integer({ min: 1, max: 20 })), { maxLength: 80 }) }),
+    );
+    fc.assert(
+      fc.property(pieces, ({ width, pushes }) => {
+        const runs = new LevelRuns();
+        for (const [v, n] of pushes) {
+          runs.reserve(1);
+          runs.push(v, n);
+        }
+        const values = Uint8Array.from(pushes.flatMap(([v, n]) => Array<number>(n).fill(v)));
+        const out = new Uint8Array(hybridBound(values.length, width));
+        const end = writeHybridRuns(runs, width, out, 0);
+        expect(Array.from(out.subarray(0, end))).toEqual(scanEncode(values, width));
+        expect(Array.from(out.subarray(0, writeHybrid(values, width, out, 0)))).toEqual(scanEncode(values, width));
+      }),
+      { numRuns: 1000 },
     );
   });
 

@@ -3,7 +3,15 @@
 import { type Data, type DataType, Field, FixedSizeList, Float32, Int32, List, Schema, Struct, Uint8, makeData, vectorFromArray } from 'apache-arrow';
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { general, leafLevels, type LeafLevels } from '../src/parquet/write/levels.ts';
+import { general, leafLevels, levelRuns, type LeafLevels } from '../src/parquet/write/levels.ts';
+import { LevelRuns } from '../src/parquet/write/rle.ts';
+import { ColumnChunkWriter, Scratch } from '../src/parquet/write/column-chunk.ts';
+import { compressor } from '../src/parquet/write/compress.ts';
+import { FileSink } from '../src/parquet/write/sink.ts';
+import { CompactWriter } from '../src/parquet/write/thrift.ts';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { writerSchema } from '../src/parquet/write/schema.ts';
 
 const f32 = (xs: number[]): Data => makeData({ type: new Float32(), length: xs.length, nullCount: 0, data: Float32Array.from(xs) });
@@ -11,9 +19,28 @@ const i32 = (xs: number[]): Data => makeData({ type: new Int32(), length: xs.len
 const list = (child: Data, offsets: number[], nullable = false): Data =>
   makeData({ type: new List(new Field('item', child.type, nullable)), length: offsets.length - 1, nullCount: 0, valueOffsets: Int32Array.from(offsets), child });
 
+/** The levels as arrays: those of the general path, or those a shape's runs expand to. */
+function expanded(l: LeafLevels): LeafLevels {
+  if (!l.shape) return l;
+  const of = (rep: boolean): Uint8Array => {
+    const runs = new LevelRuns();
+    levelRuns(l.shape!, 0, l.shape!.rows, rep, runs);
+    const out: number[] = [];
+    for (let i = 0; i < runs.count; i++) {
+      expect(runs.lengths[i]).toBeGreaterThan(0);
+      if (i > 0) expect(runs.values[i]).not.toBe(runs.values[i - 1]);
+      for (let k = 0; k < runs.lengths[i]!; k++) out.push(runs.values[i]!);
+    }
+    return Uint8Array.from(out);
+  };
+  const def = of(false);
+  expect(def.length).toBe(l.entries);
+  return { ...l, def, rep: of(true) };
+}
+
 function levels(data: Data, nullable = false, leaf = 0): LeafLevels & { valuesOf: number[] } {
   const { leaves } = writerSchema(new Schema([new Field('c', data.type as DataType, nullable)]), { byteStreamSplit: false });
-  const l = leafLevels(data, leaves[leaf]!);
+  const l = expanded(leafLevels(data, leaves[leaf]!));
   const src = l.leaf.values as ArrayLike<number>;
   const valuesOf = Array.from({ length: l.values }, (_, k) => src[l.indices ? l.indices[k]! : l.lo + k]!);
   return { ...l, valuesOf };
@@ -137,7 +164,7 @@ describe('fast paths agree with the general algorithm', () => {
         const c = Math.min(cut, rows.length);
         const data = build(rows, depth).slice(c, rows.length - c);
         const { leaves } = writerSchema(new Schema([new Field('c', data.type, false)]), { byteStreamSplit: false });
-        const fast = leafLevels(data, leaves[0]!);
+        const fast = expanded(leafLevels(data, leaves[0]!));
         if (data.length === 0) {
           expect(fast.entries).toBe(0);
           return;
@@ -148,5 +175,33 @@ describe('fast paths agree with the general algorithm', () => {
       { numRuns: 300 },
     );
   });
-});
 
+  it.each([1, 2])('pages from list offsets are the bytes of pages from level arrays, %i list level(s) (property)', (depth) => {
+    const dir = mkdtempSync(join(tmpdir(), 'levels-'));
+    try {
+      fc.assert(
+        fc.property(fc.array(shape, { minLength: 1, maxLength: 3 }), fc.integer({ min: 1, max: 40 }), (batches, pageBytes) => {
+          const write = (name: string, levelsOf: (d: Data, leaf: Parameters<typeof leafLevels>[1]) => LeafLevels): Buffer => {
+            const path = join(dir, name);
+            const sink = new FileSink(path);
+            const datas = batches.map((rows) => build(rows, depth));
+            const { leaves } = writerSchema(new Schema([new Field('c', datas[0]!.type, false)]), { byteStreamSplit: false });
+            const chunk = new ColumnChunkWriter(leaves[0]!, compressor('UNCOMPRESSED', 0), sink, new Scratch(), pageBytes);
+            for (const d of datas) if (d.length > 0) chunk.add(levelsOf(d, leaves[0]!));
+            const meta = new CompactWriter();
+            chunk.finish(meta);
+            sink.write(meta.view());
+            sink.finish();
+            return readFileSync(path);
+          };
+          const fromShape = write('shape', (d, leaf) => leafLevels(d, leaf));
+          const fromArrays = write('arrays', (d, leaf) => general(d, leaf, d.length));
+          expect(fromShape.equals(fromArrays)).toBe(true);
+        }),
+        { numRuns: 300 },
+      );
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+});

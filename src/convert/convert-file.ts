@@ -16,6 +16,7 @@ import { basename } from 'node:path';
 import { Data, DataType, Field, type FixedSizeList, List, makeData, RecordBatch, Schema, Struct, Type } from 'apache-arrow';
 import { InputError } from '../errors.ts';
 import { RootFile } from '../root/file.ts';
+import { ChunkPool } from '../root/interpret/builders.ts';
 import { readMetadata } from '../root/metadata.ts';
 import { defaultTable, openTable } from '../root/table.ts';
 import { columnNames } from '../parquet/naming.ts';
@@ -133,13 +134,24 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
       for (const [leaf, n] of leafLevels(data, path)) expectedLevels.set(leaf, (expectedLevels.get(leaf) ?? 0) + n);
     };
 
+    // Each cluster's columns are read into memory from a pool and given back once the row group
+    // holding them is written, so the next clusters reuse it (see ChunkPool).
+    const chunks = new ChunkPool();
+    const inFlight: { end: number; release: () => void }[] = [];
+    let rowsRead = 0;
+    const written = (rows: number): void => {
+      while (inFlight.length > 0 && inFlight[0]!.end <= rows) inFlight.shift()!.release();
+    };
+
     async function* batches(): AsyncGenerator<RecordBatch> {
       if (ranges.length === 0) {
         yield new RecordBatch(schema, makeData({ type: new Struct(fields), length: 0, nullCount: 0, children: fields.map((f) => emptyData(f.type)) }));
         return;
       }
       for (const [start, stop] of ranges) {
-        const { columns } = await table.arrays(selected, { entryStart: start, entryStop: stop });
+        const { columns, release } = await table.arrays(selected, { entryStart: start, entryStop: stop, chunks });
+        rowsRead += stop - start;
+        if (release) inFlight.push({ end: rowsRead, release });
         const children = selected.map((b) => pruneData(columns.get(b)!, pruned.get(b)!));
         for (const d of derived) children.push(d.compute(columns.get(branchOfColumn.get(d.source)!)!));
         children.forEach((c, i) => count(c, fields[i]!.name));
@@ -173,6 +185,7 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
           compression: o.compression ?? 'ZSTD',
           rowGroupRows,
           metadata,
+          onRowsWritten: written,
         });
         await verify(tmp, table.entries, output, expectedLevels);
       },

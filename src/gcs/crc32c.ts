@@ -1,7 +1,8 @@
 /**
  * CRC32C (Castagnoli), the checksum Cloud Storage keeps for every object, slicing by 8 over typed
- * arrays: several times faster than the client's byte-at-a-time table, which took 87 MB/s here
- * (every output is checksummed once locally and once while it is uploaded). Given to the client as
+ * arrays with aligned 32-bit loads (on little-endian machines; measured 820 MB/s, byte loads 350):
+ * many times faster than the client's byte-at-a-time table, which took 87 MB/s here (every output
+ * is checksummed once locally and once while it is uploaded). Given to the client as
  * its `crc32cGenerator`, and used for local outputs. Values are the big-endian CRC in base64, as
  * GCS reports them.
  */
@@ -15,6 +16,8 @@ for (let n = 0; n < 256; n++) {
 }
 for (let n = 0; n < 256; n++) for (let s = 1; s < 8; s++) T[s * 256 + n] = (T[(s - 1) * 256 + n]! >>> 8) ^ T[T[(s - 1) * 256 + n]! & 0xff]!;
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 export class Crc32c {
   private crc = 0xffffffff;
 
@@ -22,17 +25,25 @@ export class Crc32c {
     let c = this.crc;
     let i = 0;
     const n = data.length;
-    for (; i + 8 <= n; i += 8) {
-      const a = c ^ (data[i]! | (data[i + 1]! << 8) | (data[i + 2]! << 16) | (data[i + 3]! << 24));
-      c =
-        T[7 * 256 + (a & 0xff)]! ^
-        T[6 * 256 + ((a >>> 8) & 0xff)]! ^
-        T[5 * 256 + ((a >>> 16) & 0xff)]! ^
-        T[4 * 256 + (a >>> 24)]! ^
-        T[3 * 256 + data[i + 4]!]! ^
-        T[2 * 256 + data[i + 5]!]! ^
-        T[256 + data[i + 6]!]! ^
-        T[data[i + 7]!]!;
+    // Bytes up to a 4-byte boundary one at a time, then 8 bytes per step read as two
+    // little-endian words (two loads instead of eight).
+    for (; i < n && (data.byteOffset + i) % 4 !== 0; i++) c = T[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
+    if (LITTLE_ENDIAN && n - i >= 8) {
+      const words = new Uint32Array(data.buffer, data.byteOffset + i, (n - i) >>> 3 << 1);
+      for (let w = 0; w < words.length; w += 2) {
+        const a = c ^ words[w]!;
+        const b = words[w + 1]!;
+        c =
+          T[7 * 256 + (a & 0xff)]! ^
+          T[6 * 256 + ((a >>> 8) & 0xff)]! ^
+          T[5 * 256 + ((a >>> 16) & 0xff)]! ^
+          T[4 * 256 + (a >>> 24)]! ^
+          T[3 * 256 + (b & 0xff)]! ^
+          T[2 * 256 + ((b >>> 8) & 0xff)]! ^
+          T[256 + ((b >>> 16) & 0xff)]! ^
+          T[b >>> 24]!;
+      }
+      i += words.length * 4;
     }
     for (; i < n; i++) c = T[(c ^ data[i]!) & 0xff]! ^ (c >>> 8);
     this.crc = c >>> 0;

@@ -14,6 +14,8 @@ export interface ParquetWriteOptions {
   metadata: Record<string, string>;
   /** ZSTD level (the writer's default when absent). */
   zstdLevel?: number;
+  /** Called after each row group with the number of rows written so far (their batches are done with). */
+  onRowsWritten?: (rows: number) => void;
 }
 
 /** Writes the batches to `path`; returns the file's size. An error from the batches fails the write. */
@@ -22,6 +24,14 @@ export async function writeParquet(path: string, batches: AsyncIterable<RecordBa
   let writer: ParquetFileWriter | undefined;
   let group: RecordBatch[] = [];
   let rows = 0;
+  let written = 0;
+  const flush = (): void => {
+    writer!.writeRowGroup(group);
+    written += rows;
+    group = [];
+    rows = 0;
+    o.onRowsWritten?.(written);
+  };
   try {
     for await (const batch of batches) {
       writer ??= new ParquetFileWriter(path, batch.schema, { compression: o.compression, metadata: o.metadata, zstdLevel: o.zstdLevel });
@@ -30,16 +40,11 @@ export async function writeParquet(path: string, batches: AsyncIterable<RecordBa
         group.push(take === batch.numRows ? batch : batch.slice(at, at + take));
         at += take;
         rows += take;
-        if (rows === target) {
-          writer.writeRowGroup(group);
-          group = [];
-          rows = 0;
-        }
+        if (rows === target) flush();
       }
     }
     if (!writer) throw new Error(`Parquet writer: no record batch for ${path} (the schema comes from the first one)`);
-    writer.writeRowGroup(group);
-    group = [];
+    flush();
     const size = writer.close();
     writer = undefined;
     return size;

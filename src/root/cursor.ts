@@ -133,9 +133,10 @@ export class Cursor {
   /** A 64-bit integer that must be a safe number (seeks, counts): a larger one is a format error. */
   i64n(): number {
     const at = this.pos;
-    const v = this.i64();
-    if (v > BigInt(Number.MAX_SAFE_INTEGER) || v < BigInt(Number.MIN_SAFE_INTEGER)) this.fail(`64-bit value ${v} out of range`, at);
-    return Number(v);
+    // As a number when exact, so the common case (every key's seeks) makes no bigint.
+    const v = this.i64Number();
+    if (typeof v !== 'number' || !Number.isSafeInteger(v)) this.fail(`64-bit value ${v} out of range`, at);
+    return v as number;
   }
   f32(): number {
     this.need(4);

@@ -9,6 +9,7 @@
 import { DataType, type Struct } from 'apache-arrow';
 import { InputError } from '../errors.ts';
 import type { RootFile } from './file.ts';
+import type { ChunkPool } from './interpret/builders.ts';
 import { DataVectorDecoder } from './interpret/decoders.ts';
 import { isAnchorClass } from './rntuple/descriptor.ts';
 import { RNTupleReader } from './rntuple/reader.ts';
@@ -30,6 +31,12 @@ export interface TableColumn {
   leaveOut?: string;
 }
 
+export interface TableRange {
+  entryStart?: number;
+  entryStop?: number;
+  chunks?: ChunkPool;
+}
+
 export interface TableReader {
   readonly kind: 'TTree' | 'RNTuple';
   readonly name: string;
@@ -39,7 +46,8 @@ export interface TableReader {
   /** Uncompressed payload bytes of the named columns (with their sub-branches / sub-fields). */
   uncompressedBytesOf(names: readonly string[]): number;
   columns(): TableColumn[];
-  arrays(names: readonly string[], range?: { entryStart?: number; entryStop?: number }): Promise<ReadResult>;
+  /** With `chunks`, a reader that supports it takes the columns' memory from the pool (see ReadResult.release). */
+  arrays(names: readonly string[], range?: TableRange): Promise<ReadResult>;
   clusterRanges(): [number, number][];
 }
 
@@ -98,7 +106,7 @@ class TreeTable implements TableReader {
     }
     return out;
   }
-  arrays(names: readonly string[], range: { entryStart?: number; entryStop?: number } = {}): Promise<ReadResult> {
+  arrays(names: readonly string[], range: TableRange = {}): Promise<ReadResult> {
     return this.reader.arrays(names, range);
   }
   clusterRanges(): [number, number][] {
@@ -147,8 +155,9 @@ class RNTupleTable implements TableReader {
       return [top, ...members.map((m) => column(m.name, m.field))];
     });
   }
-  arrays(names: readonly string[], range: { entryStart?: number; entryStop?: number } = {}): Promise<ReadResult> {
-    return this.reader.arrays(names, range);
+  arrays(names: readonly string[], range: TableRange = {}): Promise<ReadResult> {
+    // Memory from a chunk pool is not supported here: the result has no `release`.
+    return this.reader.arrays(names, { entryStart: range.entryStart, entryStop: range.entryStop });
   }
   clusterRanges(): [number, number][] {
     return this.reader.clusterRanges();

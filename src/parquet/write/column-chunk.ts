@@ -4,17 +4,19 @@
  * full. A page ends only at a record boundary (repetition level 0), so no row spans two pages.
  * Page layout (data page v1): repetition levels, definition levels (each a 4-byte length and the
  * RLE/bit-packed hybrid), then the values; the whole body compressed with the chunk's codec.
+ * A page's levels are gathered as runs of equal values and encoded from them; those of required
+ * lists come from the list offsets row by row (levels.ts), with no array of a value per entry.
  * What the footer needs of the chunk is serialized once, when it ends (ColumnChunk, compact
  * Thrift), so a written chunk costs about 60 bytes plus its path until the footer.
  */
 import { CompactWriter, CT } from './thrift.ts';
 import { Encoding, PageType } from './format.ts';
-import { hybridBound, writeHybrid } from './rle.ts';
+import { hybridBound, LevelRuns, writeHybridRuns } from './rle.ts';
+import { levelRuns, rowEntries, rowValueStart, type LeafLevels } from './levels.ts';
 import { bitWidth } from '../read/rle.ts';
 import { ChunkStatistics } from './statistics.ts';
 import { pageValueBytes, plainBytes, writeByteStreamSplit, writePlain, type Segment } from './values.ts';
 import type { Compressor } from './compress.ts';
-import type { LeafLevels } from './levels.ts';
 import type { LeafColumn } from './schema.ts';
 import type { FileSink } from './sink.ts';
 
@@ -51,10 +53,13 @@ export class ColumnChunkWriter {
   firstPage = -1;
 
   private readonly scratch: Scratch;
+  /** The levels of the page being written (runs reused from page to page). */
+  private readonly runs: LevelRuns;
 
-  constructor(leaf: LeafColumn, codec: Compressor, sink: FileSink, scratch: Scratch, pageTarget = PAGE_BYTES) {
+  constructor(leaf: LeafColumn, codec: Compressor, sink: FileSink, scratch: Scratch, pageTarget = PAGE_BYTES, runs = new LevelRuns()) {
     this.leaf = leaf;
     this.scratch = scratch;
+    this.runs = runs;
     this.codec = codec;
     this.sink = sink;
     this.stats = new ChunkStatistics(leaf.kind);
@@ -65,9 +70,14 @@ export class ColumnChunkWriter {
     if (l.entries === 0) return;
     const kind = this.leaf.kind;
     const all = plainBytes(kind, l, 0, l.values);
+    const rows = l.shape ? l.shape.rows : 0;
     if (this.pageBytes + all <= this.pageTarget) {
-      this.segments.push({ levels: l, e0: 0, e1: l.entries, v0: 0, v1: l.values });
+      this.segments.push({ levels: l, e0: 0, e1: l.entries, v0: 0, v1: l.values, r0: 0, r1: rows });
       this.pageBytes += all;
+      return;
+    }
+    if (l.shape) {
+      this.addRows(l, rows);
       return;
     }
     const w = FIXED[kind] ?? 0;
@@ -80,7 +90,7 @@ export class ColumnChunkWriter {
       if (e > e0 && (!rep || rep[e] === 0)) {
         const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : plainBytes(kind, l, v0, v));
         if (bytes >= this.pageTarget) {
-          this.segments.push({ levels: l, e0, e1: e, v0, v1: v });
+          this.segments.push({ levels: l, e0, e1: e, v0, v1: v, r0: 0, r1: 0 });
           this.flushPage();
           e0 = e;
           v0 = v;
@@ -88,22 +98,55 @@ export class ColumnChunkWriter {
       }
       if (!def || def[e] === maxDef) v++;
     }
-    this.segments.push({ levels: l, e0, e1: l.entries, v0, v1: v });
+    this.segments.push({ levels: l, e0, e1: l.entries, v0, v1: v, r0: 0, r1: 0 });
     this.pageBytes += plainBytes(kind, l, v0, v);
   }
 
-  private levelsOf(pick: (l: LeafLevels) => Uint8Array | null, n: number): Uint8Array {
-    if (this.segments.length === 1) {
-      const s = this.segments[0]!;
-      return pick(s.levels)!.subarray(s.e0, s.e1);
+  /** add() for levels given by their shape: pages end between rows, found row by row. */
+  private addRows(l: LeafLevels, rows: number): void {
+    const shape = l.shape!;
+    const kind = this.leaf.kind;
+    const w = FIXED[kind] ?? 0;
+    let e0 = 0;
+    let v0 = 0;
+    let r0 = 0;
+    let e = 0;
+    for (let r = 0; r < rows; r++) {
+      if (r > r0) {
+        const v = rowValueStart(shape, r);
+        const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : plainBytes(kind, l, v0, v));
+        if (bytes >= this.pageTarget) {
+          this.segments.push({ levels: l, e0, e1: e, v0, v1: v, r0, r1: r });
+          this.flushPage();
+          e0 = e;
+          v0 = v;
+          r0 = r;
+        }
+      }
+      e += rowEntries(shape, r);
     }
-    const out = new Uint8Array(n);
-    let at = 0;
+    this.segments.push({ levels: l, e0, e1: l.entries, v0, v1: l.values, r0, r1: rows });
+    this.pageBytes += plainBytes(kind, l, v0, l.values);
+  }
+
+  /** The page's repetition (`rep`) or definition levels as runs. */
+  private levelsOf(rep: boolean): LevelRuns {
+    const runs = this.runs;
+    runs.clear();
     for (const s of this.segments) {
-      out.set(pick(s.levels)!.subarray(s.e0, s.e1), at);
-      at += s.e1 - s.e0;
+      const l = s.levels;
+      if (l.shape && !rep && s.e1 - s.e0 === s.v1 - s.v0) {
+        // No empty list among these rows: every definition level is the maximum.
+        runs.reserve(1);
+        runs.push(this.leaf.maxDef, s.v1 - s.v0);
+      } else if (l.shape) levelRuns(l.shape, s.r0, s.r1, rep, runs);
+      else {
+        const levels = (rep ? l.rep : l.def)!;
+        runs.reserve(s.e1 - s.e0);
+        for (let e = s.e0; e < s.e1; e++) runs.push(levels[e]!, 1);
+      }
     }
-    return out;
+    return runs;
   }
 
   private flushPage(): void {
@@ -117,8 +160,8 @@ export class ColumnChunkWriter {
     const bound = (maxRep > 0 ? 4 + hybridBound(entries, repWidth) : 0) + (maxDef > 0 ? 4 + hybridBound(entries, defWidth) : 0) + valueBytes;
     const body = this.scratch.take(bound);
     let at = 0;
-    if (maxRep > 0) at = this.writeLevels(this.levelsOf((l) => l.rep, entries), repWidth, body, at);
-    if (maxDef > 0) at = this.writeLevels(this.levelsOf((l) => l.def, entries), defWidth, body, at);
+    if (maxRep > 0) at = this.writeLevels(this.levelsOf(true), repWidth, body, at);
+    if (maxDef > 0) at = this.writeLevels(this.levelsOf(false), defWidth, body, at);
     at = encoding === Encoding.BYTE_STREAM_SPLIT ? writeByteStreamSplit(kind as 'f32' | 'f64', segments, body, at) : writePlain(kind, segments, body, at);
     for (const s of segments) this.stats.add(s);
     const raw = body.subarray(0, at);
@@ -148,8 +191,8 @@ export class ColumnChunkWriter {
     this.pageBytes = 0;
   }
 
-  private writeLevels(levels: Uint8Array, width: number, out: Uint8Array, at: number): number {
-    const end = writeHybrid(levels, width, out, at + 4);
+  private writeLevels(levels: LevelRuns, width: number, out: Uint8Array, at: number): number {
+    const end = writeHybridRuns(levels, width, out, at + 4);
     const len = end - at - 4;
     out[at] = len & 0xff;
     out[at + 1] = (len >>> 8) & 0xff;

@@ -10,6 +10,7 @@ import { arrowSchemaBase64 } from './arrow-schema.ts';
 import { ColumnChunkWriter, PAGE_BYTES, Scratch } from './column-chunk.ts';
 import { compressor, type CompressionName, type Compressor } from './compress.ts';
 import { leafLevels } from './levels.ts';
+import { LevelRuns } from './rle.ts';
 import { writerSchema, type WriterSchema } from './schema.ts';
 import { FileSink } from './sink.ts';
 import { CompactWriter, CT } from './thrift.ts';
@@ -50,6 +51,7 @@ export class ParquetFileWriter {
   private readonly groups: WrittenRowGroup[] = [];
   private readonly chunkBytes = new CompactWriter(1 << 16);
   private readonly scratch = new Scratch();
+  private readonly runs = new LevelRuns();
   private rows = 0;
   /** Bytes kept for the footer so far (the writer's own accounting; see issue 5). */
   retainedFooterBytes = 0;
@@ -74,7 +76,7 @@ export class ParquetFileWriter {
     let compressed = 0;
     let fileOffset = -1;
     for (const leaf of this.layout.leaves) {
-      const chunk = new ColumnChunkWriter(leaf, this.codec, this.sink, this.scratch, this.o.pageBytes ?? PAGE_BYTES);
+      const chunk = new ColumnChunkWriter(leaf, this.codec, this.sink, this.scratch, this.o.pageBytes ?? PAGE_BYTES, this.runs);
       for (const b of batches) if (b.numRows > 0) chunk.add(leafLevels(b.data.children[leaf.column]!, leaf));
       chunk.finish(out);
       if (fileOffset < 0) fileOffset = chunk.firstPage;

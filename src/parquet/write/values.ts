@@ -16,6 +16,9 @@ export interface Segment {
   /** Values [v0, v1) of `levels` (the k-th value is leaf[lo + k] or leaf[indices[k]]). */
   v0: number;
   v1: number;
+  /** Rows [r0, r1) of `levels` (used when its levels are given by its shape). */
+  r0: number;
+  r1: number;
 }
 
 const WIDTH: Record<ValueKind, number> = { bool: 0, i8: 4, u8: 4, i16: 4, u16: 4, i32: 4, u32: 4, f32: 4, i64: 8, u64: 8, f64: 8, utf8: 0 };

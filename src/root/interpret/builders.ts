@@ -109,29 +109,86 @@ export type Alloc = (n: number) => Uint8Array;
 export const heapAlloc: Alloc = (n) => Buffer.allocUnsafeSlow(n) as Uint8Array;
 
 /**
+ * ArrayBuffers given back by arenas whose columns are no longer used, handed out again: a
+ * converter that reads cluster after cluster then allocates no new memory per cluster, and V8
+ * sees no stream of new external memory (which started a full garbage collection about every
+ * 64 MB read, each marking the whole heap). A request takes the smallest free buffer that is
+ * large enough, the first given back among equals; free buffers over `maxFreeBytes` are left to the
+ * garbage collector.
+ */
+export class ChunkPool {
+  private free: ArrayBuffer[] = [];
+  private freeBytes = 0;
+  private readonly maxFreeBytes: number;
+
+  constructor(maxFreeBytes = 256 << 20) {
+    this.maxFreeBytes = maxFreeBytes;
+  }
+
+  take(size: number): ArrayBuffer {
+    let best = -1;
+    for (let i = 0; i < this.free.length; i++) {
+      const n = this.free[i]!.byteLength;
+      if (n >= size && (best < 0 || n < this.free[best]!.byteLength)) best = i;
+    }
+    if (best < 0) return heapAlloc(size).buffer as ArrayBuffer;
+    // In the order given back: the next read lays its columns out in the same buffers as the read
+    // before it did, so it mostly writes pages that are resident already (resident memory stays
+    // about what one read touches, not everything any read ever touched).
+    const [buf] = this.free.splice(best, 1) as [ArrayBuffer];
+    this.freeBytes -= buf.byteLength;
+    return buf;
+  }
+
+  give(bufs: readonly ArrayBuffer[]): void {
+    for (const b of bufs) {
+      if (this.freeBytes + b.byteLength > this.maxFreeBytes) continue;
+      this.free.push(b);
+      this.freeBytes += b.byteLength;
+    }
+  }
+}
+
+/**
  * A bump allocator over large chunks: the columns of one read share a few ArrayBuffers instead
  * of one each (allocating an ArrayBuffer costs microseconds; a PHYSLITE read makes thousands).
- * The chunks live as long as any column made from them.
+ * The chunks live as long as any column made from them; with a pool, `release` gives them back
+ * for reuse, which only the owner of every column made from them may do, once none is used.
  */
 export class Arena {
   private chunk: ArrayBuffer | undefined;
   private used = 0;
   private readonly chunkSize: number;
+  private readonly pool: ChunkPool | undefined;
+  private readonly taken: ArrayBuffer[] = [];
   /** `expectedBytes`: about what the read will need, so chunks are neither tiny nor mostly unused. */
-  constructor(expectedBytes = 1 << 20) {
+  constructor(expectedBytes = 1 << 20, pool?: ChunkPool) {
     this.chunkSize = Math.min(16 << 20, Math.max(64 << 10, (expectedBytes + 7) & ~7));
+    this.pool = pool;
+  }
+  private buffer(size: number): ArrayBuffer {
+    if (!this.pool) return heapAlloc(size).buffer as ArrayBuffer;
+    const b = this.pool.take(size);
+    this.taken.push(b);
+    return b;
   }
   readonly alloc: Alloc = (n) => {
     const size = (n + 7) & ~7;
-    if (size > this.chunkSize >> 2) return heapAlloc(size);
+    if (size > this.chunkSize >> 2) return new Uint8Array(this.buffer(size), 0, size);
     if (!this.chunk || this.used + size > this.chunk.byteLength) {
-      this.chunk = heapAlloc(this.chunkSize).buffer as ArrayBuffer;
+      this.chunk = this.buffer(this.chunkSize);
       this.used = 0;
     }
     const out = new Uint8Array(this.chunk, this.used, size);
     this.used += size;
     return out;
   };
+  /** Gives the chunks to the pool (nothing made from them may be used afterwards). */
+  release(): void {
+    this.pool?.give(this.taken);
+    this.taken.length = 0;
+    this.chunk = undefined;
+  }
 }
 
 function i32View(b: Uint8Array): Int32Array {

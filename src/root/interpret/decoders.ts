@@ -262,8 +262,12 @@ export function eachObjectEntry(args: DecodeArgs, what: string, body: (s: State,
 
 export const ELEMENT_LINK_FIELDS = ['m_persKey', 'm_persIndex'];
 
+/**
+ * `cap`: about the bytes the links take streamed, 20 or more a link: a quarter of it for the keys
+ * and one for the indexes (each the whole of it was ten times the memory the values took).
+ */
 function newLinkBuilder(cap: number, alloc: Alloc): StructBuilder {
-  return new StructBuilder(ELEMENT_LINK_FIELDS, [new PrimBuilder('u32', cap, alloc), new PrimBuilder('u32', cap, alloc)]);
+  return new StructBuilder(ELEMENT_LINK_FIELDS, [new PrimBuilder('u32', cap / 4, alloc), new PrimBuilder('u32', cap / 4, alloc)]);
 }
 
 /** ElementLink<T> streamed object-wise: its header, ElementLinkBase's header, then key and index. */
@@ -287,7 +291,8 @@ export function vectorContent(inner: Content, innerPrim: Prim | undefined): Cont
   if (innerPrim) {
     const w = PRIM_WIDTH[innerPrim];
     return {
-      newBuilder: (cap, alloc) => new ListBuilder(new PrimBuilder(innerPrim, cap, alloc), cap / 8, alloc),
+      // Room for a list every 32 bytes (a vector takes 10 or more; room grows when needed).
+      newBuilder: (cap, alloc) => new ListBuilder(new PrimBuilder(innerPrim, cap, alloc), cap / 32, alloc),
       read(s, b) {
         const n = u32(s);
         const nb = n * w;
@@ -300,7 +305,7 @@ export function vectorContent(inner: Content, innerPrim: Prim | undefined): Cont
     };
   }
   return {
-    newBuilder: (cap, alloc) => new ListBuilder(inner.newBuilder(cap, alloc), cap / 8, alloc),
+    newBuilder: (cap, alloc) => new ListBuilder(inner.newBuilder(cap, alloc), cap / 32, alloc),
     read(s, b) {
       const n = u32(s);
       if (n > s.end - s.pos) fail(s, `vector of ${n} items cannot fit the entry`);
@@ -429,9 +434,10 @@ export class StlObjectDecoder implements BasketDecoder {
     const values = inner.child;
     const { lo, hi } = args;
     const span = off[hi]! - off[lo]!;
-    // Every inner vector takes at least 4 bytes and every value w: bounds for the whole range.
+    // Every value takes w bytes: a bound for the whole range. Room for the inner vectors' offsets
+    // is made per entry from its count (the bound from the bytes, 4 a vector, was 5-10 times the
+    // room used, all of it memory held until the row group is written).
     values.reserve(Math.ceil(span / w));
-    inner.reserve(span >> 2);
     outer.reserve(hi - lo);
     let ov = outer.offsets.values;
     let iv = inner.offsets.values;
@@ -447,6 +453,12 @@ export class StlObjectDecoder implements BasketDecoder {
       let ok = q >= 0;
       if (ok) {
         const n = view.getUint32(q - 4);
+        if (4 * n > end - q) ok = false;
+        else if (ni + n + 1 > iv.length) {
+          inner.offsets.length = ni;
+          inner.reserve(n);
+          iv = inner.offsets.values;
+        }
         for (let k = 0; k < n && ok; k++) {
           if (q + 4 > end) ok = false;
           else {
@@ -472,7 +484,6 @@ export class StlObjectDecoder implements BasketDecoder {
         this.decodeObjects({ ...args, lo: i, hi: i + 1 }, outer);
         const rest = off[hi]! - end;
         values.reserve(Math.ceil(rest / w));
-        inner.reserve(rest >> 2);
         outer.reserve(hi - i);
         ov = outer.offsets.values;
         iv = inner.offsets.values;
@@ -505,10 +516,10 @@ export class StlObjectDecoder implements BasketDecoder {
     const indexes = links.children[1] as PrimBuilder;
     const { lo, hi } = args;
     const span = off[hi]! - off[lo]!;
-    // A link takes at least 20 bytes (two 6-byte headers, key, index), an inner vector 4.
+    // A link takes at least 20 bytes (two 6-byte headers, key, index): a bound for the range.
+    // Room for the inner vectors' offsets is made per entry from its count (see above).
     keys.reserve(Math.ceil(span / 20));
     indexes.reserve(Math.ceil(span / 20));
-    mid?.reserve(span >> 2);
     outer.reserve(hi - lo);
     let ku = keys.u32;
     let iu = indexes.u32;
@@ -517,11 +528,16 @@ export class StlObjectDecoder implements BasketDecoder {
       const end = off[i + 1]!;
       let nl = links.length;
       let nm = mid ? mid.offsets.length : 0;
-      const mv = mid?.offsets.values;
       let q = collectionBody(view, p, end);
       let ok = q >= 0;
+      let mv = mid?.offsets.values;
       if (ok) {
         const n = view.getUint32(q - 4);
+        if (nested && 4 * n > end - q) ok = false;
+        else if (nested && nm + n + 1 > mv!.length) {
+          mid!.reserve(n);
+          mv = mid!.offsets.values;
+        }
         const vectors = nested ? n : 1;
         for (let k = 0; k < vectors && ok; k++) {
           let m = n;
@@ -571,7 +587,6 @@ export class StlObjectDecoder implements BasketDecoder {
         const rest = off[hi]! - end;
         keys.reserve(Math.ceil(rest / 20));
         indexes.reserve(Math.ceil(rest / 20));
-        mid?.reserve(rest >> 2);
         ku = keys.u32;
         iu = indexes.u32;
       }

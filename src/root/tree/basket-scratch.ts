@@ -1,7 +1,7 @@
 /**
- * Reused memory for the decompressed baskets of one read at a time (inline decompression): `take`
- * hands out consecutive pieces of one buffer, `release` makes all of it reusable once a branch's
- * baskets are decoded (the decoders copy what they keep, so nothing refers to a basket afterwards).
+ * Reused memory for the decompressed baskets of one read at a time (inline decompression) and
+ * their entry-offset tables: `take` hands out consecutive pieces of one buffer, `release` makes all
+ * of it reusable once a branch's baskets are decoded (the decoders copy what they keep, so nothing refers to a basket afterwards).
  * A request that does not fit starts a larger buffer; pieces already handed out keep the old one
  * alive until they are dropped. The TTree reader keeps it from read to read, so the ArrayBuffer
  * per basket (and its collection) is gone; it holds about twice the largest branch's baskets of a

@@ -11,6 +11,8 @@ import { Cursor } from '../cursor.ts';
 import { readKey } from '../key.ts';
 import type { BasketLocation } from './model.ts';
 
+const LITTLE_ENDIAN = new Uint8Array(Uint32Array.of(1).buffer)[0] === 1;
+
 export interface BasketHeader {
   keylen: number;
   objlen: number;
@@ -56,8 +58,11 @@ export async function decompressBasket(raw: Uint8Array, loc: BasketLocation, con
   return { header, payload };
 }
 
-/** Split a decompressed payload into data and entry offsets. */
-export function splitBasket(payload: Uint8Array, header: BasketHeader, loc: BasketLocation, context: ErrorContext): Basket {
+/**
+ * Split a decompressed payload into data and entry offsets. With `take`, the offsets go into
+ * memory it hands out (8-byte aligned pieces the caller reuses once the basket is decoded).
+ */
+export function splitBasket(payload: Uint8Array, header: BasketHeader, loc: BasketLocation, context: ErrorContext, take?: (n: number) => Uint8Array): Basket {
   const dataLen = header.last - header.keylen;
   const data = payload.subarray(0, dataLen);
   const tailLen = header.objlen - dataLen;
@@ -69,13 +74,17 @@ export function splitBasket(payload: Uint8Array, header: BasketHeader, loc: Bask
     if (n < nev || 4 + 4 * n > tailLen) {
       throw new DeserializationError(`entry-offset tail claims ${n} offsets for ${nev} entries in ${tailLen} bytes`, { ...context, offset: loc.seek + dataLen });
     }
-    offsets = new Int32Array(nev + 1);
-    const view = c.view;
+    if (take) {
+      const piece = take(4 * (nev + 1));
+      offsets = new Int32Array(piece.buffer, piece.byteOffset, nev + 1);
+    } else offsets = new Int32Array(nev + 1);
+    // The big-endian offsets copied in one go, then swapped and checked in place.
+    new Uint8Array(offsets.buffer, offsets.byteOffset, 4 * nev).set(payload.subarray(c.pos, c.pos + 4 * nev));
     const keylen = header.keylen;
-    let p = c.pos;
     let prev = 0;
-    for (let i = 0; i < nev; i++, p += 4) {
-      const o = view.getInt32(p) - keylen;
+    for (let i = 0; i < nev; i++) {
+      const x = offsets[i]!;
+      const o = (LITTLE_ENDIAN ? ((x & 0xff) << 24) | ((x & 0xff00) << 8) | ((x >>> 8) & 0xff00) | (x >>> 24) : x) - keylen;
       if (o < prev || o > dataLen) {
         throw new DeserializationError(`entry offset ${i} (${o}) out of order or past the data (${dataLen} bytes)`, { ...context, entry: loc.entryStart + i, offset: loc.seek + dataLen + 4 + 4 * i });
       }

@@ -11,7 +11,7 @@
 import { Field, List, Struct, makeData, type Data } from 'apache-arrow';
 import { UnsupportedError, UsageError, type ErrorContext, PhysliteError } from '../../errors.ts';
 import type { RootFile } from '../file.ts';
-import { Arena, type Builder } from '../interpret/builders.ts';
+import { Arena, type Builder, type ChunkPool } from '../interpret/builders.ts';
 import {
   COUNT_DECODER,
   interpret,
@@ -42,6 +42,11 @@ export interface ReadOptions {
    * bench:read, the worker competes with deserialization and GC and gains nothing.)
    */
   decompress?: DecompressMode;
+  /**
+   * Where the columns' memory comes from: with a pool, the result's `release` gives it back for
+   * the next read (see ChunkPool), else the garbage collector frees it.
+   */
+  chunks?: ChunkPool;
 }
 
 export type DecompressMode = 'auto' | 'threads' | 'inline';
@@ -54,6 +59,11 @@ export interface ReadResult {
   entryStart: number;
   entryStop: number;
   columns: Map<string, Data>;
+  /**
+   * Gives the columns' memory back to the read's chunk pool, when there was one: only once
+   * nothing uses the columns any more (their values would be overwritten by a later read).
+   */
+  release?: () => void;
 }
 
 export interface ReadStats {
@@ -184,7 +194,7 @@ export class TreeReader {
     // reported as unhandled when an earlier basket already failed.
     for (const p of pending) p.catch(() => {});
 
-    const arena = new Arena(reads.reduce((n, r) => n + capacityHint(r.branch, start, stop), 0));
+    const arena = new Arena(reads.reduce((n, r) => n + capacityHint(r.branch, start, stop), 0), options.chunks);
     k = 0;
     try {
       for (const read of reads) {
@@ -210,7 +220,7 @@ export class TreeReader {
       if (w.interpretation.kind === 'basket') out.set(w.name, columns.get(w.interpretation.dataBranch ?? w.branch)!);
       else out.set(w.name, zipLists(w.interpretation.fields.map((f) => ({ name: f.name, data: columns.get(f.branch)! })), { file: this.file.name, branch: w.name }));
     }
-    return { entryStart: start, entryStop: stop, columns: out };
+    return { entryStart: start, entryStop: stop, columns: out, release: options.chunks ? () => arena.release() : undefined };
   }
 
   private decompressionPool(mode: DecompressMode, compressedBytes: number): DecompressPool | undefined {
@@ -232,7 +242,7 @@ export class TreeReader {
       }
       this.stats.compressedBytes += loc.bytes;
       this.stats.uncompressedBytes += header.objlen;
-      return splitBasket(payload, header, loc, ctx);
+      return splitBasket(payload, header, loc, ctx, scratch?.take);
     } catch (err) {
       throw err instanceof PhysliteError ? err.withContext(ctx) : err;
     }
