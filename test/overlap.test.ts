@@ -135,6 +135,65 @@ describe('overlap removal', () => {
     expect([...removeOverlaps({ ...el, m: 0.511 }, mu, jet).electrons]).toEqual([1]);
   });
 
+  it('issue 7: deciding pairs from pseudorapidity bounds gives what the rapidities give, at and near the cone edges', () => {
+    // Jets placed at eta and phi offsets around 0.2 and 0.4 from the leptons, with masses from
+    // none to above their pT: the rapidity differences straddle the cones. The reference takes
+    // deltaR2 of the rapidities for every pair, in the order of the overlap removal.
+    const offset = fc.constantFrom(0, 0.05, 0.1, 0.15, 0.19, 0.1999999, 0.2, 0.2000001, 0.21, 0.3, 0.39, 0.3999999, 0.4, 0.4000001, 0.41, 0.5, -0.2, -0.4, -0.3999999);
+    const jetArb = fc.record({ dEta: offset, dPhi: offset, pt: fc.constantFrom(0, 5e3, 20e3, 25e3, 100e3), m: fc.constantFrom(0, 100, 1e3, 5e3, 20e3, 60e3) });
+    const lepArb = fc.record({ eta: fc.constantFrom(0, 0.7, -1.3, 2.4, 5.5, 6.5), phi: fc.constantFrom(0, 1, 3.1, -3.1), pt: fc.constantFrom(5e3, 20e3, 200e3), m: fc.constantFrom(0.511, 105.658, 5e3), keep: fc.boolean() });
+    const eventArb = fc.record({ leps: fc.array(lepArb, { maxLength: 3 }), jets: fc.array(fc.record({ of: fc.nat(2), j: jetArb }), { maxLength: 6 }) });
+    fc.assert(
+      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 8 }), fc.boolean(), (evs, useMuons) => {
+        const lo = [0];
+        const jo = [0];
+        const L = { pt: [] as number[], eta: [] as number[], phi: [] as number[], m: [] as number[], keep: [] as number[] };
+        const J = { pt: [] as number[], eta: [] as number[], phi: [] as number[], m: [] as number[] };
+        for (const e of evs) {
+          for (const l of e.leps) {
+            L.pt.push(l.pt);
+            L.eta.push(l.eta);
+            L.phi.push(l.phi);
+            L.m.push(l.m);
+            L.keep.push(l.keep ? 1 : 0);
+          }
+          for (const { of, j } of e.jets) {
+            const l = e.leps[of % Math.max(1, e.leps.length)] ?? { eta: 0, phi: 0 };
+            J.pt.push(j.pt);
+            J.eta.push(Math.fround(l.eta + j.dEta));
+            J.phi.push(Math.fround(deltaPhi(l.phi + j.dPhi, 0)));
+            J.m.push(j.m);
+          }
+          lo.push(L.pt.length);
+          jo.push(J.pt.length);
+        }
+        const f32 = (a: number[]) => Float32Array.from(a);
+        const lc = collection(Int32Array.from(lo), { pt: f32(L.pt), eta: f32(L.eta), phi: f32(L.phi), m: f32(L.m) });
+        const jc = collection(Int32Array.from(jo), { pt: f32(J.pt), eta: f32(J.eta), phi: f32(J.phi), m: f32(J.m) });
+        const empty = { coll: collection(new Int32Array(lo.length), {}), pt: new Float32Array(0), eta: new Float32Array(0), phi: new Float32Array(0), m: null };
+        const lep: OverlapObjects = { coll: lc, pt: lc.fields.pt!, eta: lc.fields.eta!, phi: lc.fields.phi!, m: useMuons ? MUON_MASS : lc.fields.m!, mask: Uint8Array.from(L.keep) };
+        const jet: OverlapObjects = { coll: jc, pt: jc.fields.pt!, eta: jc.fields.eta!, phi: jc.fields.phi!, m: jc.fields.m! };
+        const r = useMuons ? removeOverlaps(empty, lep, jet) : removeOverlaps(lep, empty, jet);
+        // Reference: every pair's dR^2 from rapidities.
+        const y = (o: OverlapObjects, j: number) => rapidity(o.pt[j]!, o.eta[j]!, typeof o.m === 'number' ? o.m : o.m![j]!);
+        const keepL = Uint8Array.from(L.keep);
+        const keepJ = new Uint8Array(J.pt.length).fill(1);
+        for (let i = 0; i < evs.length; i++) {
+          for (let k = jo[i]!; k < jo[i + 1]!; k++) {
+            for (let l = lo[i]!; l < lo[i + 1]!; l++) if (keepL[l] && deltaR2(y(lep, l), lep.phi[l]!, y(jet, k), jet.phi[k]!) <= 0.2 * 0.2) keepJ[k] = 0;
+          }
+          for (let l = lo[i]!; l < lo[i + 1]!; l++) {
+            if (!keepL[l]) continue;
+            for (let k = jo[i]!; k < jo[i + 1]!; k++) if (keepJ[k] && deltaR2(y(lep, l), lep.phi[l]!, y(jet, k), jet.phi[k]!) <= 0.4 * 0.4) keepL[l] = 0;
+          }
+        }
+        expect([...r.jets]).toEqual([...keepJ]);
+        expect([...(useMuons ? r.muons : r.electrons)]).toEqual([...keepL]);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
   it('sliding cone: a high-pT electron is removed only within 0.04 + 10 GeV / pT', () => {
     const el = objects([0, 1], [200e3], [0], [0]);
     const jet = objects([0, 1], [30e3], [0], [0.3]);
