@@ -30,13 +30,19 @@ const TAIL = 64 * 1024;
  */
 export const PARQUET_COALESCE: CoalesceConfig = { ...DEFAULT_COALESCE, maxGap: 1024 };
 
+/**
+ * Level buffers by the position of a leaf in a decode, lent to every decode of every reader of
+ * this thread (files, batches): levels never reach the Arrow data and a decode runs to its end
+ * synchronously, so no two decodes share them. New buffers per reader made a large part of the
+ * garbage of an analysis that opens one reader per file.
+ */
+const levelPool: LevelBuffers[] = [];
+
 export class ParquetReader {
   readonly source: ByteSource;
   readonly meta: FileMeta;
   readonly schema: FileSchema;
   private readonly coalesce: CoalesceConfig;
-  /** Per leaf column, level buffers reused by every decode (levels never reach the Arrow data). */
-  private readonly levelBuffers = new Map<number, LevelBuffers>();
   /** Decoded column chunk metadata by row group and leaf (checked by unsupported(), used by fetch()). */
   private readonly chunkMetas = new Map<number, ColumnChunkMeta>();
 
@@ -199,8 +205,7 @@ export class ParquetReader {
     const seen: LevelsSeen = [];
     f.leaves.forEach((leaf, i) => {
       try {
-        let pool = this.levelBuffers.get(leaf.column);
-        if (!pool) this.levelBuffers.set(leaf.column, (pool = {}));
+        const pool = (levelPool[i] ??= {});
         const metas = f.metas[i]!;
         chunks.set(
           leaf.column,
