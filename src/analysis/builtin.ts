@@ -154,6 +154,7 @@ export default defineAnalysis<BuiltinParams>({
       const r = removeOverlaps(obj(el, eMass, keepE), obj(mu, MUON_MASS, keepM), obj(jet, jet.fields.m!, keepJ), {
         useRapidity: p.useRapidity,
         slidingCone: p.slidingCone,
+        inPlace: true,
         ...(tracks ? { electronTrack: tracks.electron, muonTrack: tracks.muon } : {}),
         ...(ev.has('jet_ntrk') ? { jetTracks: primaryVertexTracks(ev, jet) } : {}),
       });
@@ -168,8 +169,8 @@ export default defineAnalysis<BuiltinParams>({
     out.hist('n_jets').fill([counts(jet, keepJ)], w);
 
     // Four-momenta of the selected leptons, once: pair masses and missing ET reuse them.
-    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM);
-    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE);
+    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM, p4Scratch('mu', keepM.length));
+    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE, p4Scratch('el', keepE.length));
     const lm = leadingPair(mu, keepM, p4M, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
     const le = leadingPair(el, keepE, p4E, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
     allPairs(mu, keepM, p4M, w, out.hist('mumu_mass_all'));
@@ -224,22 +225,31 @@ export default defineAnalysis<BuiltinParams>({
 });
 
 /**
- * Per-batch working arrays by name, zeroed, reused from batch to batch (a batch is processed to
- * the end before the next, and none of these outlives it): large typed arrays allocated per batch
- * made the garbage collector a tenth of the analysis's time.
+ * Per-batch working arrays by name (selection masks, four-momenta, track identities, histogram
+ * inputs), reused from batch to batch and file to file (a batch is processed to the end before
+ * the next, and none of these outlives it): large typed arrays allocated per batch made the
+ * garbage collector a tenth of the analysis's time. f64 and u8 zero them; the others are
+ * written in full by their users.
  */
-const scratch = new Map<string, Float64Array | Uint8Array>();
+const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array>();
+
+function reused<T extends Float64Array | Uint8Array | Uint32Array>(make: new (n: number) => T, name: string, n: number): T {
+  let a = scratch.get(name) as T | undefined;
+  if (!a || a.length < n) scratch.set(name, (a = new make(Math.max(n, (a?.length ?? 0) * 2))));
+  return a.subarray(0, n) as T;
+}
 
 function f64(name: string, n: number): Float64Array {
-  let a = scratch.get(name) as Float64Array | undefined;
-  if (!a || a.length < n) scratch.set(name, (a = new Float64Array(Math.max(n, (a?.length ?? 0) * 2))));
-  return a.subarray(0, n).fill(0);
+  return reused(Float64Array, name, n).fill(0);
 }
 
 function u8(name: string, n: number): Uint8Array {
-  let a = scratch.get(name) as Uint8Array | undefined;
-  if (!a || a.length < n) scratch.set(name, (a = new Uint8Array(Math.max(n, (a?.length ?? 0) * 2))));
-  return a.subarray(0, n).fill(0);
+  return reused(Uint8Array, name, n).fill(0);
+}
+
+/** Four-momentum arrays for fourMomenta to fill (it sets every entry). */
+function p4Scratch(name: string, n: number): FourMomenta {
+  return { px: reused(Float64Array, `${name}.px`, n), py: reused(Float64Array, `${name}.py`, n), pz: reused(Float64Array, `${name}.pz`, n), e: reused(Float64Array, `${name}.e`, n) };
 }
 
 /** Subtract the transverse momenta (px, py per object) of the objects in `keep` from the per-event sums. */
@@ -301,7 +311,7 @@ function jaggedCollection(ev: Events, by: string, fields: Record<string, string>
 
 function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, id } = c.fields as Record<string, NumArray>;
-  const keep = new Uint8Array(pt!.length);
+  const keep = reused(Uint8Array, 'keepE', pt!.length);
   // Parameters as locals: a lookup on the params object per object costs more than the cut.
   const ptMin = p.electronPt * GEV;
   const etaMax = p.electronEta;
@@ -315,7 +325,7 @@ function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
 
 function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, quality } = c.fields as Record<string, NumArray>;
-  const keep = new Uint8Array(pt!.length);
+  const keep = reused(Uint8Array, 'keepM', pt!.length);
   const ptMin = p.muonPt * GEV;
   const etaMax = p.muonEta;
   const qMax = p.muonQuality;
@@ -325,7 +335,7 @@ function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
 
 function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, jvtpass: pass, jvtscore: score } = c.fields as Record<string, NumArray | undefined>;
-  const keep = new Uint8Array(pt!.length);
+  const keep = reused(Uint8Array, 'keepJ', pt!.length);
   const ptMin = p.jetPt * GEV;
   const etaMax = p.jetEta;
   const jvtPtMax = p.jvtPtMax * GEV;
@@ -377,10 +387,10 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
   const mt = ev.jaggedStruct('mu_idtrack');
   const nE = el.offsets[el.events]!;
   const nM = mu.offsets[mu.events]!;
-  const eKey = new Uint32Array(nE).fill(0xffffffff);
-  const eIdx = new Uint32Array(nE).fill(0xfffffffe);
-  const mKey = new Uint32Array(nM).fill(0xffffffff);
-  const mIdx = new Uint32Array(nM).fill(0xfffffffd);
+  const eKey = reused(Uint32Array, 'eKey', nE).fill(0xffffffff);
+  const eIdx = reused(Uint32Array, 'eIdx', nE).fill(0xfffffffe);
+  const mKey = reused(Uint32Array, 'mKey', nM).fill(0xffffffff);
+  const mIdx = reused(Uint32Array, 'mIdx', nM).fill(0xfffffffd);
   const gKey = gsf.values.m_persKey!;
   const gIdx = gsf.values.m_persIndex!;
   const eLinkIdx = et.values.m_persIndex!;

@@ -37,6 +37,8 @@ export interface OverlapOptions {
   muonTrack?: { key: Uint32Array; index: Uint32Array };
   /** Tracks per jet (NumTrkPt500 of the primary vertex) for the muon-jet step. */
   jetTracks?: NumArray;
+  /** Update the given masks in place and return them (the caller's own scratch), not copies. */
+  inPlace?: boolean;
 }
 
 export interface OverlapResult {
@@ -54,7 +56,7 @@ let rapidities = new Float64Array(1024);
 
 export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: OverlapObjects, o: OverlapOptions = {}): OverlapResult {
   const useY = o.useRapidity ?? true;
-  const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? x.mask.slice() : new Uint8Array(x.pt.length).fill(1));
+  const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? (o.inPlace ? x.mask : x.mask.slice()) : new Uint8Array(x.pt.length).fill(1));
   const keepE = keepOf(el);
   const keepM = keepOf(mu);
   const keepJ = keepOf(jet);
