@@ -75,6 +75,23 @@ describe('batch helpers equal their per-pair forms', () => {
       }),
     );
   });
+  it('findString finds the first item equal to the text, as a plain search does (names of 0 to 9 bytes)', () => {
+    const name = fc.string({ unit: fc.constantFrom('a', 'b', 'é'), maxLength: 9 });
+    fc.assert(
+      fc.property(fc.array(fc.array(name, { maxLength: 5 }), { maxLength: 12 }), name, (rows, text) => {
+        const ev = new Events('t', rows.length, new Map([['s', stringList(rows)]]));
+        let base = 0;
+        const want = rows.map((r) => {
+          const k = r.indexOf(text);
+          const at = k < 0 ? -1 : base + k;
+          base += r.length;
+          return at;
+        });
+        expect([...ev.findString('s', text)]).toEqual(want);
+      }),
+    );
+  });
+
   it('pairMassOf over fourMomenta equals pairMass to the last bit', () => {
     const obj = fc.record({ pt: fc.float({ min: 1, max: 1e6, noNaN: true }), eta: fc.float({ min: -4, max: 4, noNaN: true }), phi: fc.float({ min: Math.fround(-3.14), max: Math.fround(3.14), noNaN: true }) });
     fc.assert(
