@@ -316,9 +316,11 @@ function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   const ptMin = p.electronPt * GEV;
   const etaMax = p.electronEta;
   const crack = p.electronCrackVeto;
+  // Branch-free, as in jetMask.
+  const inCrack = crack ? 1 : 0;
   for (let j = 0; j < keep.length; j++) {
     const a = Math.abs(eta![j]!);
-    keep[j] = pt![j]! > ptMin && a < etaMax && !(crack && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
+    keep[j] = +(pt![j]! > ptMin) & +(a < etaMax) & (+(a <= 1.37) | +(a >= 1.52) | (inCrack ^ 1)) & +(id![j]! !== 0);
   }
   return keep;
 }
@@ -341,15 +343,26 @@ function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const jvtPtMax = p.jvtPtMax * GEV;
   const jvtEta = p.jvtEta;
   const jvtScore = p.jvtScore;
-  for (let j = 0; j < keep.length; j++) {
-    const ptj = pt![j]!;
-    const a = Math.abs(eta![j]!);
-    let ok = ptj > ptMin && a < etaMax;
-    if (ok && ptj < jvtPtMax && a < jvtEta) {
-      if (pass) ok = pass[j]! !== 0;
-      else if (score) ok = score[j]! > jvtScore;
+  // Without branches on the cuts (each as 0/1, combined with & and |): about half the jets pass
+  // the pT cut, in no predictable order, and mispredicted branches cost more than the arithmetic.
+  // A jet passes the kinematic cuts and, inside the JVT region, the JVT cut.
+  const n = keep.length;
+  const P = pt!;
+  const E = eta!;
+  if (pass) {
+    for (let j = 0; j < n; j++) {
+      const ptj = P[j]!;
+      const a = Math.abs(E[j]!);
+      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(pass[j]! !== 0));
     }
-    keep[j] = ok ? 1 : 0;
+  } else if (score) {
+    for (let j = 0; j < n; j++) {
+      const ptj = P[j]!;
+      const a = Math.abs(E[j]!);
+      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(score[j]! > jvtScore));
+    }
+  } else {
+    for (let j = 0; j < n; j++) keep[j] = +(P[j]! > ptMin) & +(Math.abs(E[j]!) < etaMax);
   }
   return keep;
 }
@@ -463,12 +476,13 @@ function allPairs(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Ar
 
 function fillMasked(h: Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
   let k = 0;
-  const xs = f64('fillX', x.length);
-  const ws = f64('fillW', x.length);
+  const xs = reused(Float64Array, 'fillX', x.length);
+  const ws = reused(Float64Array, 'fillW', x.length);
+  // Branch-free compaction: every entry is written, the count moves on only for masked ones.
   for (let i = 0; i < x.length; i++) {
-    if (!mask[i]) continue;
     xs[k] = x[i]!;
-    ws[k++] = w[i]!;
+    ws[k] = w[i]!;
+    k += +(mask[i]! !== 0);
   }
   h.fill([xs], ws, k);
 }
