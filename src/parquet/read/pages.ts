@@ -141,7 +141,12 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
         else {
           if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
           if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
-          if (rep && def && seen && at > 0) seen.push({ entries, n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def });
+          if (rep && def && seen && at > 0) {
+            const at0 = seen.get(entries);
+            const e = { n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def };
+            if (at0) at0.push(e);
+            else seen.set(entries, [e]);
+          }
         }
       } else {
         const lv = h.repBytes + h.defBytes;
@@ -195,9 +200,10 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
  * The v1 pages' encoded levels already decoded in one row group: a page whose level bytes equal
  * one of these (the columns of one container, page for page) copies the decoded levels instead of
  * decoding them again. The decoded arrays belong to other columns' level buffers, untouched while
- * one row group is decoded.
+ * one read is decoded. By the entry the page starts at (the pages of several row groups read
+ * together are many; only those starting where this one does can match).
  */
-export type LevelsSeen = { entries: number; n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[];
+export type LevelsSeen = Map<number, { n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[]>;
 
 /** Copies the levels of a page seen before and returns where its values start, or -1. */
 function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: number, leaf: LeafNode, rep: Uint8Array, def: Uint8Array): number {
@@ -207,8 +213,8 @@ function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: numb
   const at = 4 + repLen;
   const end = at + 4 + ((page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0);
   if (end > page.length) return -1;
-  for (const o of seen) {
-    if (o.entries !== entries || o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
+  for (const o of seen.get(entries) ?? []) {
+    if (o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
     rep.set(o.rep.subarray(entries, entries + n), entries);
     def.set(o.def.subarray(entries, entries + n), entries);
     return end;

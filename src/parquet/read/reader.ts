@@ -202,7 +202,7 @@ export class ParquetReader {
     let rows = 0;
     for (const g of f.groups) rows += this.meta.rowGroups[g]!.rows;
     const chunks = new Map<number, ChunkData>();
-    const seen: LevelsSeen = [];
+    const seen: LevelsSeen = new Map();
     f.leaves.forEach((leaf, i) => {
       try {
         const pool = (levelPool[i] ??= {});
