@@ -101,6 +101,14 @@ describe('batch helpers equal their per-pair forms', () => {
         const [x, y] = [f('pt'), f('eta')];
         const phi = f('phi');
         expect(pairMassOf(p4, 0, 1)).toBe(pairMass(x[0]!, y[0]!, phi[0]!, MUON_MASS, x[1]!, y[1]!, phi[1]!, MUON_MASS));
+        // Into reused arrays holding old values, pz and E limited to the second object: the same
+        // px and py, the same pz and E of the second, zeros elsewhere (and outside the mask).
+        const into = { px: new Float64Array(3).fill(7), py: new Float64Array(3).fill(7), pz: new Float64Array(3).fill(7), e: new Float64Array(3).fill(7) };
+        const part = fourMomenta(f('pt'), f('eta'), f('phi'), MUON_MASS, Uint8Array.of(1, 1), into, Uint8Array.of(0, 1));
+        expect([...part.px, ...part.py]).toEqual([...p4.px, ...p4.py]);
+        expect([...part.pz, ...part.e]).toEqual([0, p4.pz[1], 0, p4.e[1]]);
+        const masked = fourMomenta(f('pt'), f('eta'), f('phi'), MUON_MASS, Uint8Array.of(0, 1), into);
+        expect([masked.px[0], masked.py[0], masked.pz[0], masked.e[0]]).toEqual([0, 0, 0, 0]);
       }),
     );
   });

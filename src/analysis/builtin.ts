@@ -164,17 +164,20 @@ export default defineAnalysis<BuiltinParams>({
       keepJ = r.jets;
     }
 
-    out.hist('n_electrons').fill([counts(el, keepE)], w);
-    out.hist('n_muons').fill([counts(mu, keepM)], w);
+    const nE = counts(el, keepE);
+    const nM = counts(mu, keepM);
+    out.hist('n_electrons').fill([nE], w);
+    out.hist('n_muons').fill([nM], w);
     out.hist('n_jets').fill([counts(jet, keepJ)], w);
 
     // Four-momenta of the selected leptons, once: pair masses and missing ET reuse them.
-    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM, p4Scratch('mu', keepM.length));
-    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE, p4Scratch('el', keepE.length));
+    // pz and E only where pairs are formed (events with two selected objects).
+    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM, p4Scratch('mu', keepM.length), inPairs(mu, nM, 'mu'));
+    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE, p4Scratch('el', keepE.length), inPairs(el, nE, 'el'));
     const lm = leadingPair(mu, keepM, p4M, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
     const le = leadingPair(el, keepE, p4E, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
-    allPairs(mu, keepM, p4M, w, out.hist('mumu_mass_all'));
-    allPairs(el, keepE, p4E, w, out.hist('ee_mass_all'));
+    allPairs(mu, keepM, nM, p4M, w, out.hist('mumu_mass_all'));
+    allPairs(el, keepE, nE, p4E, w, out.hist('ee_mass_all'));
 
     // Leading muon and leading lepton pT.
     const muPt = f64('muPt', n);
@@ -428,6 +431,17 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
   return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
 }
 
+/** Per object, 1 when its event has two or more selected objects (`nk` per event): the objects pairs are formed from. */
+function inPairs(c: Collection, nk: Int32Array, name: string): Uint8Array {
+  const out = reused(Uint8Array, `${name}.inPairs`, c.offsets[c.events]!);
+  const o = c.offsets;
+  for (let i = 0; i < c.events; i++) {
+    const v = +(nk[i]! >= 2);
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) out[j] = v;
+  }
+  return out;
+}
+
 /** Mass of the two leading objects when of opposite charge; returns the leading object per event. */
 function leadingPair(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, out: Output, hist: string, stepTwo: string, stepOs: string): Int32Array {
   const { pt, charge } = c.fields as Record<string, NumArray>;
@@ -451,10 +465,9 @@ function leadingPair(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float6
 }
 
 /** Masses of every opposite-charge pair of selected objects, each weighted by its event's weight. */
-function allPairs(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, h: Histogram): void {
+function allPairs(c: Collection, keep: Uint8Array, nk: Int32Array, p4: FourMomenta, w: Float64Array, h: Histogram): void {
   const { charge } = c.fields as Record<string, NumArray>;
   let pairs = 0;
-  const nk = counts(c, keep);
   for (let i = 0; i < c.events; i++) pairs += (nk[i]! * (nk[i]! - 1)) / 2;
   const ms = new Float64Array(pairs);
   const ws = new Float64Array(pairs);
