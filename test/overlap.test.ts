@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeData, Field, Float32, Float64, Int8, List, Uint8, Utf8, type Data, type DataType } from 'apache-arrow';
+import { makeData, Field, Float32, Float64, Int8, List, Struct, Uint8, Uint32, Utf8, type Data, type DataType } from 'apache-arrow';
 import { collection, counts, leading, leadingTwo, select } from '../src/analysis/collection.ts';
 import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity } from '../src/analysis/kinematics.ts';
 import { removeOverlaps, type OverlapObjects } from '../src/analysis/overlap.ts';
@@ -303,5 +303,52 @@ describe('the built-in analysis on a hand-built batch', () => {
     expect(met.values[met.axes[0]!.index(m1)]).toBeGreaterThanOrEqual(1);
     expect(met.sum()).toBe(4);
     expect([...out.notes].join(' ')).toMatch(/no MC event weights/);
+  });
+});
+
+/** ElementLinks (m_persKey, m_persIndex) as Arrow structs, and lists of them per event. */
+const LINK = new Struct([new Field('m_persKey', new Uint32()), new Field('m_persIndex', new Uint32())]);
+function links(items: [number, number][]): Data {
+  const col = (k: 0 | 1) => makeData({ type: new Uint32(), length: items.length, nullCount: 0, data: Uint32Array.from(items.map((x) => x[k])) });
+  return makeData({ type: LINK, length: items.length, nullCount: 0, children: [col(0), col(1)] });
+}
+function listOf(child: Data, sizes: number[]): Data {
+  const offsets = new Int32Array(sizes.length + 1);
+  sizes.forEach((n, i) => (offsets[i + 1] = offsets[i]! + n));
+  return makeData({ type: new List(new Field('item', child.type)), length: sizes.length, nullCount: 0, valueOffsets: offsets, child });
+}
+
+describe('issue 7: electron-muon overlap removal in the built-in analysis (shared ID track)', () => {
+  it('removes the electron sharing its track with a selected muon only', () => {
+    // Event 0: the electron's first GSF track's original track is the selected muon's ID track: removed.
+    // Event 1: the same, but the muon is not selected (quality 3): kept. Event 2: other track: kept.
+    // Event 3: no muon at all: kept.
+    const f32 = new Float32();
+    const cols: Record<string, Data> = {
+      el_pt: listData(f32, [[20e3], [20e3], [20e3], [20e3]]),
+      el_eta: listData(f32, [[1], [1], [1], [1]]),
+      el_phi: listData(f32, [[0], [0], [0], [0]]),
+      el_charge: listData(f32, [[1], [1], [1], [1]]),
+      el_id: listData(new Int8(), [[1], [1], [1], [1]]),
+      // Per electron, its GSF track links (index into the event's GSF tracks); per GSF track, its original track.
+      el_tracks: listOf(listOf(links([[9, 0], [9, 1], [9, 0], [9, 1]]), [1, 1, 1, 1]), [1, 1, 1, 1]),
+      gsf_original: listOf(links([[7, 3], [7, 3], [5, 0], [7, 4], [7, 3], [7, 3]]), [1, 2, 2, 1]),
+      mu_pt: listData(f32, [[10e3], [10e3], [10e3], []]),
+      mu_eta: listData(f32, [[-1], [-1], [-1], []]),
+      mu_phi: listData(f32, [[2], [2], [2], []]),
+      mu_charge: listData(f32, [[-1], [-1], [-1], []]),
+      mu_quality: listData(new Uint8(), [[1], [3], [1], []]),
+      mu_idtrack: listOf(links([[7, 3], [7, 3], [7, 3]]), [1, 1, 1, 0]),
+      jet_pt: listData(f32, [[], [], [], []]),
+      jet_eta: listData(f32, [[], [], [], []]),
+      jet_phi: listData(f32, [[], [], [], []]),
+      jet_m: listData(f32, [[], [], [], []]),
+    };
+    const params = { ...builtin.params };
+    const out = new Output(builtin.histograms(params), builtin.cutflow);
+    builtin.process(new Events('hand-built', 4, new Map(Object.entries(cols))), out, params);
+    // Event 0 has no electron left; events 1-3 one each.
+    expect([...out.hist('n_electrons').values.slice(1, 3)]).toEqual([1, 3]);
+    expect([...out.notes].join(' ')).not.toMatch(/electron-muon/);
   });
 });

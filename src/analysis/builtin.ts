@@ -149,7 +149,7 @@ export default defineAnalysis<BuiltinParams>({
     const eMass = el.fields.m ?? 0.511;
 
     if (p.overlapRemoval) {
-      const tracks = trackIdentities(ev, el, mu);
+      const tracks = trackIdentities(ev, el, mu, keepM);
       const obj = (c: Collection, m: NumArray | number, mask: Uint8Array) => ({ coll: c, pt: c.fields.pt!, eta: c.fields.eta!, phi: c.fields.phi!, m, mask });
       const r = removeOverlaps(obj(el, eMass, keepE), obj(mu, MUON_MASS, keepM), obj(jet, jet.fields.m!, keepJ), {
         useRapidity: p.useRapidity,
@@ -393,10 +393,11 @@ function primaryVertexTracks(ev: Events, jet: Collection): Int32Array {
 
 /**
  * Per selected-or-not electron and muon, the identity of its ID track: the muon's
- * inDetTrackParticleLink, and for the electron the originalTrackParticle of its first GSF track.
+ * inDetTrackParticleLink, and for the electron the originalTrackParticle of its first GSF track
+ * (for the electrons of events with a selected muon: the others are never compared).
  * Null when a column is missing (overlap removal then notes the skipped step). Unmatched links get sentinels that never compare equal.
  */
-function trackIdentities(ev: Events, el: Collection, mu: Collection) {
+function trackIdentities(ev: Events, el: Collection, mu: Collection, keepM: Uint8Array) {
   if (!ev.has('el_tracks') || !ev.has('gsf_original') || !ev.has('mu_idtrack')) return null;
   const et = ev.jaggedJaggedStruct('el_tracks');
   const gsf = ev.jaggedStruct('gsf_original');
@@ -411,6 +412,16 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
   const gIdx = gsf.values.m_persIndex!;
   const eLinkIdx = et.values.m_persIndex!;
   for (let i = 0; i < ev.rows; i++) {
+    for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
+      const k = mt.offsets[i]! + m;
+      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
+      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
+    }
+    // Electrons are compared only with the selected muons of their event: without one, their
+    // identities are never looked at (most events; muons are few).
+    let selected = 0;
+    for (let m = mu.offsets[i]!; m < mu.offsets[i + 1]!; m++) selected |= keepM[m]!;
+    if (!selected) continue;
     const g0 = gsf.offsets[i]!;
     const g1 = gsf.offsets[i + 1]!;
     for (let e = 0; e < el.offsets[i + 1]! - el.offsets[i]!; e++) {
@@ -421,11 +432,6 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
       if (gi >= g1) continue;
       eKey[el.offsets[i]! + e] = gKey[gi]!;
       eIdx[el.offsets[i]! + e] = gIdx[gi]!;
-    }
-    for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
-      const k = mt.offsets[i]! + m;
-      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
-      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
     }
   }
   return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
