@@ -426,14 +426,16 @@ describe('analyze: real PHYSLITE conversions and failures', () => {
   });
 
   it('a file whose row-group share fails contributes nothing (a rerun cannot count events twice)', async () => {
-    // pqB has row groups of 4000, 4000, 4000 and 3000 rows; the analysis fails on the last one.
+    // pqB has row groups of 4000, 4000, 4000 and 3000 rows; the analysis fails on the batch that
+    // holds the last one (small row groups are read together: 15,000 rows in one batch, or with
+    // two workers 8,000 and 7,000).
     const mod = join(dir, 'fails-on-short-batch.ts');
     writeFileSync(
       mod,
       `export default {
   name: 'fails', params: {}, columns: () => ({ pt: 'AnalysisMuonsAuxDyn_pt' }),
   histograms: () => ({ n: { axes: [{ type: 'regular', bins: 1, lower: 0, upper: 1 }], storage: 'int' } }),
-  process(events, out) { if (events.rows === 3000) throw new Error('boom'); out.hist('n').fill([new Float64Array(events.rows)]); },
+  process(events, out) { if (events.rows % 4000 !== 0) throw new Error('boom'); out.hist('n').fill([new Float64Array(events.rows)]); },
 };
 `,
     );

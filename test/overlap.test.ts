@@ -5,7 +5,7 @@
  */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { makeData, Field, Float32, Float64, Int8, List, Uint8, Utf8, type Data, type DataType } from 'apache-arrow';
+import { makeData, Field, Float32, Float64, Int8, List, Struct, Uint8, Uint32, Utf8, type Data, type DataType } from 'apache-arrow';
 import { collection, counts, leading, leadingTwo, select } from '../src/analysis/collection.ts';
 import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity } from '../src/analysis/kinematics.ts';
 import { removeOverlaps, type OverlapObjects } from '../src/analysis/overlap.ts';
@@ -75,6 +75,23 @@ describe('batch helpers equal their per-pair forms', () => {
       }),
     );
   });
+  it('findString finds the first item equal to the text, as a plain search does (names of 0 to 9 bytes)', () => {
+    const name = fc.string({ unit: fc.constantFrom('a', 'b', 'é'), maxLength: 9 });
+    fc.assert(
+      fc.property(fc.array(fc.array(name, { maxLength: 5 }), { maxLength: 12 }), name, (rows, text) => {
+        const ev = new Events('t', rows.length, new Map([['s', stringList(rows)]]));
+        let base = 0;
+        const want = rows.map((r) => {
+          const k = r.indexOf(text);
+          const at = k < 0 ? -1 : base + k;
+          base += r.length;
+          return at;
+        });
+        expect([...ev.findString('s', text)]).toEqual(want);
+      }),
+    );
+  });
+
   it('pairMassOf over fourMomenta equals pairMass to the last bit', () => {
     const obj = fc.record({ pt: fc.float({ min: 1, max: 1e6, noNaN: true }), eta: fc.float({ min: -4, max: 4, noNaN: true }), phi: fc.float({ min: Math.fround(-3.14), max: Math.fround(3.14), noNaN: true }) });
     fc.assert(
@@ -84,6 +101,14 @@ describe('batch helpers equal their per-pair forms', () => {
         const [x, y] = [f('pt'), f('eta')];
         const phi = f('phi');
         expect(pairMassOf(p4, 0, 1)).toBe(pairMass(x[0]!, y[0]!, phi[0]!, MUON_MASS, x[1]!, y[1]!, phi[1]!, MUON_MASS));
+        // Into reused arrays holding old values, pz and E limited to the second object: the same
+        // px and py, the same pz and E of the second, zeros elsewhere (and outside the mask).
+        const into = { px: new Float64Array(3).fill(7), py: new Float64Array(3).fill(7), pz: new Float64Array(3).fill(7), e: new Float64Array(3).fill(7) };
+        const part = fourMomenta(f('pt'), f('eta'), f('phi'), MUON_MASS, Uint8Array.of(1, 1), into, Uint8Array.of(0, 1));
+        expect([...part.px, ...part.py]).toEqual([...p4.px, ...p4.py]);
+        expect([...part.pz, ...part.e]).toEqual([0, p4.pz[1], 0, p4.e[1]]);
+        const masked = fourMomenta(f('pt'), f('eta'), f('phi'), MUON_MASS, Uint8Array.of(0, 1), into);
+        expect([masked.px[0], masked.py[0], masked.pz[0], masked.e[0]]).toEqual([0, 0, 0, 0]);
       }),
     );
   });
@@ -133,6 +158,65 @@ describe('overlap removal', () => {
     // eta: dR = 0.3 (the electron goes); rapidity: the jet's y is well below 2, dR > 0.4.
     expect([...removeOverlaps({ ...el, m: 0.511 }, mu, jet, { useRapidity: false }).electrons]).toEqual([0]);
     expect([...removeOverlaps({ ...el, m: 0.511 }, mu, jet).electrons]).toEqual([1]);
+  });
+
+  it('issue 7: deciding pairs from pseudorapidity bounds gives what the rapidities give, at and near the cone edges', () => {
+    // Jets placed at eta and phi offsets around 0.2 and 0.4 from the leptons, with masses from
+    // none to above their pT: the rapidity differences straddle the cones. The reference takes
+    // deltaR2 of the rapidities for every pair, in the order of the overlap removal.
+    const offset = fc.constantFrom(0, 0.05, 0.1, 0.15, 0.19, 0.1999999, 0.2, 0.2000001, 0.21, 0.3, 0.39, 0.3999999, 0.4, 0.4000001, 0.41, 0.5, -0.2, -0.4, -0.3999999);
+    const jetArb = fc.record({ dEta: offset, dPhi: offset, pt: fc.constantFrom(0, 5e3, 20e3, 25e3, 100e3), m: fc.constantFrom(0, 100, 1e3, 5e3, 20e3, 60e3) });
+    const lepArb = fc.record({ eta: fc.constantFrom(0, 0.7, -1.3, 2.4, 5.5, 6.5), phi: fc.constantFrom(0, 1, 3.1, -3.1), pt: fc.constantFrom(5e3, 20e3, 200e3), m: fc.constantFrom(0.511, 105.658, 5e3), keep: fc.boolean() });
+    const eventArb = fc.record({ leps: fc.array(lepArb, { maxLength: 3 }), jets: fc.array(fc.record({ of: fc.nat(2), j: jetArb }), { maxLength: 6 }) });
+    fc.assert(
+      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 8 }), fc.boolean(), (evs, useMuons) => {
+        const lo = [0];
+        const jo = [0];
+        const L = { pt: [] as number[], eta: [] as number[], phi: [] as number[], m: [] as number[], keep: [] as number[] };
+        const J = { pt: [] as number[], eta: [] as number[], phi: [] as number[], m: [] as number[] };
+        for (const e of evs) {
+          for (const l of e.leps) {
+            L.pt.push(l.pt);
+            L.eta.push(l.eta);
+            L.phi.push(l.phi);
+            L.m.push(l.m);
+            L.keep.push(l.keep ? 1 : 0);
+          }
+          for (const { of, j } of e.jets) {
+            const l = e.leps[of % Math.max(1, e.leps.length)] ?? { eta: 0, phi: 0 };
+            J.pt.push(j.pt);
+            J.eta.push(Math.fround(l.eta + j.dEta));
+            J.phi.push(Math.fround(deltaPhi(l.phi + j.dPhi, 0)));
+            J.m.push(j.m);
+          }
+          lo.push(L.pt.length);
+          jo.push(J.pt.length);
+        }
+        const f32 = (a: number[]) => Float32Array.from(a);
+        const lc = collection(Int32Array.from(lo), { pt: f32(L.pt), eta: f32(L.eta), phi: f32(L.phi), m: f32(L.m) });
+        const jc = collection(Int32Array.from(jo), { pt: f32(J.pt), eta: f32(J.eta), phi: f32(J.phi), m: f32(J.m) });
+        const empty = { coll: collection(new Int32Array(lo.length), {}), pt: new Float32Array(0), eta: new Float32Array(0), phi: new Float32Array(0), m: null };
+        const lep: OverlapObjects = { coll: lc, pt: lc.fields.pt!, eta: lc.fields.eta!, phi: lc.fields.phi!, m: useMuons ? MUON_MASS : lc.fields.m!, mask: Uint8Array.from(L.keep) };
+        const jet: OverlapObjects = { coll: jc, pt: jc.fields.pt!, eta: jc.fields.eta!, phi: jc.fields.phi!, m: jc.fields.m! };
+        const r = useMuons ? removeOverlaps(empty, lep, jet) : removeOverlaps(lep, empty, jet);
+        // Reference: every pair's dR^2 from rapidities.
+        const y = (o: OverlapObjects, j: number) => rapidity(o.pt[j]!, o.eta[j]!, typeof o.m === 'number' ? o.m : o.m![j]!);
+        const keepL = Uint8Array.from(L.keep);
+        const keepJ = new Uint8Array(J.pt.length).fill(1);
+        for (let i = 0; i < evs.length; i++) {
+          for (let k = jo[i]!; k < jo[i + 1]!; k++) {
+            for (let l = lo[i]!; l < lo[i + 1]!; l++) if (keepL[l] && deltaR2(y(lep, l), lep.phi[l]!, y(jet, k), jet.phi[k]!) <= 0.2 * 0.2) keepJ[k] = 0;
+          }
+          for (let l = lo[i]!; l < lo[i + 1]!; l++) {
+            if (!keepL[l]) continue;
+            for (let k = jo[i]!; k < jo[i + 1]!; k++) if (keepJ[k] && deltaR2(y(lep, l), lep.phi[l]!, y(jet, k), jet.phi[k]!) <= 0.4 * 0.4) keepL[l] = 0;
+          }
+        }
+        expect([...r.jets]).toEqual([...keepJ]);
+        expect([...(useMuons ? r.muons : r.electrons)]).toEqual([...keepL]);
+      }),
+      { numRuns: 2000 },
+    );
   });
 
   it('sliding cone: a high-pT electron is removed only within 0.04 + 10 GeV / pT', () => {
@@ -219,5 +303,52 @@ describe('the built-in analysis on a hand-built batch', () => {
     expect(met.values[met.axes[0]!.index(m1)]).toBeGreaterThanOrEqual(1);
     expect(met.sum()).toBe(4);
     expect([...out.notes].join(' ')).toMatch(/no MC event weights/);
+  });
+});
+
+/** ElementLinks (m_persKey, m_persIndex) as Arrow structs, and lists of them per event. */
+const LINK = new Struct([new Field('m_persKey', new Uint32()), new Field('m_persIndex', new Uint32())]);
+function links(items: [number, number][]): Data {
+  const col = (k: 0 | 1) => makeData({ type: new Uint32(), length: items.length, nullCount: 0, data: Uint32Array.from(items.map((x) => x[k])) });
+  return makeData({ type: LINK, length: items.length, nullCount: 0, children: [col(0), col(1)] });
+}
+function listOf(child: Data, sizes: number[]): Data {
+  const offsets = new Int32Array(sizes.length + 1);
+  sizes.forEach((n, i) => (offsets[i + 1] = offsets[i]! + n));
+  return makeData({ type: new List(new Field('item', child.type)), length: sizes.length, nullCount: 0, valueOffsets: offsets, child });
+}
+
+describe('issue 7: electron-muon overlap removal in the built-in analysis (shared ID track)', () => {
+  it('removes the electron sharing its track with a selected muon only', () => {
+    // Event 0: the electron's first GSF track's original track is the selected muon's ID track: removed.
+    // Event 1: the same, but the muon is not selected (quality 3): kept. Event 2: other track: kept.
+    // Event 3: no muon at all: kept.
+    const f32 = new Float32();
+    const cols: Record<string, Data> = {
+      el_pt: listData(f32, [[20e3], [20e3], [20e3], [20e3]]),
+      el_eta: listData(f32, [[1], [1], [1], [1]]),
+      el_phi: listData(f32, [[0], [0], [0], [0]]),
+      el_charge: listData(f32, [[1], [1], [1], [1]]),
+      el_id: listData(new Int8(), [[1], [1], [1], [1]]),
+      // Per electron, its GSF track links (index into the event's GSF tracks); per GSF track, its original track.
+      el_tracks: listOf(listOf(links([[9, 0], [9, 1], [9, 0], [9, 1]]), [1, 1, 1, 1]), [1, 1, 1, 1]),
+      gsf_original: listOf(links([[7, 3], [7, 3], [5, 0], [7, 4], [7, 3], [7, 3]]), [1, 2, 2, 1]),
+      mu_pt: listData(f32, [[10e3], [10e3], [10e3], []]),
+      mu_eta: listData(f32, [[-1], [-1], [-1], []]),
+      mu_phi: listData(f32, [[2], [2], [2], []]),
+      mu_charge: listData(f32, [[-1], [-1], [-1], []]),
+      mu_quality: listData(new Uint8(), [[1], [3], [1], []]),
+      mu_idtrack: listOf(links([[7, 3], [7, 3], [7, 3]]), [1, 1, 1, 0]),
+      jet_pt: listData(f32, [[], [], [], []]),
+      jet_eta: listData(f32, [[], [], [], []]),
+      jet_phi: listData(f32, [[], [], [], []]),
+      jet_m: listData(f32, [[], [], [], []]),
+    };
+    const params = { ...builtin.params };
+    const out = new Output(builtin.histograms(params), builtin.cutflow);
+    builtin.process(new Events('hand-built', 4, new Map(Object.entries(cols))), out, params);
+    // Event 0 has no electron left; events 1-3 one each.
+    expect([...out.hist('n_electrons').values.slice(1, 3)]).toEqual([1, 3]);
+    expect([...out.notes].join(' ')).not.toMatch(/electron-muon/);
   });
 });

@@ -149,11 +149,12 @@ export default defineAnalysis<BuiltinParams>({
     const eMass = el.fields.m ?? 0.511;
 
     if (p.overlapRemoval) {
-      const tracks = trackIdentities(ev, el, mu);
+      const tracks = trackIdentities(ev, el, mu, keepM);
       const obj = (c: Collection, m: NumArray | number, mask: Uint8Array) => ({ coll: c, pt: c.fields.pt!, eta: c.fields.eta!, phi: c.fields.phi!, m, mask });
       const r = removeOverlaps(obj(el, eMass, keepE), obj(mu, MUON_MASS, keepM), obj(jet, jet.fields.m!, keepJ), {
         useRapidity: p.useRapidity,
         slidingCone: p.slidingCone,
+        inPlace: true,
         ...(tracks ? { electronTrack: tracks.electron, muonTrack: tracks.muon } : {}),
         ...(ev.has('jet_ntrk') ? { jetTracks: primaryVertexTracks(ev, jet) } : {}),
       });
@@ -163,17 +164,20 @@ export default defineAnalysis<BuiltinParams>({
       keepJ = r.jets;
     }
 
-    out.hist('n_electrons').fill([counts(el, keepE)], w);
-    out.hist('n_muons').fill([counts(mu, keepM)], w);
+    const nE = counts(el, keepE);
+    const nM = counts(mu, keepM);
+    out.hist('n_electrons').fill([nE], w);
+    out.hist('n_muons').fill([nM], w);
     out.hist('n_jets').fill([counts(jet, keepJ)], w);
 
     // Four-momenta of the selected leptons, once: pair masses and missing ET reuse them.
-    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM);
-    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE);
+    // pz and E only where pairs are formed (events with two selected objects).
+    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM, p4Scratch('mu', keepM.length), inPairs(mu, nM, 'mu'));
+    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE, p4Scratch('el', keepE.length), inPairs(el, nE, 'el'));
     const lm = leadingPair(mu, keepM, p4M, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
     const le = leadingPair(el, keepE, p4E, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
-    allPairs(mu, keepM, p4M, w, out.hist('mumu_mass_all'));
-    allPairs(el, keepE, p4E, w, out.hist('ee_mass_all'));
+    allPairs(mu, keepM, nM, p4M, w, out.hist('mumu_mass_all'));
+    allPairs(el, keepE, nE, p4E, w, out.hist('ee_mass_all'));
 
     // Leading muon and leading lepton pT.
     const muPt = f64('muPt', n);
@@ -224,22 +228,31 @@ export default defineAnalysis<BuiltinParams>({
 });
 
 /**
- * Per-batch working arrays by name, zeroed, reused from batch to batch (a batch is processed to
- * the end before the next, and none of these outlives it): large typed arrays allocated per batch
- * made the garbage collector a tenth of the analysis's time.
+ * Per-batch working arrays by name (selection masks, four-momenta, track identities, histogram
+ * inputs), reused from batch to batch and file to file (a batch is processed to the end before
+ * the next, and none of these outlives it): large typed arrays allocated per batch made the
+ * garbage collector a tenth of the analysis's time. f64 and u8 zero them; the others are
+ * written in full by their users.
  */
-const scratch = new Map<string, Float64Array | Uint8Array>();
+const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array>();
+
+function reused<T extends Float64Array | Uint8Array | Uint32Array>(make: new (n: number) => T, name: string, n: number): T {
+  let a = scratch.get(name) as T | undefined;
+  if (!a || a.length < n) scratch.set(name, (a = new make(Math.max(n, (a?.length ?? 0) * 2))));
+  return a.subarray(0, n) as T;
+}
 
 function f64(name: string, n: number): Float64Array {
-  let a = scratch.get(name) as Float64Array | undefined;
-  if (!a || a.length < n) scratch.set(name, (a = new Float64Array(Math.max(n, (a?.length ?? 0) * 2))));
-  return a.subarray(0, n).fill(0);
+  return reused(Float64Array, name, n).fill(0);
 }
 
 function u8(name: string, n: number): Uint8Array {
-  let a = scratch.get(name) as Uint8Array | undefined;
-  if (!a || a.length < n) scratch.set(name, (a = new Uint8Array(Math.max(n, (a?.length ?? 0) * 2))));
-  return a.subarray(0, n).fill(0);
+  return reused(Uint8Array, name, n).fill(0);
+}
+
+/** Four-momentum arrays for fourMomenta to fill (it sets every entry). */
+function p4Scratch(name: string, n: number): FourMomenta {
+  return { px: reused(Float64Array, `${name}.px`, n), py: reused(Float64Array, `${name}.py`, n), pz: reused(Float64Array, `${name}.pz`, n), e: reused(Float64Array, `${name}.e`, n) };
 }
 
 /** Subtract the transverse momenta (px, py per object) of the objects in `keep` from the per-event sums. */
@@ -301,21 +314,23 @@ function jaggedCollection(ev: Events, by: string, fields: Record<string, string>
 
 function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, id } = c.fields as Record<string, NumArray>;
-  const keep = new Uint8Array(pt!.length);
+  const keep = reused(Uint8Array, 'keepE', pt!.length);
   // Parameters as locals: a lookup on the params object per object costs more than the cut.
   const ptMin = p.electronPt * GEV;
   const etaMax = p.electronEta;
   const crack = p.electronCrackVeto;
+  // Branch-free, as in jetMask.
+  const inCrack = crack ? 1 : 0;
   for (let j = 0; j < keep.length; j++) {
     const a = Math.abs(eta![j]!);
-    keep[j] = pt![j]! > ptMin && a < etaMax && !(crack && a > 1.37 && a < 1.52) && id![j]! !== 0 ? 1 : 0;
+    keep[j] = +(pt![j]! > ptMin) & +(a < etaMax) & (+(a <= 1.37) | +(a >= 1.52) | (inCrack ^ 1)) & +(id![j]! !== 0);
   }
   return keep;
 }
 
 function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, quality } = c.fields as Record<string, NumArray>;
-  const keep = new Uint8Array(pt!.length);
+  const keep = reused(Uint8Array, 'keepM', pt!.length);
   const ptMin = p.muonPt * GEV;
   const etaMax = p.muonEta;
   const qMax = p.muonQuality;
@@ -325,21 +340,32 @@ function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
 
 function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const { pt, eta, jvtpass: pass, jvtscore: score } = c.fields as Record<string, NumArray | undefined>;
-  const keep = new Uint8Array(pt!.length);
+  const keep = reused(Uint8Array, 'keepJ', pt!.length);
   const ptMin = p.jetPt * GEV;
   const etaMax = p.jetEta;
   const jvtPtMax = p.jvtPtMax * GEV;
   const jvtEta = p.jvtEta;
   const jvtScore = p.jvtScore;
-  for (let j = 0; j < keep.length; j++) {
-    const ptj = pt![j]!;
-    const a = Math.abs(eta![j]!);
-    let ok = ptj > ptMin && a < etaMax;
-    if (ok && ptj < jvtPtMax && a < jvtEta) {
-      if (pass) ok = pass[j]! !== 0;
-      else if (score) ok = score[j]! > jvtScore;
+  // Without branches on the cuts (each as 0/1, combined with & and |): about half the jets pass
+  // the pT cut, in no predictable order, and mispredicted branches cost more than the arithmetic.
+  // A jet passes the kinematic cuts and, inside the JVT region, the JVT cut.
+  const n = keep.length;
+  const P = pt!;
+  const E = eta!;
+  if (pass) {
+    for (let j = 0; j < n; j++) {
+      const ptj = P[j]!;
+      const a = Math.abs(E[j]!);
+      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(pass[j]! !== 0));
     }
-    keep[j] = ok ? 1 : 0;
+  } else if (score) {
+    for (let j = 0; j < n; j++) {
+      const ptj = P[j]!;
+      const a = Math.abs(E[j]!);
+      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(score[j]! > jvtScore));
+    }
+  } else {
+    for (let j = 0; j < n; j++) keep[j] = +(P[j]! > ptMin) & +(Math.abs(E[j]!) < etaMax);
   }
   return keep;
 }
@@ -367,24 +393,35 @@ function primaryVertexTracks(ev: Events, jet: Collection): Int32Array {
 
 /**
  * Per selected-or-not electron and muon, the identity of its ID track: the muon's
- * inDetTrackParticleLink, and for the electron the originalTrackParticle of its first GSF track.
+ * inDetTrackParticleLink, and for the electron the originalTrackParticle of its first GSF track
+ * (for the electrons of events with a selected muon: the others are never compared).
  * Null when a column is missing (overlap removal then notes the skipped step). Unmatched links get sentinels that never compare equal.
  */
-function trackIdentities(ev: Events, el: Collection, mu: Collection) {
+function trackIdentities(ev: Events, el: Collection, mu: Collection, keepM: Uint8Array) {
   if (!ev.has('el_tracks') || !ev.has('gsf_original') || !ev.has('mu_idtrack')) return null;
   const et = ev.jaggedJaggedStruct('el_tracks');
   const gsf = ev.jaggedStruct('gsf_original');
   const mt = ev.jaggedStruct('mu_idtrack');
   const nE = el.offsets[el.events]!;
   const nM = mu.offsets[mu.events]!;
-  const eKey = new Uint32Array(nE).fill(0xffffffff);
-  const eIdx = new Uint32Array(nE).fill(0xfffffffe);
-  const mKey = new Uint32Array(nM).fill(0xffffffff);
-  const mIdx = new Uint32Array(nM).fill(0xfffffffd);
+  const eKey = reused(Uint32Array, 'eKey', nE).fill(0xffffffff);
+  const eIdx = reused(Uint32Array, 'eIdx', nE).fill(0xfffffffe);
+  const mKey = reused(Uint32Array, 'mKey', nM).fill(0xffffffff);
+  const mIdx = reused(Uint32Array, 'mIdx', nM).fill(0xfffffffd);
   const gKey = gsf.values.m_persKey!;
   const gIdx = gsf.values.m_persIndex!;
   const eLinkIdx = et.values.m_persIndex!;
   for (let i = 0; i < ev.rows; i++) {
+    for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
+      const k = mt.offsets[i]! + m;
+      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
+      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
+    }
+    // Electrons are compared only with the selected muons of their event: without one, their
+    // identities are never looked at (most events; muons are few).
+    let selected = 0;
+    for (let m = mu.offsets[i]!; m < mu.offsets[i + 1]!; m++) selected |= keepM[m]!;
+    if (!selected) continue;
     const g0 = gsf.offsets[i]!;
     const g1 = gsf.offsets[i + 1]!;
     for (let e = 0; e < el.offsets[i + 1]! - el.offsets[i]!; e++) {
@@ -396,13 +433,19 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection) {
       eKey[el.offsets[i]! + e] = gKey[gi]!;
       eIdx[el.offsets[i]! + e] = gIdx[gi]!;
     }
-    for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
-      const k = mt.offsets[i]! + m;
-      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
-      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
-    }
   }
   return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
+}
+
+/** Per object, 1 when its event has two or more selected objects (`nk` per event): the objects pairs are formed from. */
+function inPairs(c: Collection, nk: Int32Array, name: string): Uint8Array {
+  const out = reused(Uint8Array, `${name}.inPairs`, c.offsets[c.events]!);
+  const o = c.offsets;
+  for (let i = 0; i < c.events; i++) {
+    const v = +(nk[i]! >= 2);
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) out[j] = v;
+  }
+  return out;
 }
 
 /** Mass of the two leading objects when of opposite charge; returns the leading object per event. */
@@ -428,10 +471,9 @@ function leadingPair(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float6
 }
 
 /** Masses of every opposite-charge pair of selected objects, each weighted by its event's weight. */
-function allPairs(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, h: Histogram): void {
+function allPairs(c: Collection, keep: Uint8Array, nk: Int32Array, p4: FourMomenta, w: Float64Array, h: Histogram): void {
   const { charge } = c.fields as Record<string, NumArray>;
   let pairs = 0;
-  const nk = counts(c, keep);
   for (let i = 0; i < c.events; i++) pairs += (nk[i]! * (nk[i]! - 1)) / 2;
   const ms = new Float64Array(pairs);
   const ws = new Float64Array(pairs);
@@ -453,12 +495,13 @@ function allPairs(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Ar
 
 function fillMasked(h: Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
   let k = 0;
-  const xs = f64('fillX', x.length);
-  const ws = f64('fillW', x.length);
+  const xs = reused(Float64Array, 'fillX', x.length);
+  const ws = reused(Float64Array, 'fillW', x.length);
+  // Branch-free compaction: every entry is written, the count moves on only for masked ones.
   for (let i = 0; i < x.length; i++) {
-    if (!mask[i]) continue;
     xs[k] = x[i]!;
-    ws[k++] = w[i]!;
+    ws[k] = w[i]!;
+    k += +(mask[i]! !== 0);
   }
   h.fill([xs], ws, k);
 }

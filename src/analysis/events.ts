@@ -88,15 +88,21 @@ export class Events {
     const offsets = listOffsets(d);
     const so = child.valueOffsets as Int32Array;
     const bytes = child.values as Uint8Array;
-    const out = new Int32Array(this.rows).fill(-1);
-    for (let i = 0; i < this.rows; i++) {
-      for (let j = offsets[i]!; j < offsets[i + 1]!; j++) {
+    const rows = this.rows;
+    const n = want.length;
+    // Four bytes at a time (the names of one event are mostly of one length).
+    const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
+    const wv = new DataView(want.buffer, want.byteOffset, want.byteLength);
+    const out = new Int32Array(rows).fill(-1);
+    for (let i = 0; i < rows; i++) {
+      for (let j = offsets[i]!, end = offsets[i + 1]!; j < end; j++) {
         const a = so[j]!;
-        const b = so[j + 1]!;
-        if (b - a !== want.length) continue;
+        if (so[j + 1]! - a !== n) continue;
         let k = 0;
-        while (k < want.length && bytes[a + k] === want[k]) k++;
-        if (k === want.length) {
+        while (k + 4 <= n && view.getUint32(a + k, true) === wv.getUint32(k, true)) k += 4;
+        if (k + 4 <= n) continue;
+        while (k < n && bytes[a + k] === want[k]) k++;
+        if (k === n) {
           out[i] = j;
           break;
         }

@@ -55,24 +55,35 @@ export interface FourMomenta {
 }
 
 /**
- * The four-momenta of the objects whose mask entry is set (others stay 0), each component by the
+ * The four-momenta of the objects whose mask entry is set (others 0), each component by the
  * same expressions as pairMass, so sums built from them equal pairMass's to the last bit. Computed
- * once per batch: pair masses and the missing-ET sum then take no trigonometry per use.
+ * once per batch: pair masses and the missing-ET sum then take no trigonometry per use. `into`,
+ * when given, receives them (arrays of at least the mask's length; a caller's reused scratch).
+ * `longitudinal`, when given, limits pz and E to the objects whose entry is set there too (the
+ * others get px and py only, pz = E = 0): a caller forming pair masses only in events with two
+ * objects spares the sinh and the square root of the rest.
  */
-export function fourMomenta(pt: NumArray, eta: NumArray, phi: NumArray, m: NumArray | number, mask: Uint8Array): FourMomenta {
+export function fourMomenta(pt: NumArray, eta: NumArray, phi: NumArray, m: NumArray | number, mask: Uint8Array, into?: FourMomenta, longitudinal?: Uint8Array): FourMomenta {
   const n = mask.length;
-  const out = { px: new Float64Array(n), py: new Float64Array(n), pz: new Float64Array(n), e: new Float64Array(n) };
+  const out = into ? { px: into.px.subarray(0, n), py: into.py.subarray(0, n), pz: into.pz.subarray(0, n), e: into.e.subarray(0, n) } : { px: new Float64Array(n), py: new Float64Array(n), pz: new Float64Array(n), e: new Float64Array(n) };
   const { px, py, pz, e } = out;
   for (let j = 0; j < n; j++) {
-    if (!mask[j]) continue;
+    if (!mask[j]) {
+      px[j] = py[j] = pz[j] = e[j] = 0;
+      continue;
+    }
     const p = pt[j]!;
     const f = phi[j]!;
     const mj = typeof m === 'number' ? m : m[j]!;
     const x = p * Math.cos(f);
     const y = p * Math.sin(f);
-    const z = p * Math.sinh(eta[j]!);
     px[j] = x;
     py[j] = y;
+    if (longitudinal && !longitudinal[j]) {
+      pz[j] = e[j] = 0;
+      continue;
+    }
+    const z = p * Math.sinh(eta[j]!);
     pz[j] = z;
     e[j] = Math.sqrt(x * x + y * y + z * z + mj * mj);
   }

@@ -22,13 +22,17 @@ export class Output {
     return h;
   }
 
-  /** Count the events passing a cutflow step (`pass` null: all `n` events). */
+  /**
+   * Count the events passing a cutflow step (`pass` null: all `n` events). The weights are added
+   * to the running sums one event at a time, so the sums depend only on the order of the events,
+   * not on how they were cut into batches (row groups read one by one or together).
+   */
   cut(step: string, pass: Uint8Array | null, weights: ArrayLike<number>, n = weights.length): void {
     const row = this.cutflow.find((c) => c.step === step);
     if (!row) throw new UsageError(`cutflow step ${step} was not declared by the analysis`);
     let events = 0;
-    let w = 0;
-    let w2 = 0;
+    let w = row.weighted;
+    let w2 = row.weighted2;
     for (let i = 0; i < n; i++) {
       if (pass && !pass[i]) continue;
       events++;
@@ -37,8 +41,8 @@ export class Output {
       w2 += x * x;
     }
     row.events += events;
-    row.weighted += w;
-    row.weighted2 += w2;
+    row.weighted = w;
+    row.weighted2 = w2;
   }
 
   note(text: string): void {

@@ -37,6 +37,8 @@ export interface OverlapOptions {
   muonTrack?: { key: Uint32Array; index: Uint32Array };
   /** Tracks per jet (NumTrkPt500 of the primary vertex) for the muon-jet step. */
   jetTracks?: NumArray;
+  /** Update the given masks in place and return them (the caller's own scratch), not copies. */
+  inPlace?: boolean;
 }
 
 export interface OverlapResult {
@@ -54,7 +56,7 @@ let rapidities = new Float64Array(1024);
 
 export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: OverlapObjects, o: OverlapOptions = {}): OverlapResult {
   const useY = o.useRapidity ?? true;
-  const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? x.mask.slice() : new Uint8Array(x.pt.length).fill(1));
+  const keepOf = (x: OverlapObjects): Uint8Array => (x.mask ? (o.inPlace ? x.mask : x.mask.slice()) : new Uint8Array(x.pt.length).fill(1));
   const keepE = keepOf(el);
   const keepM = keepOf(mu);
   const keepJ = keepOf(jet);
@@ -134,20 +136,49 @@ function yOf(s: Side, j: number): number {
   return v;
 }
 
-/** Delta-phi of lepton l and jet k as deltaPhi forms it (wrapped only when outside [-pi, pi)). */
-function dPhi(lphi: NumArray, l: number, jphi: NumArray, k: number): number {
-  const dp = lphi[l]! - jphi[k]!;
-  return dp >= Math.PI || dp < -Math.PI ? deltaPhi(lphi[l]!, jphi[k]!) : dp;
+/**
+ * An upper bound on |eta - y| of an object: y = asinh(r sinh(eta)) with r = pt / mT, and asinh's
+ * slope 1/sqrt(1 + z^2) between r sinh(eta) and sinh(eta) is at most 1/(r |sinh(eta)|), so
+ * |eta - y| <= (1 - r) / r = mT/pt - 1 <= m^2 / (2 pt^2). NaN or Infinity when it says nothing
+ * (pt not positive, |eta| 6 or more, where the float64 rapidity itself is less exact than the
+ * margin below): the caller then computes the rapidities.
+ */
+function etaToY(s: Side, j: number): number {
+  const pt = s.pt[j]!;
+  const m = s.m === null ? s.mass : s.m[j]!;
+  return pt > 0 && Math.abs(s.eta[j]!) < 6 ? (m * m) / (2 * pt * pt) : NaN;
 }
 
+/** Far beyond the float64 rounding of rapidities of |eta| < 6 (relative 1e-16 x sinh(6)^2 ~ 1e-11). */
+const Y_MARGIN = 1e-7;
+/** Far beyond the rounding of a sum of two squares below 1. */
+const SUM_MARGIN = 1e-12;
+
 /**
- * dR^2 <= cone2 for a pair whose delta-phi `dp` alone has not ruled it out, the sum formed as
- * deltaR2 forms it (the same delta-phi, the same order); rapidities computed on first use.
+ * dR^2 <= cone2 for a pair whose delta-phi `dp` (formed as deltaPhi forms it) alone has not ruled
+ * it out, the sum formed as deltaR2 forms it (the same order); rapidities computed on first use.
+ * Before two rapidities are computed, their pseudorapidities with the bound of etaToY decide a
+ * pair certainly outside the cone (dy^2 + dp^2 over cone2 for any rapidities within the bounds)
+ * or certainly inside it (under cone2 for any; an electron and its own jet): the answer is the one
+ * the rapidities give, at a fraction of their logarithms and sinh. Only pairs near the cone's
+ * edge take the rapidities, so dR^2 <= cone^2 is decided as before there.
  */
 function near(lep: Side, l: number, jet: Side, k: number, dp: number, cone2: number): boolean {
+  if (!lep.useEta && !jet.useEta && (lep.y[l] !== lep.y[l] || jet.y[k] !== jet.y[k])) {
+    const deta = Math.abs(lep.eta[l]! - jet.eta[k]!);
+    const bound = etaToY(lep, l) + etaToY(jet, k) + Y_MARGIN;
+    const lower = deta - bound;
+    if (lower > 0 && lower * lower + dp * dp > cone2) return false;
+    const upper = deta + bound;
+    if (upper * upper + dp * dp <= cone2 - SUM_MARGIN) return true;
+  }
   const dy = yOf(lep, l) - yOf(jet, k);
   return dy * dy + dp * dp <= cone2;
 }
+
+/** The event's selected leptons (index and phi), gathered once per event: most events have none or few. */
+let keptIdx = new Int32Array(64);
+let keptPhi = new Float64Array(64);
 
 /**
  * Jets within dR 0.2 of a selected lepton go (unless they have >= 3 tracks, when counts are
@@ -159,26 +190,37 @@ function leptonJet(events: number, lep: Side, jet: Side, tracks: NumArray | unde
   const keepL = lep.keep;
   const keepJet = jet.keep;
   const lpt = lep.pt;
-  // The event's selected leptons, gathered once: most events have none or few.
-  const kept = new Int32Array(Math.max(1, keepL.length));
   const lphi = lep.phi;
   const jphi = jet.phi;
-  // Delta-phi alone rules most pairs out before any rapidity is computed.
+  const PI = Math.PI;
+  // Delta-phi alone rules most pairs out before any rapidity is computed; it is formed from the
+  // float64 values of the phis as deltaPhi forms it (wrapped only when outside [-pi, pi)).
   for (let i = 0; i < events; i++) {
     const l0 = lo[i]!;
     const l1 = lo[i + 1]!;
     const j0 = jo[i]!;
     const j1 = jo[i + 1]!;
     if (l0 === l1 || j0 === j1) continue;
+    if (keptIdx.length < l1 - l0) {
+      keptIdx = new Int32Array(2 * (l1 - l0));
+      keptPhi = new Float64Array(2 * (l1 - l0));
+    }
+    const kept = keptIdx;
+    const kphi = keptPhi;
     let nk = 0;
-    for (let l = l0; l < l1; l++) if (keepL[l]) kept[nk++] = l;
+    for (let l = l0; l < l1; l++) {
+      if (!keepL[l]) continue;
+      kept[nk] = l;
+      kphi[nk++] = lphi[l]!;
+    }
     if (nk === 0) continue;
     for (let k = j0; k < j1; k++) {
       if (!keepJet[k] || (tracks && tracks[k]! >= 3)) continue;
+      const pj = jphi[k]!;
       for (let q = 0; q < nk; q++) {
-        const l = kept[q]!;
-        const dp = dPhi(lphi, l, jphi, k);
-        if (dp * dp <= JET_CONE2 && near(lep, l, jet, k, dp, JET_CONE2)) {
+        let dp = kphi[q]! - pj;
+        if (dp >= PI || dp < -PI) dp = deltaPhi(kphi[q]!, pj);
+        if (dp * dp <= JET_CONE2 && near(lep, kept[q]!, jet, k, dp, JET_CONE2)) {
           keepJet[k] = 0;
           break;
         }
@@ -188,9 +230,11 @@ function leptonJet(events: number, lep: Side, jet: Side, tracks: NumArray | unde
       const l = kept[q]!;
       const c = slidingCone ? Math.min(LEPTON_CONE, 0.04 + 10000 / lpt[l]!) : LEPTON_CONE;
       const c2 = c * c;
+      const pl = kphi[q]!;
       for (let k = j0; k < j1; k++) {
         if (!keepJet[k]) continue;
-        const dp = dPhi(lphi, l, jphi, k);
+        let dp = pl - jphi[k]!;
+        if (dp >= PI || dp < -PI) dp = deltaPhi(pl, jphi[k]!);
         if (dp * dp <= c2 && near(lep, l, jet, k, dp, c2)) {
           keepL[l] = 0;
           break;

@@ -40,8 +40,9 @@ export function arrowDiff(a: Data, b: Data, path = ''): string | null {
   const isBool = DataType.isBool(t);
   for (let i = 0; i < a.length; i++) {
     if (a.nullCount > 0 && !bit(a, a.nullBitmap, i)) continue; // a null slot's value is unspecified
-    const x = isBool ? bit(a, a.values as Uint8Array, i) : a.values[a.offset + i];
-    const y = isBool ? bit(b, b.values as Uint8Array, i) : b.values[b.offset + i];
+    // Arrow JS slices the value buffer of a sliced Data (offset positions only bitmaps).
+    const x = isBool ? bit(a, a.values as Uint8Array, i) : a.values[i];
+    const y = isBool ? bit(b, b.values as Uint8Array, i) : b.values[i];
     if (!(x === y || (Number.isNaN(x) && Number.isNaN(y)))) return `${path}: value ${i}: ${x} vs ${y}`;
   }
   return null;

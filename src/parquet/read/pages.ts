@@ -75,14 +75,25 @@ function levels(pool: LevelBuffers | undefined, key: 'def' | 'rep', n: number): 
   return b.subarray(0, n);
 }
 
+/** One column chunk's bytes and metadata. */
+export interface ChunkPart {
+  bytes: Uint8Array;
+  meta: ColumnChunkMeta;
+}
+
 /**
- * The chunk's levels and values; `pool`, when given, lends the level buffers and narrow integer
- * values (valid until the next call with it); `seen`, kept for the chunks of one row group (each
- * with its own pool), lets pages with identical levels copy them.
+ * The levels and values of one column's chunks in consecutive row groups (usually one), appended
+ * in order as one chunk: rows never span row groups, so the levels of several chunks read as
+ * those of their rows together. `pool`, when given, lends the level buffers and narrow integer
+ * values (valid until the next call with it); `seen`, kept for the chunks of one read (each
+ * column with its own pool), lets pages with identical levels copy them.
  */
-export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen): ChunkData {
-  if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
-  const total = meta.numValues;
+export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen): ChunkData {
+  let total = 0;
+  for (const { meta } of parts) {
+    if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
+    total += meta.numValues;
+  }
   const def = leaf.maxDef > 0 ? levels(pool, 'def', total) : null;
   const rep = leaf.maxRep > 0 ? levels(pool, 'rep', total) : null;
   const defWidth = bitWidth(leaf.maxDef);
@@ -94,84 +105,93 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
     lend = pool.narrow.subarray(0, total);
   }
   const values = new Values(leaf.physical, total, lend);
-  let dict: Values | null = null;
   let entries = 0;
-  let pos = 0;
-  while (entries < total) {
-    if (pos >= bytes.length) throw new DeserializationError(`column chunk ends after ${entries} of ${total} values`);
-    const c = new CompactCursor(bytes, pos);
-    const h = pageHeader(c);
-    pos = c.pos;
-    const bodyEnd = pos + h.compressed;
-    if (h.compressed < 0 || h.uncompressed < 0 || bodyEnd > bytes.length) throw new DeserializationError(`page of ${h.compressed} bytes runs past the column chunk`);
-    const body = bytes.subarray(pos, bodyEnd);
-    pos = bodyEnd;
-    if (h.type === PAGE.INDEX) continue;
-    if (h.type === PAGE.DICTIONARY) {
-      if (h.encoding !== Encoding.PLAIN && h.encoding !== Encoding.PLAIN_DICTIONARY) throw new UnsupportedError(`dictionary page encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding}`);
-      const page = uncompressed(meta.codec, body, h.uncompressed);
-      dict = new Values(leaf.physical, h.numValues);
-      dict.plain(page, 0, page.length, h.numValues);
-      continue;
-    }
-    if (h.type !== PAGE.DATA && h.type !== PAGE.DATA_V2) throw new DeserializationError(`unknown page type ${h.type}`);
-    const n = h.numValues;
-    if (n < 0 || entries + n > total) throw new DeserializationError(`pages hold more than the column chunk's ${total} values`);
-    let page: Uint8Array;
-    let at: number;
-    if (h.type === PAGE.DATA) {
-      page = uncompressed(meta.codec, body, h.uncompressed);
-      at = 0;
-      const copied = rep && def && seen && h.repEncoding === Encoding.RLE && h.defEncoding === Encoding.RLE ? levelsSeen(seen, page, entries, n, leaf, rep, def) : -1;
-      if (copied >= 0) at = copied;
-      else {
-        if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
-        if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
-        if (rep && def && seen && at > 0) seen.push({ entries, n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def });
+  for (const { bytes, meta } of parts) {
+    const start = entries;
+    const end = start + meta.numValues;
+    let dict: Values | null = null;
+    let pos = 0;
+    while (entries < end) {
+      if (pos >= bytes.length) throw new DeserializationError(`column chunk ends after ${entries - start} of ${meta.numValues} values`);
+      const c = new CompactCursor(bytes, pos);
+      const h = pageHeader(c);
+      pos = c.pos;
+      const bodyEnd = pos + h.compressed;
+      if (h.compressed < 0 || h.uncompressed < 0 || bodyEnd > bytes.length) throw new DeserializationError(`page of ${h.compressed} bytes runs past the column chunk`);
+      const body = bytes.subarray(pos, bodyEnd);
+      pos = bodyEnd;
+      if (h.type === PAGE.INDEX) continue;
+      if (h.type === PAGE.DICTIONARY) {
+        if (h.encoding !== Encoding.PLAIN && h.encoding !== Encoding.PLAIN_DICTIONARY) throw new UnsupportedError(`dictionary page encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding}`);
+        const page = uncompressed(meta.codec, body, h.uncompressed);
+        dict = new Values(leaf.physical, h.numValues);
+        dict.plain(page, 0, page.length, h.numValues);
+        continue;
       }
-    } else {
-      const lv = h.repBytes + h.defBytes;
-      if (h.repBytes < 0 || h.defBytes < 0 || lv > body.length) throw new DeserializationError('v2 page levels run past the page');
-      if (rep) decodeHybrid(body, 0, h.repBytes, repWidth, n, rep, entries);
-      if (def) decodeHybrid(body, h.repBytes, lv, defWidth, n, def, entries);
-      const compressed = body.subarray(lv);
-      page = h.isCompressed ? uncompressed(meta.codec, compressed, h.uncompressed - lv) : compressed;
-      at = 0;
+      if (h.type !== PAGE.DATA && h.type !== PAGE.DATA_V2) throw new DeserializationError(`unknown page type ${h.type}`);
+      const n = h.numValues;
+      if (n < 0 || entries + n > end) throw new DeserializationError(`pages hold more than the column chunk's ${meta.numValues} values`);
+      let page: Uint8Array;
+      let at: number;
+      if (h.type === PAGE.DATA) {
+        page = uncompressed(meta.codec, body, h.uncompressed);
+        at = 0;
+        const copied = rep && def && seen && h.repEncoding === Encoding.RLE && h.defEncoding === Encoding.RLE ? levelsSeen(seen, page, entries, n, leaf, rep, def) : -1;
+        if (copied >= 0) at = copied;
+        else {
+          if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
+          if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
+          if (rep && def && seen && at > 0) {
+            const at0 = seen.get(entries);
+            const e = { n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def };
+            if (at0) at0.push(e);
+            else seen.set(entries, [e]);
+          }
+        }
+      } else {
+        const lv = h.repBytes + h.defBytes;
+        if (h.repBytes < 0 || h.defBytes < 0 || lv > body.length) throw new DeserializationError('v2 page levels run past the page');
+        if (rep) decodeHybrid(body, 0, h.repBytes, repWidth, n, rep, entries);
+        if (def) decodeHybrid(body, h.repBytes, lv, defWidth, n, def, entries);
+        const compressed = body.subarray(lv);
+        page = h.isCompressed ? uncompressed(meta.codec, compressed, h.uncompressed - lv) : compressed;
+        at = 0;
+      }
+      if (rep && entries === start && n > 0 && rep[start] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
+      // Levels over their maximum are refused where they are walked (assemble.ts); the value count
+      // of a page is the entries at the maximum definition level, or, for fixed-width PLAIN and
+      // BYTE_STREAM_SPLIT values, what the rest of the page holds (checked against the levels when
+      // the chunk is assembled), which spares a pass over the levels.
+      const size = values.fixedSize;
+      let present = n;
+      if (def && !(size > 0 && (h.encoding === Encoding.PLAIN || h.encoding === Encoding.BYTE_STREAM_SPLIT))) {
+        present = 0;
+        const max = leaf.maxDef;
+        for (let k = entries; k < entries + n; k++) if (def[k] === max) present++;
+      } else if (def) {
+        present = (page.length - at) / size;
+        if (!Number.isInteger(present) || present > n) throw new DeserializationError(`a page of ${n} entries holds ${page.length - at} bytes of ${size}-byte values`);
+      }
+      switch (h.encoding) {
+        case Encoding.PLAIN:
+          values.plain(page, at, page.length, present);
+          break;
+        case Encoding.PLAIN_DICTIONARY:
+        case Encoding.RLE_DICTIONARY:
+          if (!dict) throw new DeserializationError('dictionary-encoded page without a dictionary page');
+          values.dictionary(page, at, page.length, present, dict, scratch);
+          break;
+        case Encoding.BYTE_STREAM_SPLIT:
+          values.byteStreamSplit(page, at, page.length, present);
+          break;
+        case Encoding.RLE:
+          values.rleBooleans(page, at, page.length, present);
+          break;
+        default:
+          throw new UnsupportedError(`values encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding} are not supported`);
+      }
+      entries += n;
     }
-    if (rep && entries === 0 && n > 0 && rep[0] !== 0) throw new DeserializationError('column chunk starts inside a row (repetition level not 0)');
-    // Levels over their maximum are refused where they are walked (assemble.ts); the value count
-    // of a page is the entries at the maximum definition level, or, for fixed-width PLAIN and
-    // BYTE_STREAM_SPLIT values, what the rest of the page holds (checked against the levels when
-    // the chunk is assembled), which spares a pass over the levels.
-    const size = values.fixedSize;
-    let present = n;
-    if (def && !(size > 0 && (h.encoding === Encoding.PLAIN || h.encoding === Encoding.BYTE_STREAM_SPLIT))) {
-      present = 0;
-      const max = leaf.maxDef;
-      for (let k = entries; k < entries + n; k++) if (def[k] === max) present++;
-    } else if (def) {
-      present = (page.length - at) / size;
-      if (!Number.isInteger(present) || present > n) throw new DeserializationError(`a page of ${n} entries holds ${page.length - at} bytes of ${size}-byte values`);
-    }
-    switch (h.encoding) {
-      case Encoding.PLAIN:
-        values.plain(page, at, page.length, present);
-        break;
-      case Encoding.PLAIN_DICTIONARY:
-      case Encoding.RLE_DICTIONARY:
-        if (!dict) throw new DeserializationError('dictionary-encoded page without a dictionary page');
-        values.dictionary(page, at, page.length, present, dict, scratch);
-        break;
-      case Encoding.BYTE_STREAM_SPLIT:
-        values.byteStreamSplit(page, at, page.length, present);
-        break;
-      case Encoding.RLE:
-        values.rleBooleans(page, at, page.length, present);
-        break;
-      default:
-        throw new UnsupportedError(`values encoded ${ENCODING_NAMES[h.encoding] ?? h.encoding} are not supported`);
-    }
-    entries += n;
   }
   return { entries, def, rep, values };
 }
@@ -180,9 +200,10 @@ export function readChunk(bytes: Uint8Array, meta: ColumnChunkMeta, leaf: LeafNo
  * The v1 pages' encoded levels already decoded in one row group: a page whose level bytes equal
  * one of these (the columns of one container, page for page) copies the decoded levels instead of
  * decoding them again. The decoded arrays belong to other columns' level buffers, untouched while
- * one row group is decoded.
+ * one read is decoded. By the entry the page starts at (the pages of several row groups read
+ * together are many; only those starting where this one does can match).
  */
-export type LevelsSeen = { entries: number; n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[];
+export type LevelsSeen = Map<number, { n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[]>;
 
 /** Copies the levels of a page seen before and returns where its values start, or -1. */
 function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: number, leaf: LeafNode, rep: Uint8Array, def: Uint8Array): number {
@@ -192,8 +213,8 @@ function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: numb
   const at = 4 + repLen;
   const end = at + 4 + ((page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0);
   if (end > page.length) return -1;
-  for (const o of seen) {
-    if (o.entries !== entries || o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
+  for (const o of seen.get(entries) ?? []) {
+    if (o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
     rep.set(o.rep.subarray(entries, entries + n), entries);
     def.set(o.def.subarray(entries, entries + n), entries);
     return end;

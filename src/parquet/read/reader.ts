@@ -30,13 +30,19 @@ const TAIL = 64 * 1024;
  */
 export const PARQUET_COALESCE: CoalesceConfig = { ...DEFAULT_COALESCE, maxGap: 1024 };
 
+/**
+ * Level buffers by the position of a leaf in a decode, lent to every decode of every reader of
+ * this thread (files, batches): levels never reach the Arrow data and a decode runs to its end
+ * synchronously, so no two decodes share them. New buffers per reader made a large part of the
+ * garbage of an analysis that opens one reader per file.
+ */
+const levelPool: LevelBuffers[] = [];
+
 export class ParquetReader {
   readonly source: ByteSource;
   readonly meta: FileMeta;
   readonly schema: FileSchema;
   private readonly coalesce: CoalesceConfig;
-  /** Per leaf column, level buffers reused by every decode (levels never reach the Arrow data). */
-  private readonly levelBuffers = new Map<number, LevelBuffers>();
   /** Decoded column chunk metadata by row group and leaf (checked by unsupported(), used by fetch()). */
   private readonly chunkMetas = new Map<number, ColumnChunkMeta>();
 
@@ -128,35 +134,90 @@ export class ParquetReader {
     return null;
   }
 
-  /** The compressed bytes of the projected chunks of row group `group` (one merged read plan). */
-  async fetch(group: number, columns: readonly string[]): Promise<RowGroupBytes> {
+  /**
+   * The compressed bytes of the projected chunks of row group `group`, or of several row groups
+   * read as one batch (one merged read plan).
+   */
+  async fetch(group: number | readonly number[], columns: readonly string[]): Promise<RowGroupBytes> {
+    const groups = typeof group === 'number' ? [group] : [...group];
     const nodes = columns.map((c) => this.node(c));
     const leaves = nodes.flatMap((n) => leavesOf(n));
-    const metas = leaves.map((l) => this.chunk(group, l));
-    const ranges = metas.map(chunkRange);
+    const metas = leaves.map((l) => groups.map((g) => this.chunk(g, l)));
+    const ranges = metas.flatMap((m) => m.map(chunkRange));
     for (let i = 0; i < ranges.length; i++) {
       const r = ranges[i]!;
       if (r.offset < 4 || r.length < 0 || r.offset + r.length > this.source.size - 8) {
-        throw new DeserializationError(`column ${leaves[i]!.path}, row group ${group}: chunk [${r.offset}, +${r.length}) lies outside the file`, { file: this.source.name });
+        const at = groups[i % groups.length]!;
+        throw new DeserializationError(`column ${leaves[Math.floor(i / groups.length)]!.path}, row group ${at}: chunk [${r.offset}, +${r.length}) lies outside the file`, { file: this.source.name });
       }
     }
     const src = this.source;
-    const bytes = src.readSync ? readRangesSync(src as typeof src & { readSync: NonNullable<typeof src.readSync> }, ranges, this.coalesce) : await readRanges(src, ranges, this.coalesce);
-    return { group, columns, nodes, leaves, metas, bytes };
+    const flat = src.readSync ? readRangesSync(src as typeof src & { readSync: NonNullable<typeof src.readSync> }, ranges, this.coalesce) : await readRanges(src, ranges, this.coalesce);
+    const bytes = leaves.map((_, i) => flat.slice(i * groups.length, (i + 1) * groups.length));
+    return { groups, columns, nodes, leaves, metas, bytes };
   }
 
-  /** Decode fetched bytes into Arrow Data by column name. */
+  /**
+   * `groups` (in order) cut into runs to be read as one batch each: consecutive entries while the
+   * run stays within `rows` rows and `bytes` uncompressed bytes of `columns` (a row group larger
+   * than that is a run of its own). Small row groups then share the per-batch costs, and memory
+   * stays bounded by the limits.
+   */
+  runs(groups: readonly number[], columns: readonly string[], limits: { rows: number; bytes: number }): number[][] {
+    const leaves = columns.flatMap((c) => leavesOf(this.node(c)));
+    const out: number[][] = [];
+    let run: number[] = [];
+    let rows = 0;
+    let bytes = 0;
+    for (const g of groups) {
+      const r = this.meta.rowGroups[g]!.rows;
+      let b = 0;
+      for (const l of leaves) b += this.chunk(g, l).uncompressedSize;
+      if (run.length && (rows + r > limits.rows || bytes + b > limits.bytes)) {
+        out.push(run);
+        run = [];
+        rows = 0;
+        bytes = 0;
+      }
+      run.push(g);
+      rows += r;
+      bytes += b;
+    }
+    if (run.length) out.push(run);
+    return out;
+  }
+
+  /** Decode fetched bytes into Arrow Data by column name (the rows of all its row groups, in order). */
   decode(f: RowGroupBytes): Map<string, Data> {
-    const rows = this.meta.rowGroups[f.group]!.rows;
+    try {
+      return this.decodeGroups(f);
+    } catch (err) {
+      // Name the row group at fault: decode the run's row groups one by one (the error path only).
+      if (f.groups.length > 1) f.groups.forEach((g, k) => this.decodeGroups({ ...f, groups: [g], metas: f.metas.map((m) => [m[k]!]), bytes: f.bytes.map((b) => [b[k]!]) }));
+      throw err;
+    }
+  }
+
+  private decodeGroups(f: RowGroupBytes): Map<string, Data> {
+    let rows = 0;
+    for (const g of f.groups) rows += this.meta.rowGroups[g]!.rows;
     const chunks = new Map<number, ChunkData>();
-    const seen: LevelsSeen = [];
+    const seen: LevelsSeen = new Map();
     f.leaves.forEach((leaf, i) => {
       try {
-        let pool = this.levelBuffers.get(leaf.column);
-        if (!pool) this.levelBuffers.set(leaf.column, (pool = {}));
-        chunks.set(leaf.column, readChunk(f.bytes[i]!, f.metas[i]!, leaf, pool, seen));
+        const pool = (levelPool[i] ??= {});
+        const metas = f.metas[i]!;
+        chunks.set(
+          leaf.column,
+          readChunk(
+            f.bytes[i]!.map((bytes, k) => ({ bytes, meta: metas[k]! })),
+            leaf,
+            pool,
+            seen,
+          ),
+        );
       } catch (err) {
-        throw this.error(err, leaf.path, f.group);
+        throw this.error(err, leaf.path, f.groups);
       }
     });
     const out = new Map<string, Data>();
@@ -165,7 +226,7 @@ export class ParquetReader {
       try {
         out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared));
       } catch (err) {
-        throw this.error(err, c, f.group);
+        throw this.error(err, c, f.groups);
       }
     });
     return out;
@@ -175,8 +236,9 @@ export class ParquetReader {
     return this.decode(await this.fetch(group, columns));
   }
 
-  private error(err: unknown, column: string, group?: number): PhysliteError {
-    const where = `column ${column}${group === undefined ? '' : `, row group ${group}`}`;
+  private error(err: unknown, column: string, groups?: number | readonly number[]): PhysliteError {
+    const g = typeof groups === 'number' ? [groups] : (groups ?? []);
+    const where = `column ${column}${g.length === 0 ? '' : g.length === 1 ? `, row group ${g[0]}` : `, row groups ${g.join(', ')}`}`;
     if (err instanceof PhysliteError) {
       const e = err.withContext({ file: this.source.name });
       if (!e.message.startsWith('column ')) e.message = `${where}: ${e.message}`;
@@ -187,10 +249,12 @@ export class ParquetReader {
 }
 
 export interface RowGroupBytes {
-  group: number;
+  /** The row groups read, in the order their rows are decoded. */
+  groups: number[];
   columns: readonly string[];
   nodes: ArrowNode[];
   leaves: LeafNode[];
-  metas: ColumnChunkMeta[];
-  bytes: Uint8Array[];
+  /** Per leaf, per row group. */
+  metas: ColumnChunkMeta[][];
+  bytes: Uint8Array[][];
 }
