@@ -37,6 +37,22 @@ describe('axes', () => {
     );
   });
 
+  it('issue 7 regression: a value just under an outer edge is in the last bin, not the overflow (the scale rounded it past)', () => {
+    const lower = 5.684341886080803e-14;
+    const width = 965.9802842153688;
+    const a = new Axis({ type: 'regular', bins: 1, lower, upper: lower + width });
+    expect(width).toBeLessThan(a.edges[1]!);
+    expect(a.index(width)).toBe(1);
+    expect(a.index(a.edges[1]!)).toBe(2);
+    expect(a.index(lower)).toBe(1);
+    expect(a.index(-0)).toBe(0);
+    const log = new Axis({ type: 'log', bins: 7, lower: 0.3, upper: 0.7 });
+    expect(log.index(0.7 - 2 ** -53)).toBe(7);
+    expect(log.index(0.3)).toBe(1);
+    expect(log.index(0)).toBe(0);
+    expect(log.index(NaN)).toBe(8);
+  });
+
   it('keeps the outer edges exactly as given and refuses bad axes', () => {
     const a = new Axis({ type: 'log', bins: 600, lower: 0.25, upper: 150 });
     expect(a.edges[0]).toBe(0.25);

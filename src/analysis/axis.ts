@@ -79,25 +79,21 @@ export class Axis {
 
   /** The storage index of `x`: 0 underflow, 1..bins, bins + 1 overflow (and NaN). */
   index(x: number): number {
-    if (this.regular) {
-      if (this.log && x <= 0) return 0;
-      const t = this.log ? Math.log(x) : x;
-      const z = (t - this.lower) * this.scale;
-      if (z >= 0 && z < this.bins) {
-        let i = z | 0;
-        // Guard against rounding: a value must land in the bin whose edges contain it.
-        if (x < this.edges[i]!) i--;
-        else if (x >= this.edges[i + 1]!) i++;
-        if (i < 0) return 0;
-        if (i >= this.bins) return this.bins + 1;
-        return i + 1;
-      }
-      if (z < 0) return 0;
-      return this.bins + 1;
-    }
     const e = this.edges;
     if (!(x >= e[0]!)) return x < e[0]! ? 0 : this.bins + 1;
     if (x >= e[this.bins]!) return this.bins + 1;
+    if (this.regular) {
+      // The estimate from the scale may be off where rounding meets an edge (also at the outer
+      // edges, kept exactly as given): the edges decide, so a value lands in the bin whose edges
+      // contain it (issue 7: a value just under the upper edge went to the overflow).
+      const t = this.log ? Math.log(x) : x;
+      let i = Math.floor((t - this.lower) * this.scale);
+      if (!(i >= 0)) i = 0;
+      else if (i >= this.bins) i = this.bins - 1;
+      while (x < e[i]!) i--;
+      while (x >= e[i + 1]!) i++;
+      return i + 1;
+    }
     let lo = 0;
     let hi = this.bins;
     while (hi - lo > 1) {
