@@ -7,7 +7,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { DataType, type Data } from 'apache-arrow';
-import { bitWidth, decodeHybrid } from '../src/parquet/read/rle.ts';
+import { bitWidth, decodeBitPacked, decodeHybrid } from '../src/parquet/read/rle.ts';
 import { assembleField, type SharedOffsets } from '../src/parquet/read/assemble.ts';
 import { buildSchema, type ArrowNode } from '../src/parquet/read/schema.ts';
 import { Logical, PhysicalType, Repetition, type SchemaElement } from '../src/parquet/read/metadata.ts';
@@ -163,6 +163,32 @@ const nested = (depth: number, nullable: boolean): fc.Arbitrary<Nested> => {
   }
   return arb;
 };
+
+describe('deprecated BIT_PACKED levels (old parquet-mr files)', () => {
+  it('decodes values packed from the most significant bit down, any width 0-8', () => {
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: 8 }).chain((w) => fc.tuple(fc.constant(w), fc.array(fc.integer({ min: 0, max: 2 ** w - 1 }), { maxLength: 70 }))),
+        ([width, values]) => {
+          // Written here bit by bit from the format description: MSB first, no header, padded last byte.
+          const bytes = new Uint8Array(Math.ceil((values.length * width) / 8) + 2).fill(0xee);
+          bytes.fill(0, 0, Math.ceil((values.length * width) / 8));
+          let bit = 0;
+          for (const v of values) for (let b = width - 1; b >= 0; b--, bit++) if ((v >> b) & 1) bytes[bit >> 3]! |= 0x80 >> (bit & 7);
+          const out = new Uint8Array(values.length + 1).fill(99);
+          const end = decodeBitPacked(bytes, 0, bytes.length, width, values.length, out, 1);
+          expect(end).toBe(Math.ceil((values.length * width) / 8));
+          expect([...out.subarray(1)]).toEqual(values);
+          expect(out[0]).toBe(99);
+        },
+      ),
+    );
+  });
+
+  it('refuses values that run past their bytes', () => {
+    expect(() => decodeBitPacked(new Uint8Array(2), 0, 2, 3, 8, new Uint8Array(8))).toThrow(/run past/);
+  });
+});
 
 describe('levels to Arrow offsets', () => {
   for (const depth of [1, 2, 3]) {

@@ -9,7 +9,7 @@
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
 import { decompressPage } from './codecs.ts';
 import { type ColumnChunkMeta, PhysicalType } from './metadata.ts';
-import { bitWidth, decodeHybrid } from './rle.ts';
+import { bitWidth, decodeBitPacked, decodeHybrid } from './rle.ts';
 import type { LeafNode } from './schema.ts';
 import { CompactCursor, TType } from './thrift.ts';
 import { Encoding, ENCODING_NAMES, Values } from './values.ts';
@@ -237,8 +237,9 @@ export function sameBytes(a: Uint8Array, b: Uint8Array, n: number): boolean {
   return true;
 }
 
-/** v1 levels: RLE with a 4-byte length prefix (or the deprecated BIT_PACKED, refused). */
+/** v1 levels: RLE with a 4-byte length prefix, or the deprecated BIT_PACKED without one. */
 function levelsV1(page: Uint8Array, at: number, width: number, n: number, out: Uint8Array, outAt: number, encoding: number): number {
+  if (encoding === Encoding.BIT_PACKED) return decodeBitPacked(page, at, page.length, width, n, out, outAt);
   if (encoding !== Encoding.RLE) throw new UnsupportedError(`levels encoded ${ENCODING_NAMES[encoding] ?? encoding} are not supported`);
   if (at + 4 > page.length) throw new DeserializationError('page levels truncated');
   const len = (page[at]! | (page[at + 1]! << 8) | (page[at + 2]! << 16) | (page[at + 3]! << 24)) >>> 0;

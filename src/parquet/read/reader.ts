@@ -19,7 +19,7 @@ import { CODEC_NAMES, codecSupported } from './codecs.ts';
 import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
 import { type ChunkData, type LevelBuffers, type LevelsSeen, readChunk, VALUE_ENCODINGS } from './pages.ts';
 import { type ArrowNode, buildSchema, type FileSchema, type LeafNode, leavesOf } from './schema.ts';
-import { ENCODING_NAMES } from './values.ts';
+import { Encoding, ENCODING_NAMES } from './values.ts';
 
 const MAGIC = 0x31524150; // "PAR1" little-endian
 /** The first footer request reads this much of the tail: most footers fit, a PHYSLITE one takes a second request. */
@@ -127,7 +127,8 @@ export class ParquetReader {
         for (let g = 0; g < this.rowGroups; g++) {
           const m = this.chunk(g, leaf);
           if (!codecSupported(m.codec)) return `column ${leaf.path}: codec ${CODEC_NAMES[m.codec] ?? m.codec}`;
-          for (const e of m.encodings) if (!VALUE_ENCODINGS.has(e)) return `column ${leaf.path}: encoding ${ENCODING_NAMES[e] ?? e}`;
+          // BIT_PACKED is listed by old writers for levels only (decoded; never written for values).
+          for (const e of m.encodings) if (!VALUE_ENCODINGS.has(e) && e !== Encoding.BIT_PACKED) return `column ${leaf.path}: encoding ${ENCODING_NAMES[e] ?? e}`;
         }
       }
     }

@@ -129,6 +129,24 @@ function unpack(bytes: Uint8Array, pos: number, width: number, mask: number, n: 
 }
 
 /** Bits needed for values 0..max. */
+/**
+ * The deprecated BIT_PACKED encoding (levels of old parquet-mr files): `count` values of `width`
+ * bits packed from the most significant bit of each byte down, no header, ceil(count * width / 8)
+ * bytes; returns the position after them.
+ */
+export function decodeBitPacked(bytes: Uint8Array, pos: number, end: number, width: number, count: number, out: IntOut, at = 0): number {
+  if (width > 32) throw new DeserializationError(`bit width ${width} is over 32`);
+  const stop = pos + Math.ceil((count * width) / 8);
+  if (stop > end) throw new DeserializationError(`bit-packed values (${count} of ${width} bits) run past their bytes`);
+  let bit = pos * 8;
+  for (let k = 0; k < count; k++) {
+    let v = 0;
+    for (let b = 0; b < width; b++, bit++) v = v * 2 + ((bytes[bit >> 3]! >> (7 - (bit & 7))) & 1);
+    out[at + k] = v;
+  }
+  return stop;
+}
+
 export function bitWidth(max: number): number {
   return max === 0 ? 0 : 32 - Math.clz32(max);
 }
