@@ -3,7 +3,9 @@
  * Parquet/ROOT size ratio on generated data and on the real fixtures. Prints JSON.
  * Inputs: --inputs DIR (e.g. bench-data/small from `npm run bench:data`), else it generates
  * --files files of --events PHYSLITE-like events into bench-data/convert-in first.
- * Memory per worker is the workers' resident size reported after each file (the pool's record)
+ * Memory per worker is the workers' resident size reported after each file (the pool's record): the samples
+ * after file 100 and 1,000, the median of every 100 files, and the growth as the median of files
+ * 901-1,000 over that of files 51-150 (one sample moves by tens of MiB with the GC's timing)
  * and their peak (the kernel's high-water mark, also within a file).
  * The 2 GB file (`npm run bench:data -- --only 2gb`, or --big FILE) is converted by one worker:
  * events/s, MB/s and the worker's peak memory.
@@ -91,8 +93,24 @@ async function run(workers: number, files = inputs, label = String(workers)): Pr
     peakWorkerRssMiB: +(pool.peakRss / 2 ** 20).toFixed(1),
     workerRssAfterFile100MiB: pool.rssHistory[99] ? +(pool.rssHistory[99] / 2 ** 20).toFixed(1) : null,
     workerRssAfterFile1000MiB: pool.rssHistory[999] ? +(pool.rssHistory[999] / 2 ** 20).toFixed(1) : null,
+    // One sample jumps by tens of MiB with the garbage collector's timing; the median of each
+    // 100 files shows a trend (a leak) apart from that noise.
+    workerRssMedianPer100FilesMiB: windows(pool.rssHistory, 100).map((b) => +(b / 2 ** 20).toFixed(1)),
+    rssGrowthFile100To1000: pool.rssHistory.length >= 1000 ? +(median(pool.rssHistory.slice(900, 1000)) / median(pool.rssHistory.slice(50, 150)) - 1).toFixed(3) : null,
     parquetToRootRatio: +(parquetBytes / rootBytes).toFixed(3),
   };
+}
+
+function median(xs: readonly number[]): number {
+  const s = [...xs].sort((a, b) => a - b);
+  return s.length % 2 ? s[s.length >> 1]! : (s[s.length / 2 - 1]! + s[s.length / 2]!) / 2;
+}
+
+/** Medians of consecutive windows of `n` values (whole windows only). */
+function windows(xs: readonly number[], n: number): number[] {
+  const out: number[] = [];
+  for (let i = 0; i + n <= xs.length; i += n) out.push(median(xs.slice(i, i + n)));
+  return out;
 }
 
 const fixtureRatios: Record<string, number> = {};
