@@ -81,22 +81,30 @@ export class ColumnChunkWriter {
       return;
     }
     const w = FIXED[kind] ?? 0;
+    // Strings and binaries: the bytes of values [v0, v) kept as a running sum (summing them again
+    // at every row boundary made a page split quadratic in the page's values).
+    const variable = w === 0 && kind !== 'bool';
     const { def, rep } = l;
     const maxDef = this.leaf.maxDef;
     let e0 = 0;
     let v0 = 0;
     let v = 0;
+    let acc = 0;
     for (let e = 0; e < l.entries; e++) {
       if (e > e0 && (!rep || rep[e] === 0)) {
-        const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : plainBytes(kind, l, v0, v));
+        const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : acc);
         if (bytes >= this.pageTarget) {
           this.segments.push({ levels: l, e0, e1: e, v0, v1: v, r0: 0, r1: 0 });
           this.flushPage();
           e0 = e;
           v0 = v;
+          acc = 0;
         }
       }
-      if (!def || def[e] === maxDef) v++;
+      if (!def || def[e] === maxDef) {
+        if (variable) acc += plainBytes(kind, l, v, v + 1);
+        v++;
+      }
     }
     this.segments.push({ levels: l, e0, e1: l.entries, v0, v1: v, r0: 0, r1: 0 });
     this.pageBytes += plainBytes(kind, l, v0, v);
@@ -107,20 +115,29 @@ export class ColumnChunkWriter {
     const shape = l.shape!;
     const kind = this.leaf.kind;
     const w = FIXED[kind] ?? 0;
+    const variable = w === 0 && kind !== 'bool';
     let e0 = 0;
     let v0 = 0;
     let r0 = 0;
     let e = 0;
+    // As in add(): the bytes of values [v0, vSeen) as a running sum for strings and binaries.
+    let acc = 0;
+    let vSeen = 0;
     for (let r = 0; r < rows; r++) {
       if (r > r0) {
         const v = rowValueStart(shape, r);
-        const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : plainBytes(kind, l, v0, v));
+        if (variable) {
+          acc += plainBytes(kind, l, vSeen, v);
+          vSeen = v;
+        }
+        const bytes = this.pageBytes + (w > 0 ? (v - v0) * w : kind === 'bool' ? (v - v0) >> 3 : acc);
         if (bytes >= this.pageTarget) {
           this.segments.push({ levels: l, e0, e1: e, v0, v1: v, r0, r1: r });
           this.flushPage();
           e0 = e;
           v0 = v;
           r0 = r;
+          acc = 0;
         }
       }
       e += rowEntries(shape, r);
