@@ -12,7 +12,7 @@
  * Either way memory is about one row group / cluster of the projected columns.
  */
 import { type Data, type RecordBatch, tableFromIPC } from 'apache-arrow';
-import * as pq from 'parquet-wasm/node';
+import type * as pq from 'parquet-wasm/node';
 import { InputError, PhysliteError, TransientError } from '../errors.ts';
 import { openSource, type OpenOptions } from '../root/source/open.ts';
 import type { ByteSource } from '../root/source/source.ts';
@@ -177,7 +177,9 @@ class WasmParquetInput implements AnalysisInput {
   static async open(source: ByteSource): Promise<WasmParquetInput> {
     let file: pq.ParquetFile;
     try {
-      file = await pq.ParquetFile.fromFile(new SourceBlob(source));
+      // Loaded only for the files that need it (its WebAssembly takes ~0.1 s to load).
+      const { ParquetFile } = await import('parquet-wasm/node');
+      file = await ParquetFile.fromFile(new SourceBlob(source));
     } catch (err) {
       throw new InputError(`not a readable Parquet file: ${String((err as Error)?.message ?? err)}`, { file: source.name });
     }

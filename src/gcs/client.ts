@@ -5,7 +5,8 @@
  * client's own retries (conditional idempotency: uploads carry generation preconditions, so they
  * are retried too). Also: gs:// URL parsing and the classification of the client's errors.
  */
-import { IdempotencyStrategy, Storage } from '@google-cloud/storage';
+import { createRequire } from 'node:module';
+import type { Storage } from '@google-cloud/storage';
 import { UsageError } from '../errors.ts';
 import { Crc32c } from './crc32c.ts';
 import { isTransientNetworkError, isTransientStatus } from '../root/source/retry.ts';
@@ -19,10 +20,22 @@ export interface GcsOptions {
 
 const clients = new Map<string, Storage>();
 
+/**
+ * The client library, loaded on first use: it takes ~0.25 s to load, which every command and
+ * every conversion worker paid at start even without a gs:// URL. Loaded synchronously (its CommonJS
+ * build) because stores are made synchronously.
+ */
+let library: typeof import('@google-cloud/storage') | undefined;
+function storageLibrary(): typeof import('@google-cloud/storage') {
+  library ??= createRequire(import.meta.url)('@google-cloud/storage') as typeof import('@google-cloud/storage');
+  return library;
+}
+
 export function gcsClient(o: GcsOptions = {}): Storage {
   const key = `${o.endpoint ?? ''}|${o.retries ?? ''}`;
   let client = clients.get(key);
   if (!client) {
+    const { IdempotencyStrategy, Storage } = storageLibrary();
     client = new Storage({
       ...(o.endpoint ? { apiEndpoint: o.endpoint.replace(/\/+$/, '') } : {}),
       // The client checksums every upload as it streams: with ours, at several times the speed.
