@@ -77,6 +77,10 @@ registerCommand({
     const t0 = performance.now();
     let done = 0;
     let events = 0;
+    // Events by file, so a file whose share failed drops out of the progress figure: the result
+    // keeps none of a file's shares once one of them failed.
+    const byFile = new Map<string, number>();
+    const failedFiles = new Set<string>();
     const result = await runAnalysis(inputs, {
       analysis: args.analysis as string,
       params: (args.param as string[] | undefined) ?? [],
@@ -87,10 +91,16 @@ registerCommand({
         done++;
         const file = redactUrl(task.file);
         if (outcome instanceof Error) {
+          events -= byFile.get(task.file) ?? 0;
+          byFile.delete(task.file);
+          failedFiles.add(task.file);
           if (tty) process.stderr.write('\n');
           ctx.log.warn(`failed: ${'describe' in outcome ? (outcome as { describe(): string }).describe() : outcome.message}`, { file });
         } else {
-          events += outcome.summary.events;
+          if (!failedFiles.has(task.file)) {
+            events += outcome.summary.events;
+            byFile.set(task.file, (byFile.get(task.file) ?? 0) + outcome.summary.events);
+          }
           const part = task.part ? `${task.part.index + 1}/${task.part.count}` : undefined;
           if (tty) process.stderr.write(`\ranalyze: ${done} task(s) done, ${events} events, ${Math.round(events / ((performance.now() - t0) / 1000))} events/s   `);
           else ctx.log.info(`analysed ${file}`, { part, events: outcome.summary.events, bytesRead: outcome.summary.io.bytesRead });
