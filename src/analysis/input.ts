@@ -20,6 +20,7 @@ import { RootFile } from '../root/file.ts';
 import { defaultTable, openTable, type TableReader } from '../root/table.ts';
 import { readMetadata, type CutBookkeeper } from '../root/metadata.ts';
 import { columnName } from '../parquet/naming.ts';
+import { acquireArena, releaseArena } from '../parquet/read/arena.ts';
 import { ParquetReader } from '../parquet/read/reader.ts';
 import { SourceBlob } from './source-blob.ts';
 
@@ -41,8 +42,13 @@ export interface AnalysisInput {
   readonly notes: string[];
   /** Row groups (Parquet) or clusters (ROOT). */
   readonly parts: number;
-  /** Batches of the columns, optionally only of the row groups / clusters i with i % part.count === part.index. */
-  batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch>;
+  /**
+   * Batches of the columns, optionally only of the row groups / clusters i with i % part.count === part.index.
+   * `reuse.memory`: the consumer keeps no column array of a batch once it asks for the next one (or
+   * stops), so the reader may decode the next batch into the same memory (Parquet does; the
+   * analysis API's `reuseColumnMemory`).
+   */
+  batches(columns: readonly string[], part?: { index: number; count: number }, reuse?: { memory: boolean }): AsyncIterable<ColumnBatch>;
   readonly counters: { requests: number; bytes: number };
   close(): Promise<void>;
 }
@@ -110,7 +116,7 @@ class ParquetInput implements AnalysisInput {
     return new ParquetInput(await ParquetReader.open(source));
   }
 
-  async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
+  async *batches(columns: readonly string[], part?: { index: number; count: number }, reuse?: { memory: boolean }): AsyncIterable<ColumnBatch> {
     for (const c of columns) if (!this.columnNames.has(c)) throw new InputError(`column ${c} is missing`, { file: this.name });
     if (this.entries === 0) return;
     const why = this.reader.unsupported(columns);
@@ -122,16 +128,23 @@ class ParquetInput implements AnalysisInput {
     }
     const groups = [...Array(this.parts).keys()].filter((i) => !part || i % part.count === part.index);
     const runs = this.reader.runs(groups, columns, BATCH);
-    // The next batch's bytes are requested before the current one is decoded and analysed.
-    let next = runs.length ? this.reader.fetch(runs[0]!, columns) : null;
-    for (let k = 0; k < runs.length; k++) {
-      const bytes = await next!;
-      next = k + 1 < runs.length ? this.reader.fetch(runs[k + 1]!, columns) : null;
-      // A prefetch whose batch is never taken (the consumer stopped) must not surface as unhandled.
-      next?.catch(() => {});
-      let rows = 0;
-      for (const g of runs[k]!) rows += this.reader.meta.rowGroups[g]!.rows;
-      yield { rows, columns: this.reader.decode(bytes) };
+    // Batch k + 1 is decoded only when the consumer asks for it, after it is done with batch k:
+    // with `reuse`, its arrays take batch k's memory (held by this generator until it ends).
+    const arena = reuse?.memory ? acquireArena() : undefined;
+    try {
+      // The next batch's bytes are requested before the current one is decoded and analysed.
+      let next = runs.length ? this.reader.fetch(runs[0]!, columns) : null;
+      for (let k = 0; k < runs.length; k++) {
+        const bytes = await next!;
+        next = k + 1 < runs.length ? this.reader.fetch(runs[k + 1]!, columns) : null;
+        // A prefetch whose batch is never taken (the consumer stopped) must not surface as unhandled.
+        next?.catch(() => {});
+        let rows = 0;
+        for (const g of runs[k]!) rows += this.reader.meta.rowGroups[g]!.rows;
+        yield { rows, columns: this.reader.decode(bytes, arena) };
+      }
+    } finally {
+      if (arena) releaseArena(arena);
     }
   }
 

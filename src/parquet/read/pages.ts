@@ -7,6 +7,7 @@
  * Errors are DeserializationError/DecompressionError/UnsupportedError; the reader adds file and column.
  */
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
+import type { Arena } from './arena.ts';
 import { decompressPage } from './codecs.ts';
 import { type ColumnChunkMeta, PhysicalType } from './metadata.ts';
 import { bitWidth, decodeBitPacked, decodeHybrid } from './rle.ts';
@@ -86,9 +87,10 @@ export interface ChunkPart {
  * in order as one chunk: rows never span row groups, so the levels of several chunks read as
  * those of their rows together. `pool`, when given, lends the level buffers and narrow integer
  * values (valid until the next call with it); `seen`, kept for the chunks of one read (each
- * column with its own pool), lets pages with identical levels copy them.
+ * column with its own pool), lets pages with identical levels copy them. `arena`, when given,
+ * holds the value buffers (see arena.ts).
  */
-export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen): ChunkData {
+export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen, arena?: Arena): ChunkData {
   let total = 0;
   for (const { meta } of parts) {
     if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
@@ -104,7 +106,7 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
     if (!pool.narrow || pool.narrow.length < total) pool.narrow = new Int32Array(Math.max(total, (pool.narrow?.length ?? 0) * 2));
     lend = pool.narrow.subarray(0, total);
   }
-  const values = new Values(leaf.physical, total, lend);
+  const values = new Values(leaf.physical, total, lend, arena);
   let entries = 0;
   for (const { bytes, meta } of parts) {
     const start = entries;

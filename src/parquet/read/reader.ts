@@ -14,6 +14,7 @@ import type { Data } from 'apache-arrow';
 import { DeserializationError, InputError, PhysliteError } from '../../errors.ts';
 import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync } from '../../root/source/coalesce.ts';
 import type { ByteSource } from '../../root/source/source.ts';
+import type { Arena } from './arena.ts';
 import { assembleField, type SharedOffsets } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
 import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
@@ -188,10 +189,14 @@ export class ParquetReader {
     return out;
   }
 
-  /** Decode fetched bytes into Arrow Data by column name (the rows of all its row groups, in order). */
-  decode(f: RowGroupBytes): Map<string, Data> {
+  /**
+   * Decode fetched bytes into Arrow Data by column name (the rows of all its row groups, in order).
+   * With `arena` the arrays of the result are the arena's, valid until its next decode (arena.ts).
+   */
+  decode(f: RowGroupBytes, arena?: Arena): Map<string, Data> {
     try {
-      return this.decodeGroups(f);
+      arena?.reset();
+      return this.decodeGroups(f, arena);
     } catch (err) {
       // Name the row group at fault: decode the run's row groups one by one (the error path only).
       if (f.groups.length > 1) f.groups.forEach((g, k) => this.decodeGroups({ ...f, groups: [g], metas: f.metas.map((m) => [m[k]!]), bytes: f.bytes.map((b) => [b[k]!]) }));
@@ -199,7 +204,7 @@ export class ParquetReader {
     }
   }
 
-  private decodeGroups(f: RowGroupBytes): Map<string, Data> {
+  private decodeGroups(f: RowGroupBytes, arena?: Arena): Map<string, Data> {
     let rows = 0;
     for (const g of f.groups) rows += this.meta.rowGroups[g]!.rows;
     const chunks = new Map<number, ChunkData>();
@@ -215,6 +220,7 @@ export class ParquetReader {
             leaf,
             pool,
             seen,
+            arena,
           ),
         );
       } catch (err) {
@@ -225,7 +231,7 @@ export class ParquetReader {
     const shared: SharedOffsets = [];
     f.columns.forEach((c, i) => {
       try {
-        out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared));
+        out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared, arena));
       } catch (err) {
         throw this.error(err, c, f.groups);
       }

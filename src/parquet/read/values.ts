@@ -8,6 +8,7 @@
  */
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
 import { PhysicalType } from './metadata.ts';
+import type { Arena } from './arena.ts';
 import { decodeHybrid } from './rle.ts';
 
 export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3, BIT_PACKED: 4, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, DELTA_BYTE_ARRAY: 7, RLE_DICTIONARY: 8, BYTE_STREAM_SPLIT: 9 } as const;
@@ -25,18 +26,23 @@ export class Values {
   /** Bytes per value of a fixed-width type other than BOOLEAN (bit-packed), else 0. */
   readonly fixedSize: number;
 
-  /** `lend`: an INT32 buffer of `capacity` values to fill instead of a new one. */
-  constructor(physical: number, capacity: number, lend?: Int32Array) {
+  /**
+   * `lend`: an INT32 buffer of `capacity` values to fill instead of a new one. `arena`: where the
+   * buffers come from instead (they then reach the Arrow data, valid until the arena's next decode).
+   */
+  constructor(physical: number, capacity: number, lend?: Int32Array, arena?: Arena) {
     this.physical = physical;
     if (lend && physical === PhysicalType.INT32 && lend.length === capacity) {
       this.offsets = null;
       this.data = lend;
     } else if (physical === PhysicalType.BYTE_ARRAY) {
-      this.offsets = new Int32Array(capacity + 1);
-      this.data = new Uint8Array(Math.max(64, capacity * 8));
+      this.offsets = arena ? arena.take(Int32Array, capacity + 1) : new Int32Array(capacity + 1);
+      this.offsets[0] = 0;
+      const bytes = Math.max(64, capacity * 8);
+      this.data = arena ? arena.take(Uint8Array, bytes) : new Uint8Array(bytes);
     } else {
       this.offsets = null;
-      this.data = fixedArray(physical, capacity);
+      this.data = fixedArray(physical, capacity, arena);
     }
     this.fixedSize = physical === PhysicalType.BYTE_ARRAY || physical === PhysicalType.BOOLEAN ? 0 : this.data.BYTES_PER_ELEMENT;
   }
@@ -198,18 +204,18 @@ export class Values {
   }
 }
 
-function fixedArray(physical: number, n: number): Fixed {
+function fixedArray(physical: number, n: number, arena?: Arena): Fixed {
   switch (physical) {
     case PhysicalType.BOOLEAN:
-      return new Uint8Array(n);
+      return arena ? arena.take(Uint8Array, n) : new Uint8Array(n);
     case PhysicalType.INT32:
-      return new Int32Array(n);
+      return arena ? arena.take(Int32Array, n) : new Int32Array(n);
     case PhysicalType.INT64:
-      return new BigInt64Array(n);
+      return arena ? arena.take(BigInt64Array, n) : new BigInt64Array(n);
     case PhysicalType.FLOAT:
-      return new Float32Array(n);
+      return arena ? arena.take(Float32Array, n) : new Float32Array(n);
     case PhysicalType.DOUBLE:
-      return new Float64Array(n);
+      return arena ? arena.take(Float64Array, n) : new Float64Array(n);
     default:
       throw new UnsupportedError(`Parquet physical type ${physical} is not supported`);
   }
