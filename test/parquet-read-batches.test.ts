@@ -6,7 +6,9 @@
  * row group; and the analysis's results do not depend on how the events were batched.
  * Column memory reused from batch to batch (src/parquet/read/arena.ts, the analysis API's
  * `reuseColumnMemory`): each decode into an arena equals a fresh decode, whatever was decoded into
- * it before, and only a consumer that opted in gets reused arrays.
+ * it before, and only a consumer that opted in gets reused arrays. Readers of files opened one
+ * after another reuse the footer buffer of a released reader and share a schema with the same
+ * bytes, and read what they read alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -221,6 +223,41 @@ describe('issue 7: small row groups read as one batch', () => {
     } finally {
       Object.assign(BATCH, saved);
     }
+  });
+});
+
+
+describe('footer buffers and schemas reused from file to file', () => {
+  it('a reader opened after another was released reuses its footer buffer and equal schema, and reads the same', async () => {
+    const first = new Map<string, Map<string, Data>>();
+    let last: ParquetReader | undefined;
+    let sharedFooter = 0;
+    let sharedSchema = 0;
+    for (const path of [converted, duck, converted, converted, duck]) {
+      const src = await FileSource.open(path);
+      try {
+        const reader = await ParquetReader.open(src);
+        const cols = [...reader.schema.fields.keys()];
+        const got = await reader.readRowGroup(1, cols);
+        const want = first.get(path);
+        if (!want) first.set(path, got);
+        else for (const c of cols) expect(arrowDiff(got.get(c)!, want.get(c)!, c)).toBeNull();
+        if (last && last.meta.footer.buffer === reader.meta.footer.buffer) sharedFooter++;
+        if (last && last.schema === reader.schema) {
+          sharedSchema++;
+          expect(last.meta.schema).toBe(reader.meta.schema);
+        }
+        reader.release();
+        expect(() => reader.keyValue('physlite')).toThrow(/released/);
+        last = reader;
+      } finally {
+        await src.close();
+      }
+    }
+    // The converted file's footer (over 64 KiB) is read into a pooled buffer: the third and fourth
+    // readers have the same file, hence the same buffer and schema; a different schema is not taken.
+    expect(sharedFooter).toBeGreaterThan(0);
+    expect(sharedSchema).toBe(1);
   });
 });
 

@@ -20,8 +20,9 @@ import { RootFile } from '../root/file.ts';
 import { defaultTable, openTable, type TableReader } from '../root/table.ts';
 import { readMetadata, type CutBookkeeper } from '../root/metadata.ts';
 import { columnName } from '../parquet/naming.ts';
-import { acquireArena, releaseArena } from '../parquet/read/arena.ts';
+import { acquireArena, acquireFetchBuffers, releaseArena, releaseFetchBuffers } from '../parquet/read/arena.ts';
 import { ParquetReader } from '../parquet/read/reader.ts';
+import type { FileSchema } from '../parquet/read/schema.ts';
 import { SourceBlob } from './source-blob.ts';
 
 export interface ColumnBatch {
@@ -86,6 +87,14 @@ function parquetBookkeeping(info: string | undefined, file: string): CutBookkeep
  */
 export const BATCH = { rows: 65536, bytes: 64 * 1024 * 1024 };
 
+/** The column names of a Parquet schema, once per schema (the files of a dataset share theirs). */
+const namesBySchema = new WeakMap<FileSchema, ReadonlySet<string>>();
+function columnNamesOf(schema: FileSchema): ReadonlySet<string> {
+  let names = namesBySchema.get(schema);
+  if (!names) namesBySchema.set(schema, (names = new Set(schema.fields.keys())));
+  return names;
+}
+
 /** Parquet through the project's reader; the parquet-wasm path only for what that reader cannot decode. */
 class ParquetInput implements AnalysisInput {
   readonly kind = 'parquet';
@@ -108,7 +117,7 @@ class ParquetInput implements AnalysisInput {
     this.counters = source.counters;
     this.entries = reader.rows;
     this.parts = reader.rowGroups;
-    this.columnNames = new Set(reader.schema.fields.keys());
+    this.columnNames = columnNamesOf(reader.schema);
     this.bookkeeping = parquetBookkeeping(reader.keyValue('physlite'), this.name);
   }
 
@@ -131,12 +140,15 @@ class ParquetInput implements AnalysisInput {
     // Batch k + 1 is decoded only when the consumer asks for it, after it is done with batch k:
     // with `reuse`, its arrays take batch k's memory (held by this generator until it ends).
     const arena = reuse?.memory ? acquireArena() : undefined;
+    // Compressed bytes are dead once decoded (decoders copy what they keep): two buffers in turn.
+    const fetched = acquireFetchBuffers();
+    const into = (n: number): Uint8Array => fetched.take(n);
     try {
       // The next batch's bytes are requested before the current one is decoded and analysed.
-      let next = runs.length ? this.reader.fetch(runs[0]!, columns) : null;
+      let next = runs.length ? this.reader.fetch(runs[0]!, columns, into) : null;
       for (let k = 0; k < runs.length; k++) {
         const bytes = await next!;
-        next = k + 1 < runs.length ? this.reader.fetch(runs[k + 1]!, columns) : null;
+        next = k + 1 < runs.length ? this.reader.fetch(runs[k + 1]!, columns, into) : null;
         // A prefetch whose batch is never taken (the consumer stopped) must not surface as unhandled.
         next?.catch(() => {});
         let rows = 0;
@@ -145,11 +157,13 @@ class ParquetInput implements AnalysisInput {
       }
     } finally {
       if (arena) releaseArena(arena);
+      releaseFetchBuffers(fetched);
     }
   }
 
   async close(): Promise<void> {
     this.fallback?.closeFile();
+    this.reader.release();
     await this.reader.source.close();
   }
 }

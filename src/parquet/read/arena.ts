@@ -49,6 +49,33 @@ export class Arena {
 }
 
 /**
+ * Two byte buffers taken in turn: the compressed bytes of a batch (read while the batch before is
+ * decoded) are dead once the batch is decoded, since every decoder copies what it keeps; so a
+ * reader of batches needs two. Grown with headroom like the Arena's slots.
+ */
+export class FetchBuffers {
+  private readonly bufs: Uint8Array[] = [new Uint8Array(0), new Uint8Array(0)];
+  private turn = 0;
+
+  take(n: number): Uint8Array {
+    const t = (this.turn ^= 1);
+    let b = this.bufs[t]!;
+    if (b.length < n) b = this.bufs[t] = new Uint8Array(n + (n >> 3) + 4096);
+    return b.subarray(0, n);
+  }
+}
+
+const freeFetch: FetchBuffers[] = [];
+
+export function acquireFetchBuffers(): FetchBuffers {
+  return freeFetch.pop() ?? new FetchBuffers();
+}
+
+export function releaseFetchBuffers(f: FetchBuffers): void {
+  if (freeFetch.length < 2 && !freeFetch.includes(f)) freeFetch.push(f);
+}
+
+/**
  * Free Arenas of this thread. At most two are kept (a reader of batches holds one while it runs;
  * a second covers a short overlap between consecutive files); more would hold memory idle.
  */
