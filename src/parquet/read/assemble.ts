@@ -121,9 +121,12 @@ function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number, arena?: 
     if (leaf.nullable && def) s.valid[0] = validity(def, 0, entries, leaf.defined, arena);
     return s;
   }
-  // List<leaf>, neither nullable: offsets from the levels directly.
+  // List<leaf> or List<struct<...leaf>> (an ElementLink's), nothing nullable and no other list:
+  // offsets from the levels directly (a required struct has its parent's slots).
   const list = path[0]!;
-  if (depth === 2 && list.kind === 'list' && !list.nullable && !leaf.nullable && rep && def) {
+  let oneList = list.kind === 'list' && !list.nullable && rep !== null && def !== null;
+  for (let k = 1; oneList && k < depth; k++) if (path[k]!.kind === 'list' || path[k]!.nullable) oneList = false;
+  if (oneList && rep && def) {
     // Both levels are 0 or 1 here (checked after the loop): a row opens at rep 0, an element is
     // there at def 1. Branch-free: the slot of the next row is written at every entry and keeps
     // the value written when that row opens (an out-of-range write is dropped, then refused).
@@ -144,7 +147,7 @@ function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number, arena?: 
     if (row > rows) throw new DeserializationError(`${leaf.path} has more rows than its row group (${rows})`);
     offsets[row] = n;
     s.slots[0] = row;
-    s.slots[1] = n;
+    for (let k = 1; k < depth; k++) s.slots[k] = n;
     s.offsets[0] = offsets;
     return s;
   }
