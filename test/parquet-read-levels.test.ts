@@ -131,7 +131,7 @@ function chunkOf(def: number[], rep: number[], values: number[], maxDef: number,
   const v = new Values(PhysicalType.INT32, def.length);
   const bytes = new Uint8Array(Int32Array.from(values).buffer);
   v.plain(bytes, 0, bytes.length, values.length);
-  return { entries: def.length, def: maxDef ? Uint8Array.from(def) : null, rep: maxRep ? Uint8Array.from(rep) : null, values: v };
+  return { entries: def.length, def: maxDef ? Uint8Array.from(def) : null, rep: maxRep ? Uint8Array.from(rep) : null, values: v, levelsOf: -1 };
 }
 
 /** Arrow Data back to nested JS values through its offsets, validity and values. */

@@ -28,7 +28,7 @@ export interface Shred {
  * same levels, and comparing levels costs a fraction of walking them (the offsets are then one
  * array, not one per column). Only paths without nullable nodes are shared, keyed by their shape.
  */
-export type SharedOffsets = { shape: string; rep: Uint8Array; def: Uint8Array; rows: number; shred: Shred }[];
+export type SharedOffsets = { shape: string; rep: Uint8Array; def: Uint8Array; rows: number; shred: Shred; column: number }[];
 
 /**
  * The Arrow Data of a top-level field over `rows` rows from its leaves' chunks. `shared`, kept by
@@ -96,13 +96,20 @@ function shred(path: ArrowNode[], chunk: ChunkData, rows: number, shared?: Share
   const def = chunk.def;
   const rep = chunk.rep;
   if (!shared || !shape || !rep || !def) return shredLevels(path, chunk, rows, arena);
+  // Levels copied page for page from another column (pages.ts): its structure, without comparing.
+  if (chunk.levelsOf >= 0) {
+    for (const o of shared) {
+      if (o.column !== chunk.levelsOf || o.shape !== shape || o.rows !== rows || o.rep.length !== entries) continue;
+      return { slots: o.shred.slots.slice(), offsets: o.shred.offsets.slice(), valid: o.shred.valid.slice() };
+    }
+  }
   for (const o of shared) {
     if (o.shape !== shape || o.rows !== rows || o.rep.length !== entries || !sameBytes(o.rep, rep, entries) || !sameBytes(o.def, def, entries)) continue;
     return { slots: o.shred.slots.slice(), offsets: o.shred.offsets.slice(), valid: o.shred.valid.slice() };
   }
   const s = shredLevels(path, chunk, rows, arena);
   // Only complete row groups are shared (a short one is refused by the caller anyway).
-  if (s.slots[0] === rows) shared.push({ shape, rep: rep.subarray(0, entries), def: def.subarray(0, entries), rows, shred: s });
+  if (s.slots[0] === rows) shared.push({ shape, rep: rep.subarray(0, entries), def: def.subarray(0, entries), rows, shred: s, column: (path[path.length - 1] as LeafNode).column });
   return s;
 }
 
