@@ -138,19 +138,10 @@ function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number, arena?: 
     // there at def 1. Branch-free: the slot of the next row is written at every entry and keeps
     // the value written when that row opens (an out-of-range write is dropped, then refused).
     const offsets = alloc(Int32Array, rows + 1, arena);
-    let row = 0;
-    let n = 0;
-    let top = 0;
-    for (let i = 0; i < entries; i++) {
-      const r = rep[i]!;
-      const d = def[i]!;
-      offsets[row] = n;
-      row += 1 - r;
-      n += d;
-      top |= r | d;
-    }
     // Levels over their maxima would set a higher bit.
-    if (top > 1) throw new DeserializationError(`${leaf.path} has levels over their maxima`);
+    if (oneListLoop(rep, def, entries, offsets) > 1) throw new DeserializationError(`${leaf.path} has levels over their maxima`);
+    const row = loopRows;
+    const n = loopValues;
     if (row > rows) throw new DeserializationError(`${leaf.path} has more rows than its row group (${rows})`);
     offsets[row] = n;
     s.slots[0] = row;
@@ -253,6 +244,32 @@ function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entr
     }
   }
   return s;
+}
+
+/** Rows and values counted by the last oneListLoop (module variables: no object per call). */
+let loopRows = 0;
+let loopValues = 0;
+
+/**
+ * shredLevels' loop for one list: offsets by row, the OR of all levels returned (over 1: levels
+ * over their maxima), rows and values in loopRows / loopValues. A function of typed arrays only,
+ * so the schema nodes around it cannot deoptimise it.
+ */
+function oneListLoop(rep: Uint8Array, def: Uint8Array, entries: number, offsets: Int32Array): number {
+  let row = 0;
+  let n = 0;
+  let top = 0;
+  for (let i = 0; i < entries; i++) {
+    const r = rep[i]!;
+    const d = def[i]!;
+    offsets[row] = n;
+    row += 1 - r;
+    n += d;
+    top |= r | d;
+  }
+  loopRows = row;
+  loopValues = n;
+  return top;
 }
 
 /** shredRequired's loop for two lists (levels up to 2): list slots and values counted into `count`. */
