@@ -65,6 +65,7 @@ export class FetchBuffers {
   }
 }
 
+/** At most one kept idle per thread (see the Arenas'). */
 const freeFetch: FetchBuffers[] = [];
 
 export function acquireFetchBuffers(): FetchBuffers {
@@ -72,12 +73,13 @@ export function acquireFetchBuffers(): FetchBuffers {
 }
 
 export function releaseFetchBuffers(f: FetchBuffers): void {
-  if (freeFetch.length < 2 && !freeFetch.includes(f)) freeFetch.push(f);
+  if (freeFetch.length < 1) freeFetch.push(f);
 }
 
 /**
- * Free Arenas of this thread. At most two are kept (a reader of batches holds one while it runs;
- * a second covers a short overlap between consecutive files); more would hold memory idle.
+ * Free Arenas of this thread: at most one is kept idle (readers of batches one after another,
+ * the usual case, share it; a reader running while another holds it gets a new one, dropped at
+ * its end), so the memory held between runs is one batch's columns, bounded by BATCH (input.ts).
  */
 const free: Arena[] = [];
 
@@ -86,5 +88,5 @@ export function acquireArena(): Arena {
 }
 
 export function releaseArena(a: Arena): void {
-  if (free.length < 2 && !free.includes(a)) free.push(a);
+  if (free.length < 1) free.push(a);
 }
