@@ -111,7 +111,12 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
     if (!pool.narrow || pool.narrow.length < total) pool.narrow = new Int32Array(Math.max(total, (pool.narrow?.length ?? 0) * 2));
     lend = pool.narrow.subarray(0, total);
   }
-  const values = new Values(leaf.physical, total, lend, arena);
+  let bytes: number | undefined;
+  if (leaf.physical === PhysicalType.BYTE_ARRAY) {
+    bytes = 0;
+    for (const { meta } of parts) bytes += meta.uncompressedSize;
+  }
+  const values = new Values(leaf.physical, total, lend, arena, bytes);
   let entries = 0;
   // -2: no data page yet; then the one column all pages copied their levels from, or -1.
   let levelsOf = -2;

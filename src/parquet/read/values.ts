@@ -29,8 +29,10 @@ export class Values {
   /**
    * `lend`: an INT32 buffer of `capacity` values to fill instead of a new one. `arena`: where the
    * buffers come from instead (they then reach the Arrow data, valid until the arena's next decode).
+   * `bytes`: for byte arrays, the bytes expected (e.g. the chunk's uncompressed size, which holds
+   * them), so the buffer is not grown and copied while pages are decoded.
    */
-  constructor(physical: number, capacity: number, lend?: Int32Array, arena?: Arena) {
+  constructor(physical: number, capacity: number, lend?: Int32Array, arena?: Arena, bytes?: number) {
     this.physical = physical;
     if (lend && physical === PhysicalType.INT32 && lend.length === capacity) {
       this.offsets = null;
@@ -38,8 +40,9 @@ export class Values {
     } else if (physical === PhysicalType.BYTE_ARRAY) {
       this.offsets = arena ? arena.take(Int32Array, capacity + 1) : new Int32Array(capacity + 1);
       this.offsets[0] = 0;
-      const bytes = Math.max(64, capacity * 8);
-      this.data = arena ? arena.take(Uint8Array, bytes) : new Uint8Array(bytes);
+      // At most 256 MiB up front (a corrupt size must not allocate more); beyond, bytesRoom grows it.
+      const size = Math.max(64, Math.min(bytes ?? capacity * 8, 1 << 28));
+      this.data = arena ? arena.take(Uint8Array, size) : new Uint8Array(size);
     } else {
       this.offsets = null;
       this.data = fixedArray(physical, capacity, arena);
