@@ -193,10 +193,7 @@ function rowGroup(c: CompactCursor): RowGroupMeta {
       const n = c.listHeader();
       if (c.ty() !== TType.STRUCT && n > 0) c.fail('has a row group whose columns are not structs');
       g.chunkAt = new Int32Array(n);
-      for (let i = 0; i < n; i++) {
-        g.chunkAt[i] = c.pos;
-        c.skipStruct();
-      }
+      c.skipStructs(g.chunkAt);
     } else if (c.id === 3 && c.ty() === TType.I64) g.rows = c.int();
     else c.skip(c.ty());
   }

@@ -123,6 +123,21 @@ export class CompactCursor {
     if (end < 0 || end > this.b.length) this.fail('truncated or malformed in a struct');
     this.pos = end;
   }
+
+  /** Steps over `starts.length` consecutive structs (a list's elements), noting where each starts. */
+  skipStructs(starts: Int32Array): void {
+    const b = this.b;
+    let p = this.pos;
+    for (let i = 0; i < starts.length; i++) {
+      starts[i] = p;
+      p = skipStructAt(b, p, 0);
+      if (p < 0 || p > b.length) {
+        this.pos = starts[i]!;
+        this.fail('truncated or malformed in a struct');
+      }
+    }
+    this.pos = p;
+  }
 }
 
 /**
