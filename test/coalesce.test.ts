@@ -311,6 +311,32 @@ describe('FileSource', () => {
     }
   });
 
+  it('readRangesSync into a caller buffer reads, counts and places the bytes as without it', async () => {
+    const a = await FileSource.open(path);
+    const b = await FileSource.open(path);
+    try {
+      const ranges = [...Array.from({ length: 10 }, (_, i) => ({ offset: 50_000 + 10 * i, length: 10 })), { offset: 10, length: 20 }, { offset: 69_990, length: 10 }];
+      const buffer = new Uint8Array(1000);
+      const asked: number[] = [];
+      const into = readRangesSync(a, ranges, cfg({ maxGap: 1000 }), (n) => (asked.push(n), buffer.subarray(0, n)));
+      const plain = readRangesSync(b, ranges, cfg({ maxGap: 1000 }));
+      // One buffer for the whole plan (three requests: 50,000-50,100, 10-30, 69,990-70,000).
+      expect(asked).toEqual([130]);
+      ranges.forEach((r, i) => {
+        expect([...into[i]!]).toEqual([...plain[i]!]);
+        expect(into[i]!.buffer).toBe(buffer.buffer);
+      });
+      expect(a.counters).toEqual(b.counters);
+      const out = new Uint8Array(7);
+      expect(a.readSyncInto(69_993, out)).toBe(out);
+      expect([...out]).toEqual([...content.subarray(69_993)]);
+      expect(() => a.readSyncInto(69_994, out)).toThrow(DeserializationError);
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
   it('readSync and readRangesSync read and count as read and readRanges do', async () => {
     const a = await FileSource.open(path);
     const b = await FileSource.open(path);

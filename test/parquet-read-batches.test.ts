@@ -4,14 +4,21 @@
  * groups read one at a time (dictionaries, nulls, nested lists, strings, a fully converted
  * PHYSLITE file); runs keep to their row and byte limits; an error in a batch still names its
  * row group; and the analysis's results do not depend on how the events were batched.
+ * Column memory reused from batch to batch (src/parquet/read/arena.ts, the analysis API's
+ * `reuseColumnMemory`): each decode into an arena equals a fresh decode, whatever was decoded into
+ * it before, and only a consumer that opted in gets reused arrays. Readers of files opened one
+ * after another reuse the footer buffer of a released reader and share a schema with the same
+ * bytes, and read what they read alone.
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance } from '@duckdb/node-api';
+import type { Data } from 'apache-arrow';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { convertFile } from '../src/convert/convert-file.ts';
-import { BATCH } from '../src/analysis/input.ts';
+import { BATCH, openInput } from '../src/analysis/input.ts';
+import { Arena } from '../src/parquet/read/arena.ts';
 import { Output } from '../src/analysis/output.ts';
 import { runAnalysis } from '../src/analysis/run.ts';
 import { ParquetReader } from '../src/parquet/read/reader.ts';
@@ -151,4 +158,112 @@ describe('issue 7: small row groups read as one batch', () => {
       Object.assign(BATCH, saved);
     }
   });
+
+  it('decoding into a reused arena equals a fresh decode, batch after batch, across row groups, files and column sets; the buffers are reused', async () => {
+    const src = await FileSource.open(duck);
+    const conv = await FileSource.open(converted);
+    try {
+      const arena = new Arena();
+      const d = await ParquetReader.open(src);
+      const c = await ParquetReader.open(conv);
+      const dCols = [...d.schema.fields.keys()];
+      const cCols = [...c.schema.fields.keys()];
+      const steps: [ParquetReader, number[], string[]][] = [
+        [d, [0, 1], dCols],
+        [d, [4], dCols],
+        [c, [0], cCols],
+        [d, [2], ['s', 'lli']],
+        [c, [1, 2], cCols],
+        [d, [3, 4], dCols],
+        [d, [1], dCols],
+      ];
+      let reused = 0;
+      let last = new Map<string, ArrayBufferLike>();
+      for (const [reader, groups, cols] of steps) {
+        const fresh = reader.decode(await reader.fetch(groups, cols));
+        const pooled = reader.decode(await reader.fetch(groups, cols), arena);
+        const now = new Map<string, ArrayBufferLike>();
+        for (const col of cols) {
+          expect(arrowDiff(pooled.get(col)!, fresh.get(col)!, `${col} (row groups ${groups})`)).toBeNull();
+          const leaf = leafValues(pooled.get(col)!);
+          now.set(col, leaf);
+          if (last.get(col) === leaf) reused++;
+        }
+        last = now;
+      }
+      expect(reused).toBeGreaterThan(0);
+    } finally {
+      await src.close();
+      await conv.close();
+    }
+  });
+
+  it('an input reuses column memory from batch to batch only when asked to', async () => {
+    const saved = { ...BATCH };
+    BATCH.rows = 1; // one row group per batch
+    try {
+      for (const memory of [false, true]) {
+        const input = await openInput(duck);
+        try {
+          const buffers: ArrayBufferLike[] = [];
+          const sums: number[] = [];
+          for await (const b of input.batches(['f64'], undefined, { memory })) {
+            const v = b.columns.get('f64')!.values as Float64Array;
+            buffers.push(v.buffer);
+            sums.push(v.reduce((x, y) => x + y, 0));
+          }
+          expect(buffers.length).toBe(5);
+          expect(new Set(buffers).size).toBe(memory ? 1 : 5);
+          // Row group g holds i = 2048 g ... : the values of each batch are its own.
+          expect(sums[0]).toBeCloseTo((2047 * 2048) / 2 / 7, 6);
+        } finally {
+          await input.close();
+        }
+      }
+    } finally {
+      Object.assign(BATCH, saved);
+    }
+  });
 });
+
+
+describe('footer buffers and schemas reused from file to file', () => {
+  it('a reader opened after another was released reuses its footer buffer and equal schema, and reads the same', async () => {
+    const first = new Map<string, Map<string, Data>>();
+    let last: ParquetReader | undefined;
+    let sharedFooter = 0;
+    let sharedSchema = 0;
+    for (const path of [converted, duck, converted, converted, duck]) {
+      const src = await FileSource.open(path);
+      try {
+        const reader = await ParquetReader.open(src);
+        const cols = [...reader.schema.fields.keys()];
+        const got = await reader.readRowGroup(1, cols);
+        const want = first.get(path);
+        if (!want) first.set(path, got);
+        else for (const c of cols) expect(arrowDiff(got.get(c)!, want.get(c)!, c)).toBeNull();
+        if (last && last.meta.footer.buffer === reader.meta.footer.buffer) sharedFooter++;
+        if (last && last.schema === reader.schema) {
+          sharedSchema++;
+          expect(last.meta.schema).toBe(reader.meta.schema);
+        }
+        reader.release();
+        expect(() => reader.keyValue('physlite')).toThrow(/released/);
+        last = reader;
+      } finally {
+        await src.close();
+      }
+    }
+    // The converted file's footer (over 64 KiB) is read into a pooled buffer: the third and fourth
+    // readers have the same file, hence the same buffer and schema; a different schema is not taken.
+    expect(sharedFooter).toBeGreaterThan(0);
+    expect(sharedSchema).toBe(1);
+  });
+});
+
+/** The buffer of the first leaf's values under a Data tree. */
+function leafValues(d: Data): ArrayBufferLike {
+  let x = d;
+  while (x.children.length) x = x.children[0]!;
+  return (x.values as Uint8Array).buffer;
+}

@@ -10,6 +10,7 @@ import { DataType, type Data } from 'apache-arrow';
 import { bitWidth, decodeBitPacked, decodeHybrid } from '../src/parquet/read/rle.ts';
 import { assembleField, type SharedOffsets } from '../src/parquet/read/assemble.ts';
 import { buildSchema, type ArrowNode } from '../src/parquet/read/schema.ts';
+import { Arena } from '../src/parquet/read/arena.ts';
 import { Logical, PhysicalType, Repetition, type SchemaElement } from '../src/parquet/read/metadata.ts';
 import { Values } from '../src/parquet/read/values.ts';
 import type { ChunkData } from '../src/parquet/read/pages.ts';
@@ -131,7 +132,7 @@ function chunkOf(def: number[], rep: number[], values: number[], maxDef: number,
   const v = new Values(PhysicalType.INT32, def.length);
   const bytes = new Uint8Array(Int32Array.from(values).buffer);
   v.plain(bytes, 0, bytes.length, values.length);
-  return { entries: def.length, def: maxDef ? Uint8Array.from(def) : null, rep: maxRep ? Uint8Array.from(rep) : null, values: v };
+  return { entries: def.length, def: maxDef ? Uint8Array.from(def) : null, rep: maxRep ? Uint8Array.from(rep) : null, values: v, levelsOf: -1 };
 }
 
 /** Arrow Data back to nested JS values through its offsets, validity and values. */
@@ -191,6 +192,7 @@ describe('deprecated BIT_PACKED levels (old parquet-mr files)', () => {
 });
 
 describe('levels to Arrow offsets', () => {
+  const arena = new Arena();
   for (const depth of [1, 2, 3]) {
     for (const nullable of [false, true]) {
       it(`${depth} level(s) of ${nullable ? 'nullable' : 'required'} lists, empty lists included`, () => {
@@ -202,6 +204,10 @@ describe('levels to Arrow offsets', () => {
             const data = assembleField(node, new Map([[0, chunkOf(def, rep, values, maxDef, depth)]]), rows.length);
             expect(data.length).toBe(rows.length);
             expect(rows.map((_, i) => toJs(data, i))).toEqual(rows);
+            // Into an arena's reused memory (whatever earlier runs left there): the same.
+            arena.reset();
+            const pooled = assembleField(node, new Map([[0, chunkOf(def, rep, values, maxDef, depth)]]), rows.length, undefined, arena);
+            expect(rows.map((_, i) => toJs(pooled, i))).toEqual(rows);
           }),
           { numRuns: 150 },
         );

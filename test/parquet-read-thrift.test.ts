@@ -104,4 +104,28 @@ describe('Thrift compact skipping (footer stepping)', () => {
       { numRuns: 400 },
     );
   });
+
+  it('skipStructs notes where each of consecutive structs starts and ends after the last; a truncated one is refused', () => {
+    fc.assert(
+      fc.property(fc.array(tree, { minLength: 1, maxLength: 5 }), fc.nat(), (structs, cut) => {
+        const bodies = structs.map(encode);
+        const all = new Uint8Array(bodies.reduce((n, b) => n + b.length, 0));
+        const want: number[] = [];
+        let at = 0;
+        for (const b of bodies) {
+          want.push(at);
+          all.set(b, at);
+          at += b.length;
+        }
+        const starts = new Int32Array(bodies.length);
+        const c = new CompactCursor(all, 0);
+        c.skipStructs(starts);
+        expect([...starts]).toEqual(want);
+        expect(c.pos).toBe(all.length);
+        const short = all.subarray(0, cut % all.length);
+        expect(() => new CompactCursor(short, 0).skipStructs(new Int32Array(bodies.length))).toThrow(/Thrift/);
+      }),
+      { numRuns: 300 },
+    );
+  });
 });

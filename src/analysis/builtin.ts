@@ -225,6 +225,7 @@ export default defineAnalysis<BuiltinParams>({
       out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
     }
   },
+  reuseColumnMemory: true,
 });
 
 /**

@@ -20,7 +20,9 @@ import { RootFile } from '../root/file.ts';
 import { defaultTable, openTable, type TableReader } from '../root/table.ts';
 import { readMetadata, type CutBookkeeper } from '../root/metadata.ts';
 import { columnName } from '../parquet/naming.ts';
+import { acquireArena, acquireFetchBuffers, releaseArena, releaseFetchBuffers } from '../parquet/read/arena.ts';
 import { ParquetReader } from '../parquet/read/reader.ts';
+import type { FileSchema } from '../parquet/read/schema.ts';
 import { SourceBlob } from './source-blob.ts';
 
 export interface ColumnBatch {
@@ -41,8 +43,13 @@ export interface AnalysisInput {
   readonly notes: string[];
   /** Row groups (Parquet) or clusters (ROOT). */
   readonly parts: number;
-  /** Batches of the columns, optionally only of the row groups / clusters i with i % part.count === part.index. */
-  batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch>;
+  /**
+   * Batches of the columns, optionally only of the row groups / clusters i with i % part.count === part.index.
+   * `reuse.memory`: the consumer keeps no column array of a batch once it asks for the next one (or
+   * stops), so the reader may decode the next batch into the same memory (Parquet does; the
+   * analysis API's `reuseColumnMemory`).
+   */
+  batches(columns: readonly string[], part?: { index: number; count: number }, reuse?: { memory: boolean }): AsyncIterable<ColumnBatch>;
   readonly counters: { requests: number; bytes: number };
   close(): Promise<void>;
 }
@@ -80,6 +87,14 @@ function parquetBookkeeping(info: string | undefined, file: string): CutBookkeep
  */
 export const BATCH = { rows: 65536, bytes: 64 * 1024 * 1024 };
 
+/** The column names of a Parquet schema, once per schema (the files of a dataset share theirs). */
+const namesBySchema = new WeakMap<FileSchema, ReadonlySet<string>>();
+function columnNamesOf(schema: FileSchema): ReadonlySet<string> {
+  let names = namesBySchema.get(schema);
+  if (!names) namesBySchema.set(schema, (names = new Set(schema.fields.keys())));
+  return names;
+}
+
 /** Parquet through the project's reader; the parquet-wasm path only for what that reader cannot decode. */
 class ParquetInput implements AnalysisInput {
   readonly kind = 'parquet';
@@ -102,7 +117,7 @@ class ParquetInput implements AnalysisInput {
     this.counters = source.counters;
     this.entries = reader.rows;
     this.parts = reader.rowGroups;
-    this.columnNames = new Set(reader.schema.fields.keys());
+    this.columnNames = columnNamesOf(reader.schema);
     this.bookkeeping = parquetBookkeeping(reader.keyValue('physlite'), this.name);
   }
 
@@ -110,7 +125,7 @@ class ParquetInput implements AnalysisInput {
     return new ParquetInput(await ParquetReader.open(source));
   }
 
-  async *batches(columns: readonly string[], part?: { index: number; count: number }): AsyncIterable<ColumnBatch> {
+  async *batches(columns: readonly string[], part?: { index: number; count: number }, reuse?: { memory: boolean }): AsyncIterable<ColumnBatch> {
     for (const c of columns) if (!this.columnNames.has(c)) throw new InputError(`column ${c} is missing`, { file: this.name });
     if (this.entries === 0) return;
     const why = this.reader.unsupported(columns);
@@ -122,21 +137,33 @@ class ParquetInput implements AnalysisInput {
     }
     const groups = [...Array(this.parts).keys()].filter((i) => !part || i % part.count === part.index);
     const runs = this.reader.runs(groups, columns, BATCH);
-    // The next batch's bytes are requested before the current one is decoded and analysed.
-    let next = runs.length ? this.reader.fetch(runs[0]!, columns) : null;
-    for (let k = 0; k < runs.length; k++) {
-      const bytes = await next!;
-      next = k + 1 < runs.length ? this.reader.fetch(runs[k + 1]!, columns) : null;
-      // A prefetch whose batch is never taken (the consumer stopped) must not surface as unhandled.
-      next?.catch(() => {});
-      let rows = 0;
-      for (const g of runs[k]!) rows += this.reader.meta.rowGroups[g]!.rows;
-      yield { rows, columns: this.reader.decode(bytes) };
+    // Batch k + 1 is decoded only when the consumer asks for it, after it is done with batch k:
+    // with `reuse`, its arrays take batch k's memory (held by this generator until it ends).
+    const arena = reuse?.memory ? acquireArena() : undefined;
+    // Compressed bytes are dead once decoded (decoders copy what they keep): two buffers in turn.
+    const fetched = acquireFetchBuffers();
+    const into = (n: number): Uint8Array => fetched.take(n);
+    try {
+      // The next batch's bytes are requested before the current one is decoded and analysed.
+      let next = runs.length ? this.reader.fetch(runs[0]!, columns, into) : null;
+      for (let k = 0; k < runs.length; k++) {
+        const bytes = await next!;
+        next = k + 1 < runs.length ? this.reader.fetch(runs[k + 1]!, columns, into) : null;
+        // A prefetch whose batch is never taken (the consumer stopped) must not surface as unhandled.
+        next?.catch(() => {});
+        let rows = 0;
+        for (const g of runs[k]!) rows += this.reader.meta.rowGroups[g]!.rows;
+        yield { rows, columns: this.reader.decode(bytes, arena) };
+      }
+    } finally {
+      if (arena) releaseArena(arena);
+      releaseFetchBuffers(fetched);
     }
   }
 
   async close(): Promise<void> {
     this.fallback?.closeFile();
+    this.reader.release();
     await this.reader.source.close();
   }
 }

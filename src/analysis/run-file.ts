@@ -76,7 +76,7 @@ async function runReplica(
       }
     }
     let events = 0;
-    for await (const batch of input.batches(physical, task.part)) {
+    for await (const batch of input.batches(physical, task.part, { memory: a.reuseColumnMemory === true })) {
       const data = new Map(logical.map((l, i) => [l, batch.columns.get(physical[i]!)!]));
       try {
         a.process(new Events(input.name, batch.rows, data), out, params);

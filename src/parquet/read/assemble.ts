@@ -9,6 +9,7 @@
  */
 import { type Data, makeData, Bool, Binary, Utf8, type DataType } from 'apache-arrow';
 import { DeserializationError } from '../../errors.ts';
+import type { Arena } from './arena.ts';
 import { type ChunkData, sameBytes } from './pages.ts';
 import { type ArrowNode, type LeafNode, arrowType, leavesOf } from './schema.ts';
 
@@ -27,25 +28,26 @@ export interface Shred {
  * same levels, and comparing levels costs a fraction of walking them (the offsets are then one
  * array, not one per column). Only paths without nullable nodes are shared, keyed by their shape.
  */
-export type SharedOffsets = { shape: string; rep: Uint8Array; def: Uint8Array; rows: number; shred: Shred }[];
+export type SharedOffsets = { shape: string; rep: Uint8Array; def: Uint8Array; rows: number; shred: Shred; column: number }[];
 
 /**
  * The Arrow Data of a top-level field over `rows` rows from its leaves' chunks. `shared`, kept by
  * the caller for the chunks of one row group (whose level buffers stay untouched meanwhile),
- * lets list columns with identical levels share their offsets.
+ * lets list columns with identical levels share their offsets. `arena`, when given, holds the
+ * arrays of the result (see arena.ts).
  */
-export function assembleField(node: ArrowNode, chunks: Map<number, ChunkData>, rows: number, shared?: SharedOffsets): Data {
+export function assembleField(node: ArrowNode, chunks: Map<number, ChunkData>, rows: number, shared?: SharedOffsets, arena?: Arena): Data {
   const leaves = cached(node).leaves;
   const shreds = new Map<LeafNode, Shred>();
   for (const leaf of leaves) {
     const chunk = chunks.get(leaf.column)!;
     const info = cached(leaf);
     const path = (info.path ??= pathTo(node, leaf));
-    const s = shred(path, chunk, rows, shared, (info.shape ??= shapeOf(path)));
+    const s = shred(path, chunk, rows, shared, (info.shape ??= shapeOf(path)), arena);
     if (s.slots[0] !== rows) throw new DeserializationError(`${leaf.path} has ${s.slots[0]} rows, the row group ${rows}`);
     shreds.set(leaf, s);
   }
-  return build(node, 0, shreds, chunks);
+  return build(node, 0, shreds, chunks, arena);
 }
 
 /** Per schema node, what every row group needs again: its Arrow type, its leaves, a leaf's path. */
@@ -84,22 +86,34 @@ function pathTo(top: ArrowNode, leaf: LeafNode): ArrowNode[] {
   return out;
 }
 
-function shred(path: ArrowNode[], chunk: ChunkData, rows: number, shared?: SharedOffsets, shape = ''): Shred {
+/** A new array, or one of the arena's (zeroed when `zero`: the caller writes only some elements). */
+function alloc<T extends Int32Array | Uint8Array>(C: { new (n: number): T; readonly BYTES_PER_ELEMENT: number }, n: number, arena: Arena | undefined, zero = false): T {
+  return arena ? arena.take(C, n, zero) : new C(n);
+}
+
+function shred(path: ArrowNode[], chunk: ChunkData, rows: number, shared?: SharedOffsets, shape = '', arena?: Arena): Shred {
   const entries = chunk.entries;
   const def = chunk.def;
   const rep = chunk.rep;
-  if (!shared || !shape || !rep || !def) return shredLevels(path, chunk, rows);
+  if (!shared || !shape || !rep || !def) return shredLevels(path, chunk, rows, arena);
+  // Levels copied page for page from another column (pages.ts): its structure, without comparing.
+  if (chunk.levelsOf >= 0) {
+    for (const o of shared) {
+      if (o.column !== chunk.levelsOf || o.shape !== shape || o.rows !== rows || o.rep.length !== entries) continue;
+      return { slots: o.shred.slots.slice(), offsets: o.shred.offsets.slice(), valid: o.shred.valid.slice() };
+    }
+  }
   for (const o of shared) {
     if (o.shape !== shape || o.rows !== rows || o.rep.length !== entries || !sameBytes(o.rep, rep, entries) || !sameBytes(o.def, def, entries)) continue;
     return { slots: o.shred.slots.slice(), offsets: o.shred.offsets.slice(), valid: o.shred.valid.slice() };
   }
-  const s = shredLevels(path, chunk, rows);
+  const s = shredLevels(path, chunk, rows, arena);
   // Only complete row groups are shared (a short one is refused by the caller anyway).
-  if (s.slots[0] === rows) shared.push({ shape, rep: rep.subarray(0, entries), def: def.subarray(0, entries), rows, shred: s });
+  if (s.slots[0] === rows) shared.push({ shape, rep: rep.subarray(0, entries), def: def.subarray(0, entries), rows, shred: s, column: (path[path.length - 1] as LeafNode).column });
   return s;
 }
 
-function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
+function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number, arena?: Arena): Shred {
   const depth = path.length;
   const entries = chunk.entries;
   const def = chunk.def;
@@ -111,49 +125,43 @@ function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
   if (depth === 1) {
     if (def) for (let i = 0; i < entries; i++) if (def[i]! > leaf.maxDef) throw new DeserializationError(`${leaf.path}: definition level ${def[i]} over ${leaf.maxDef}`);
     s.slots[0] = entries;
-    if (leaf.nullable && def) s.valid[0] = validity(def, 0, entries, leaf.defined);
+    if (leaf.nullable && def) s.valid[0] = validity(def, 0, entries, leaf.defined, arena);
     return s;
   }
-  // List<leaf>, neither nullable: offsets from the levels directly.
+  // List<leaf> or List<struct<...leaf>> (an ElementLink's), nothing nullable and no other list:
+  // offsets from the levels directly (a required struct has its parent's slots).
   const list = path[0]!;
-  if (depth === 2 && list.kind === 'list' && !list.nullable && !leaf.nullable && rep && def) {
+  let oneList = list.kind === 'list' && !list.nullable && rep !== null && def !== null;
+  for (let k = 1; oneList && k < depth; k++) if (path[k]!.kind === 'list' || path[k]!.nullable) oneList = false;
+  if (oneList && rep && def) {
     // Both levels are 0 or 1 here (checked after the loop): a row opens at rep 0, an element is
     // there at def 1. Branch-free: the slot of the next row is written at every entry and keeps
     // the value written when that row opens (an out-of-range write is dropped, then refused).
-    const offsets = new Int32Array(rows + 1);
-    let row = 0;
-    let n = 0;
-    let top = 0;
-    for (let i = 0; i < entries; i++) {
-      const r = rep[i]!;
-      const d = def[i]!;
-      offsets[row] = n;
-      row += 1 - r;
-      n += d;
-      top |= r | d;
-    }
+    const offsets = alloc(Int32Array, rows + 1, arena);
     // Levels over their maxima would set a higher bit.
-    if (top > 1) throw new DeserializationError(`${leaf.path} has levels over their maxima`);
+    if (oneListLoop(rep, def, entries, offsets) > 1) throw new DeserializationError(`${leaf.path} has levels over their maxima`);
+    const row = loopRows;
+    const n = loopValues;
     if (row > rows) throw new DeserializationError(`${leaf.path} has more rows than its row group (${rows})`);
     offsets[row] = n;
     s.slots[0] = row;
-    s.slots[1] = n;
+    for (let k = 1; k < depth; k++) s.slots[k] = n;
     s.offsets[0] = offsets;
     return s;
   }
 
-  if (rep && def && path.every((n) => !n.nullable)) return shredRequired(path, def, rep, entries, rows, s);
+  if (rep && def && path.every((n) => !n.nullable)) return shredRequired(path, def, rep, entries, rows, s, arena);
 
   // General nesting.
   const repDepth = new Int32Array(depth + 1).fill(-1); // node index of the list whose elements repeat at level r
   for (let k = 0; k < depth; k++) {
     const n = path[k]!;
     if (n.kind === 'list') repDepth[n.rep] = k;
-    if (n.kind === 'list') s.offsets[k] = new Int32Array(entries + 2);
+    if (n.kind === 'list') s.offsets[k] = alloc(Int32Array, entries + 2, arena);
   }
   const slots = new Int32Array(depth);
   // Validity for nullable nodes, and always for the leaf: under a null struct a leaf has a slot but no value.
-  const validBytes: (Uint8Array | null)[] = path.map((n, k) => (n.nullable || k === depth - 1 ? new Uint8Array(entries) : null));
+  const validBytes: (Uint8Array | null)[] = path.map((n, k) => (n.nullable || k === depth - 1 ? alloc(Uint8Array, entries, arena) : null));
   const anyNull = new Array<boolean>(depth).fill(false);
   for (let i = 0; i < entries; i++) {
     const d = def ? def[i]! : 0;
@@ -194,26 +202,32 @@ function shredLevels(path: ArrowNode[], chunk: ChunkData, rows: number): Shred {
  * parent's), so each entry opens a slot in the list at its repetition level and in the lists
  * below it until its definition level says the list is empty. Counters live in a typed array.
  */
-function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entries: number, rows: number, s: Shred): Shred {
+function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entries: number, rows: number, s: Shred, arena?: Arena): Shred {
   const listAt: number[] = [];
   path.forEach((n, k) => {
     if (n.kind === 'list') listAt.push(k);
   });
   const m = listAt.length;
   const element = Int32Array.from(listAt, (k) => (path[k] as { element: number }).element);
-  const offsets = listAt.map(() => new Int32Array(entries + 2));
+  const offsets = listAt.map(() => alloc(Int32Array, entries + 2, arena));
   // count[j]: slots of list j so far (count[0] = rows); count[m]: leaf values.
   const count = new Int32Array(m + 1);
   const maxDef = (path[path.length - 1] as LeafNode).maxDef;
-  for (let i = 0; i < entries; i++) {
-    const d = def[i]!;
-    let j = rep[i]!;
-    if (j > m || d > maxDef) throw new DeserializationError(`levels (${d}, ${j}) over their maxima (${maxDef}, ${m})`);
-    for (; j < m; j++) {
-      offsets[j]![count[j]!++] = count[j + 1]!;
-      if (d < element[j]!) break;
+  if (m === 2) {
+    // Lists of lists (a vector of ElementLink vectors): the loop below unrolled in a function of
+    // typed arrays only (the general loop here ran at ~10 ns per entry, deoptimised by the nodes).
+    twoLists(def, rep, entries, offsets[0]!, offsets[1]!, element[0]!, element[1]!, maxDef, count);
+  } else {
+    for (let i = 0; i < entries; i++) {
+      const d = def[i]!;
+      let j = rep[i]!;
+      if (j > m || d > maxDef) throw new DeserializationError(`levels (${d}, ${j}) over their maxima (${maxDef}, ${m})`);
+      for (; j < m; j++) {
+        offsets[j]![count[j]!++] = count[j + 1]!;
+        if (d < element[j]!) break;
+      }
+      if (j === m) count[m]!++;
     }
-    if (j === m) count[m]!++;
   }
   if (count[0]! > rows) throw new DeserializationError(`${count[0]} rows in a row group of ${rows}`);
   // Slots per node: a node has the slots of the nearest list at or above it, or of the element below it.
@@ -232,17 +246,67 @@ function shredRequired(path: ArrowNode[], def: Uint8Array, rep: Uint8Array, entr
   return s;
 }
 
-function validity(def: Uint8Array, from: number, to: number, level: number): Uint8Array | null {
+/** Rows and values counted by the last oneListLoop (module variables: no object per call). */
+let loopRows = 0;
+let loopValues = 0;
+
+/**
+ * shredLevels' loop for one list: offsets by row, the OR of all levels returned (over 1: levels
+ * over their maxima), rows and values in loopRows / loopValues. A function of typed arrays only,
+ * so the schema nodes around it cannot deoptimise it.
+ */
+function oneListLoop(rep: Uint8Array, def: Uint8Array, entries: number, offsets: Int32Array): number {
+  let row = 0;
+  let n = 0;
+  let top = 0;
+  for (let i = 0; i < entries; i++) {
+    const r = rep[i]!;
+    const d = def[i]!;
+    offsets[row] = n;
+    row += 1 - r;
+    n += d;
+    top |= r | d;
+  }
+  loopRows = row;
+  loopValues = n;
+  return top;
+}
+
+/** shredRequired's loop for two lists (levels up to 2): list slots and values counted into `count`. */
+function twoLists(def: Uint8Array, rep: Uint8Array, entries: number, o0: Int32Array, o1: Int32Array, e0: number, e1: number, maxDef: number, count: Int32Array): void {
+  let c0 = 0;
+  let c1 = 0;
+  let c2 = 0;
+  for (let i = 0; i < entries; i++) {
+    const d = def[i]!;
+    const r = rep[i]!;
+    if (r > 2 || d > maxDef) throw new DeserializationError(`levels (${d}, ${r}) over their maxima (${maxDef}, 2)`);
+    if (r === 0) {
+      o0[c0++] = c1;
+      if (d < e0) continue;
+    }
+    if (r <= 1) {
+      o1[c1++] = c2;
+      if (d < e1) continue;
+    }
+    c2++;
+  }
+  count[0] = c0;
+  count[1] = c1;
+  count[2] = c2;
+}
+
+function validity(def: Uint8Array, from: number, to: number, level: number, arena?: Arena): Uint8Array | null {
   let all = true;
   for (let i = from; i < to; i++) if (def[i]! < level) { all = false; break; }
   if (all) return null;
-  const v = new Uint8Array(to - from);
+  const v = alloc(Uint8Array, to - from, arena);
   for (let i = from; i < to; i++) v[i - from] = def[i]! >= level ? 1 : 0;
   return v;
 }
 
-function bitmap(valid: Uint8Array): { nullBitmap: Uint8Array; nullCount: number } {
-  const out = new Uint8Array((valid.length + 7) >> 3);
+function bitmap(valid: Uint8Array, arena?: Arena): { nullBitmap: Uint8Array; nullCount: number } {
+  const out = alloc(Uint8Array, (valid.length + 7) >> 3, arena, true);
   let nulls = 0;
   for (let i = 0; i < valid.length; i++) {
     if (valid[i]) out[i >> 3]! |= 1 << (i & 7);
@@ -251,25 +315,25 @@ function bitmap(valid: Uint8Array): { nullBitmap: Uint8Array; nullCount: number 
   return { nullBitmap: out, nullCount: nulls };
 }
 
-function build(n: ArrowNode, k: number, shreds: Map<LeafNode, Shred>, chunks: Map<number, ChunkData>): Data {
+function build(n: ArrowNode, k: number, shreds: Map<LeafNode, Shred>, chunks: Map<number, ChunkData>, arena?: Arena): Data {
   const c = cached(n);
   const first = shreds.get(c.leaves[0]!)!;
   const length = first.slots[k]!;
   const v = first.valid[k];
-  const nulls = v ? bitmap(v) : { nullBitmap: undefined, nullCount: 0 };
+  const nulls = v ? bitmap(v, arena) : { nullBitmap: undefined, nullCount: 0 };
   const type = c.type;
   if (n.kind === 'list') {
-    const child = build(n.child, k + 1, shreds, chunks);
+    const child = build(n.child, k + 1, shreds, chunks, arena);
     return makeData({ type: type as never, length, ...nulls, valueOffsets: first.offsets[k]!, child } as never);
   }
   if (n.kind === 'struct') {
-    const children = n.children.map((c) => build(c, k + 1, shreds, chunks));
+    const children = n.children.map((c) => build(c, k + 1, shreds, chunks, arena));
     return makeData({ type: type as never, length, ...nulls, children } as never);
   }
-  return leafData(n, type, length, v ?? null, chunks.get(n.column)!, nulls);
+  return leafData(n, type, length, v ?? null, chunks.get(n.column)!, nulls, arena);
 }
 
-function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array | null, chunk: ChunkData, nulls: { nullBitmap: Uint8Array | undefined; nullCount: number }): Data {
+function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array | null, chunk: ChunkData, nulls: { nullBitmap: Uint8Array | undefined; nullCount: number }, arena?: Arena): Data {
   const vals = chunk.values;
   const present = vals.n;
   if (valid ? present > length : present !== length) throw new DeserializationError(`${n.path} has ${present} values for ${length} slots`);
@@ -277,7 +341,7 @@ function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array
     let offsets = vals.offsets!.subarray(0, vals.n + 1);
     if (valid) {
       // Null slots repeat the previous offset.
-      const o = new Int32Array(length + 1);
+      const o = alloc(Int32Array, length + 1, arena);
       let j = 0;
       for (let i = 0; i < length; i++) {
         o[i] = offsets[j]!;
@@ -291,25 +355,25 @@ function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array
     return makeData({ type: type as Utf8 | Binary, length, ...nulls, valueOffsets: offsets, data } as never);
   }
   let data: ArrayLike<number | bigint> & { subarray(a: number, b: number): unknown } = vals.data;
-  let arr = scatter(vals.data, present, valid, length);
+  let arr = scatter(vals.data, present, valid, length, arena);
   switch (n.leaf) {
     case 'bool': {
-      const bits = new Uint8Array((length + 7) >> 3);
+      const bits = alloc(Uint8Array, (length + 7) >> 3, arena, true);
       const b = arr as Uint8Array;
       for (let i = 0; i < length; i++) if (b[i]) bits[i >> 3]! |= 1 << (i & 7);
       return makeData({ type: type as Bool, length, ...nulls, data: bits } as never);
     }
     case 'int8':
-      arr = new Int8Array(arr as Int32Array);
+      arr = narrow(Int8Array, arr as Int32Array, arena);
       break;
     case 'uint8':
-      arr = new Uint8Array(arr as Int32Array);
+      arr = narrow(Uint8Array, arr as Int32Array, arena);
       break;
     case 'int16':
-      arr = new Int16Array(arr as Int32Array);
+      arr = narrow(Int16Array, arr as Int32Array, arena);
       break;
     case 'uint16':
-      arr = new Uint16Array(arr as Int32Array);
+      arr = narrow(Uint16Array, arr as Int32Array, arena);
       break;
     case 'uint32':
       arr = new Uint32Array(arr.buffer, arr.byteOffset, length);
@@ -324,10 +388,19 @@ function leafData(n: LeafNode, type: DataType, length: number, valid: Uint8Array
 
 type Typed = Uint8Array | Int8Array | Int16Array | Uint16Array | Int32Array | Uint32Array | Float32Array | Float64Array | BigInt64Array | BigUint64Array;
 
+/** INT32 values in a narrower integer type (the same wrap-around as the typed array constructor). */
+function narrow<T extends Int8Array | Uint8Array | Int16Array | Uint16Array>(C: { new (n: number): T; new (a: Int32Array): T; readonly BYTES_PER_ELEMENT: number }, src: Int32Array, arena: Arena | undefined): T {
+  if (!arena) return new C(src);
+  const out = arena.take(C, src.length);
+  out.set(src);
+  return out;
+}
+
 /** Values placed at their slots (nulls get zero), or the dense values when there are no nulls. */
-function scatter(src: Typed, present: number, valid: Uint8Array | null, length: number): Typed {
+function scatter(src: Typed, present: number, valid: Uint8Array | null, length: number, arena?: Arena): Typed {
   if (!valid) return src.subarray(0, length) as Typed;
-  const out = new (src.constructor as new (n: number) => Typed)(length);
+  const C = src.constructor as { new (n: number): Typed; readonly BYTES_PER_ELEMENT: number };
+  const out = arena ? arena.take(C, length, true) : new C(length);
   let j = 0;
   for (let i = 0; i < length; i++) if (valid[i]) (out as Float64Array)[i] = (src as Float64Array)[j++]!;
   if (j !== present) throw new DeserializationError(`${present} values for ${j} non-null slots`);

@@ -7,6 +7,7 @@
  * Errors are DeserializationError/DecompressionError/UnsupportedError; the reader adds file and column.
  */
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
+import type { Arena } from './arena.ts';
 import { decompressPage } from './codecs.ts';
 import { type ColumnChunkMeta, PhysicalType } from './metadata.ts';
 import { bitWidth, decodeBitPacked, decodeHybrid } from './rle.ts';
@@ -22,6 +23,11 @@ export interface ChunkData {
   /** Repetition levels, null when the leaf's maximum is 0. */
   rep: Uint8Array | null;
   values: Values;
+  /**
+   * The leaf column whose levels every page of this chunk copied (see LevelsSeen): this chunk's
+   * levels are that column's, entry for entry; -1 when some page's were decoded.
+   */
+  levelsOf: number;
 }
 
 interface PageHeader {
@@ -86,9 +92,10 @@ export interface ChunkPart {
  * in order as one chunk: rows never span row groups, so the levels of several chunks read as
  * those of their rows together. `pool`, when given, lends the level buffers and narrow integer
  * values (valid until the next call with it); `seen`, kept for the chunks of one read (each
- * column with its own pool), lets pages with identical levels copy them.
+ * column with its own pool), lets pages with identical levels copy them. `arena`, when given,
+ * holds the value buffers (see arena.ts).
  */
-export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen): ChunkData {
+export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: LevelBuffers, seen?: LevelsSeen, arena?: Arena): ChunkData {
   let total = 0;
   for (const { meta } of parts) {
     if (meta.type !== leaf.physical) throw new DeserializationError(`column chunk of physical type ${meta.type}, the schema says ${leaf.physical}`);
@@ -104,8 +111,15 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
     if (!pool.narrow || pool.narrow.length < total) pool.narrow = new Int32Array(Math.max(total, (pool.narrow?.length ?? 0) * 2));
     lend = pool.narrow.subarray(0, total);
   }
-  const values = new Values(leaf.physical, total, lend);
+  let bytes: number | undefined;
+  if (leaf.physical === PhysicalType.BYTE_ARRAY) {
+    bytes = 0;
+    for (const { meta } of parts) bytes += meta.uncompressedSize;
+  }
+  const values = new Values(leaf.physical, total, lend, arena, bytes);
   let entries = 0;
+  // -2: no data page yet; then the one column all pages copied their levels from, or -1.
+  let levelsOf = -2;
   for (const { bytes, meta } of parts) {
     const start = entries;
     const end = start + meta.numValues;
@@ -137,18 +151,22 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
         page = uncompressed(meta.codec, body, h.uncompressed);
         at = 0;
         const copied = rep && def && seen && h.repEncoding === Encoding.RLE && h.defEncoding === Encoding.RLE ? levelsSeen(seen, page, entries, n, leaf, rep, def) : -1;
-        if (copied >= 0) at = copied;
-        else {
+        if (copied >= 0) {
+          at = copied;
+          levelsOf = levelsOf === -2 || levelsOf === seenColumn ? seenColumn : -1;
+        } else {
+          levelsOf = -1;
           if (rep) at = levelsV1(page, at, repWidth, n, rep, entries, h.repEncoding);
           if (def) at = levelsV1(page, at, defWidth, n, def, entries, h.defEncoding);
           if (rep && def && seen && at > 0) {
             const at0 = seen.get(entries);
-            const e = { n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def };
+            const e = { n, maxRep: leaf.maxRep, maxDef: leaf.maxDef, encoded: page.slice(0, at), rep, def, column: leaf.column };
             if (at0) at0.push(e);
             else seen.set(entries, [e]);
           }
         }
       } else {
+        levelsOf = -1;
         const lv = h.repBytes + h.defBytes;
         if (h.repBytes < 0 || h.defBytes < 0 || lv > body.length) throw new DeserializationError('v2 page levels run past the page');
         if (rep) decodeHybrid(body, 0, h.repBytes, repWidth, n, rep, entries);
@@ -193,7 +211,7 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
       entries += n;
     }
   }
-  return { entries, def, rep, values };
+  return { entries, def, rep, values, levelsOf: levelsOf < 0 ? -1 : levelsOf };
 }
 
 /**
@@ -203,9 +221,12 @@ export function readChunk(parts: readonly ChunkPart[], leaf: LeafNode, pool?: Le
  * one read is decoded. By the entry the page starts at (the pages of several row groups read
  * together are many; only those starting where this one does can match).
  */
-export type LevelsSeen = Map<number, { n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array }[]>;
+export type LevelsSeen = Map<number, { n: number; maxRep: number; maxDef: number; encoded: Uint8Array; rep: Uint8Array; def: Uint8Array; column: number }[]>;
 
-/** Copies the levels of a page seen before and returns where its values start, or -1. */
+/** The column of the page levelsSeen() copied from (a module variable: no object per page). */
+let seenColumn = -1;
+
+/** Copies the levels of a page seen before and returns where its values start (sets seenColumn), or -1. */
 function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: number, leaf: LeafNode, rep: Uint8Array, def: Uint8Array): number {
   if (page.length < 8) return -1;
   const repLen = (page[0]! | (page[1]! << 8) | (page[2]! << 16) | (page[3]! << 24)) >>> 0;
@@ -217,6 +238,7 @@ function levelsSeen(seen: LevelsSeen, page: Uint8Array, entries: number, n: numb
     if (o.n !== n || o.maxRep !== leaf.maxRep || o.maxDef !== leaf.maxDef || o.encoded.length !== end || !sameBytes(o.encoded, page, end)) continue;
     rep.set(o.rep.subarray(entries, entries + n), entries);
     def.set(o.def.subarray(entries, entries + n), entries);
+    seenColumn = o.column;
     return end;
   }
   return -1;

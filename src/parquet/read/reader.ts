@@ -12,11 +12,12 @@
  */
 import type { Data } from 'apache-arrow';
 import { DeserializationError, InputError, PhysliteError } from '../../errors.ts';
-import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync } from '../../root/source/coalesce.ts';
+import { DEFAULT_COALESCE, type CoalesceConfig, readRanges, readRangesSync, type SyncSource } from '../../root/source/coalesce.ts';
 import type { ByteSource } from '../../root/source/source.ts';
+import type { Arena } from './arena.ts';
 import { assembleField, type SharedOffsets } from './assemble.ts';
 import { CODEC_NAMES, codecSupported } from './codecs.ts';
-import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta } from './metadata.ts';
+import { chunkRange, type ColumnChunkMeta, columnChunkMeta, type FileMeta, parseFileMeta, type SchemaElement } from './metadata.ts';
 import { type ChunkData, type LevelBuffers, type LevelsSeen, readChunk, VALUE_ENCODINGS } from './pages.ts';
 import { type ArrowNode, buildSchema, type FileSchema, type LeafNode, leavesOf } from './schema.ts';
 import { Encoding, ENCODING_NAMES } from './values.ts';
@@ -38,6 +39,45 @@ export const PARQUET_COALESCE: CoalesceConfig = { ...DEFAULT_COALESCE, maxGap: 1
  */
 const levelPool: LevelBuffers[] = [];
 
+/**
+ * The file schema of each decoded schema (metadata.ts hands the same SchemaElement array to the
+ * files of a dataset): built once, then shared read-only by their readers.
+ */
+const schemas = new WeakMap<SchemaElement[], FileSchema>();
+
+function fileSchema(elements: SchemaElement[]): FileSchema {
+  let s = schemas.get(elements);
+  if (!s) schemas.set(elements, (s = buildSchema(elements)));
+  return s;
+}
+
+/**
+ * Footer buffers of released readers (at most two: one file open after another, and a second
+ * for an overlap), each reused for a footer that fits it.
+ */
+const footerBuffers: Uint8Array[] = [];
+
+function takeFooterBuffer(n: number): Uint8Array {
+  // The smallest that fits: the tail request must not take the buffer the whole footer needs next.
+  let i = -1;
+  footerBuffers.forEach((b, k) => {
+    if (b.length >= n && (i < 0 || b.length < footerBuffers[i]!.length)) i = k;
+  });
+  if (i >= 0) return footerBuffers.splice(i, 1)[0]!.subarray(0, n);
+  // Headroom: the footers of a dataset's files differ by a little.
+  return new Uint8Array(n + (n >> 4) + 1024).subarray(0, n);
+}
+
+function giveFooterBuffer(b: Uint8Array): void {
+  const whole = new Uint8Array(b.buffer, 0, b.buffer.byteLength);
+  if (footerBuffers.length < 2) footerBuffers.push(whole);
+  else {
+    // Keep the two largest.
+    footerBuffers.sort((x, y) => x.length - y.length);
+    if (footerBuffers[0]!.length < whole.length) footerBuffers[0] = whole;
+  }
+}
+
 export class ParquetReader {
   readonly source: ByteSource;
   readonly meta: FileMeta;
@@ -45,12 +85,34 @@ export class ParquetReader {
   private readonly coalesce: CoalesceConfig;
   /** Decoded column chunk metadata by row group and leaf (checked by unsupported(), used by fetch()). */
   private readonly chunkMetas = new Map<number, ColumnChunkMeta>();
+  /** The pooled buffer the footer lies in (a local file's), returned to the pool by release(). */
+  private footerBuffer: Uint8Array | undefined;
+  private released = false;
 
-  private constructor(source: ByteSource, meta: FileMeta, schema: FileSchema, coalesce: CoalesceConfig) {
+  private constructor(source: ByteSource, meta: FileMeta, schema: FileSchema, coalesce: CoalesceConfig, footerBuffer?: Uint8Array) {
     this.source = source;
     this.meta = meta;
     this.schema = schema;
     this.coalesce = coalesce;
+    this.footerBuffer = footerBuffer;
+  }
+
+  /**
+   * Done with this reader: its footer buffer goes back to the pool for the next file's footer
+   * (a full PHYSLITE footer is ~4 MB; a new one per file made the collector run every few files).
+   * Only what needs the footer afterwards (a chunk's metadata not decoded yet, key-value entries)
+   * is refused; the source is the caller's to close.
+   */
+  release(): void {
+    if (this.released) return;
+    this.released = true;
+    if (this.footerBuffer) giveFooterBuffer(this.footerBuffer);
+    this.footerBuffer = undefined;
+  }
+
+  private footer(): Uint8Array {
+    if (this.released) throw new Error(`the Parquet reader of ${this.source.name} was released`);
+    return this.meta.footer;
   }
 
   static async open(source: ByteSource, coalesce: CoalesceConfig = PARQUET_COALESCE): Promise<ParquetReader> {
@@ -59,14 +121,25 @@ export class ParquetReader {
     };
     if (source.size < 12) fail(`not a Parquet file: ${source.size} bytes`);
     const tailLength = Math.min(source.size, TAIL);
-    const tail = await source.read(source.size - tailLength, tailLength);
+    // A local file's footer is read into a pooled buffer (same requests, same bytes).
+    const into = (source as Partial<SyncSource>).readSyncInto?.bind(source);
+    let pooled = into ? takeFooterBuffer(tailLength) : undefined;
+    const tail = pooled ? into!(source.size - tailLength, pooled.subarray(0, tailLength)) : await source.read(source.size - tailLength, tailLength);
     const end = new DataView(tail.buffer, tail.byteOffset + tail.length - 8, 8);
     if (end.getUint32(4, true) !== MAGIC) fail('not a Parquet file: no PAR1 at the end');
     const length = end.getUint32(0, true);
     if (length > source.size - 12) fail(`Parquet footer length ${length} exceeds the file (${source.size} bytes)`);
     let footer: Uint8Array;
     if (length + 8 <= tailLength) footer = tail.subarray(tailLength - 8 - length, tailLength - 8);
-    else {
+    else if (pooled) {
+      const head = length + 8 - tailLength;
+      const whole = takeFooterBuffer(length);
+      whole.set(tail.subarray(0, tailLength - 8), head);
+      giveFooterBuffer(pooled);
+      pooled = whole;
+      into!(source.size - 8 - length, whole.subarray(0, head));
+      footer = whole.subarray(0, length);
+    } else {
       const head = await source.read(source.size - 8 - length, length + 8 - tailLength);
       footer = new Uint8Array(length);
       footer.set(head);
@@ -74,9 +147,9 @@ export class ParquetReader {
     }
     try {
       const meta = parseFileMeta(footer);
-      const schema = buildSchema(meta.schema);
+      const schema = fileSchema(meta.schema);
       for (const g of meta.rowGroups) if (g.chunkAt.length !== schema.leaves) fail(`a row group has ${g.chunkAt.length} column chunks, the schema ${schema.leaves} columns`);
-      return new ParquetReader(source, meta, schema, coalesce);
+      return new ParquetReader(source, meta, schema, coalesce, pooled);
     } catch (err) {
       if (err instanceof PhysliteError) throw err.withContext({ file: source.name });
       throw new DeserializationError(`corrupt Parquet footer: ${(err as Error).message}`, { file: source.name });
@@ -93,6 +166,7 @@ export class ParquetReader {
 
   /** A key-value metadata entry as text. */
   keyValue(key: string): string | undefined {
+    this.footer();
     const v = this.meta.keyValue.get(key);
     return v === undefined ? undefined : new TextDecoder().decode(v);
   }
@@ -109,7 +183,7 @@ export class ParquetReader {
     let m = this.chunkMetas.get(key);
     if (m) return m;
     try {
-      m = columnChunkMeta(this.meta.footer, this.meta.rowGroups[group]!.chunkAt[leaf.column]!);
+      m = columnChunkMeta(this.footer(), this.meta.rowGroups[group]!.chunkAt[leaf.column]!);
     } catch (err) {
       throw this.error(err, leaf.path, group);
     }
@@ -137,9 +211,10 @@ export class ParquetReader {
 
   /**
    * The compressed bytes of the projected chunks of row group `group`, or of several row groups
-   * read as one batch (one merged read plan).
+   * read as one batch (one merged read plan). A local read is done when this returns (no await
+   * before it), so a buffer given as `into` is not written after.
    */
-  async fetch(group: number | readonly number[], columns: readonly string[]): Promise<RowGroupBytes> {
+  async fetch(group: number | readonly number[], columns: readonly string[], into?: (bytes: number) => Uint8Array): Promise<RowGroupBytes> {
     const groups = typeof group === 'number' ? [group] : [...group];
     const nodes = columns.map((c) => this.node(c));
     const leaves = nodes.flatMap((n) => leavesOf(n));
@@ -153,7 +228,8 @@ export class ParquetReader {
       }
     }
     const src = this.source;
-    const flat = src.readSync ? readRangesSync(src as typeof src & { readSync: NonNullable<typeof src.readSync> }, ranges, this.coalesce) : await readRanges(src, ranges, this.coalesce);
+    // `into`: where a local read puts the bytes (a caller's pooled buffer; see arena.ts FetchBuffers).
+    const flat = src.readSync ? readRangesSync(src as SyncSource, ranges, this.coalesce, into) : await readRanges(src, ranges, this.coalesce);
     const bytes = leaves.map((_, i) => flat.slice(i * groups.length, (i + 1) * groups.length));
     return { groups, columns, nodes, leaves, metas, bytes };
   }
@@ -188,10 +264,14 @@ export class ParquetReader {
     return out;
   }
 
-  /** Decode fetched bytes into Arrow Data by column name (the rows of all its row groups, in order). */
-  decode(f: RowGroupBytes): Map<string, Data> {
+  /**
+   * Decode fetched bytes into Arrow Data by column name (the rows of all its row groups, in order).
+   * With `arena` the arrays of the result are the arena's, valid until its next decode (arena.ts).
+   */
+  decode(f: RowGroupBytes, arena?: Arena): Map<string, Data> {
     try {
-      return this.decodeGroups(f);
+      arena?.reset();
+      return this.decodeGroups(f, arena);
     } catch (err) {
       // Name the row group at fault: decode the run's row groups one by one (the error path only).
       if (f.groups.length > 1) f.groups.forEach((g, k) => this.decodeGroups({ ...f, groups: [g], metas: f.metas.map((m) => [m[k]!]), bytes: f.bytes.map((b) => [b[k]!]) }));
@@ -199,7 +279,7 @@ export class ParquetReader {
     }
   }
 
-  private decodeGroups(f: RowGroupBytes): Map<string, Data> {
+  private decodeGroups(f: RowGroupBytes, arena?: Arena): Map<string, Data> {
     let rows = 0;
     for (const g of f.groups) rows += this.meta.rowGroups[g]!.rows;
     const chunks = new Map<number, ChunkData>();
@@ -215,6 +295,7 @@ export class ParquetReader {
             leaf,
             pool,
             seen,
+            arena,
           ),
         );
       } catch (err) {
@@ -225,7 +306,7 @@ export class ParquetReader {
     const shared: SharedOffsets = [];
     f.columns.forEach((c, i) => {
       try {
-        out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared));
+        out.set(c, assembleField(f.nodes[i]!, chunks, rows, shared, arena));
       } catch (err) {
         throw this.error(err, c, f.groups);
       }

@@ -123,6 +123,21 @@ export class CompactCursor {
     if (end < 0 || end > this.b.length) this.fail('truncated or malformed in a struct');
     this.pos = end;
   }
+
+  /** Steps over `starts.length` consecutive structs (a list's elements), noting where each starts. */
+  skipStructs(starts: Int32Array): void {
+    const b = this.b;
+    let p = this.pos;
+    for (let i = 0; i < starts.length; i++) {
+      starts[i] = p;
+      p = skipStructAt(b, p, 0);
+      if (p < 0 || p > b.length) {
+        this.pos = starts[i]!;
+        this.fail('truncated or malformed in a struct');
+      }
+    }
+    this.pos = p;
+  }
 }
 
 /**
@@ -142,22 +157,78 @@ function skipStructAt(b: Uint8Array, p: number, depth: number): number {
       while (p < n && b[p]! >= 0x80) p++; // long-form field id
       p++;
     }
-    // The common field types inline (integers, binaries, booleans): most of a footer's fields.
-    if (t === 4 || t === 5 || t === 6) {
-      while (p < n && b[p]! >= 0x80) p++;
-      p++;
-      continue;
+    // Every type a footer holds is stepped here, without a call per value: integers, binaries,
+    // booleans, nested structs (by recursion) and lists of integers or binaries (the encodings and
+    // path_in_schema of every column chunk). Only rarer shapes go through skipValueAt.
+    switch (t) {
+      case 1:
+      case 2:
+        continue;
+      case 4:
+      case 5:
+      case 6:
+        while (p < n && b[p]! >= 0x80) p++;
+        p++;
+        continue;
+      case 8: {
+        // A binary: its varint length, then that many bytes.
+        let len = 0;
+        let shift = 1;
+        for (;;) {
+          if (p >= n) return n + 1;
+          const c = b[p++]!;
+          len += (c & 0x7f) * shift;
+          if (c < 0x80) break;
+          shift *= 128;
+        }
+        p += len;
+        if (p > n) return p;
+        continue;
+      }
+      case 12:
+        p = skipStructAt(b, p, depth + 1);
+        if (p < 0 || p > n) return p;
+        continue;
+      case 9: {
+        if (p >= n) return n + 1;
+        const lh = b[p]!;
+        const et = lh & 0x0f;
+        let size = lh >> 4;
+        if (size !== 15 && et === 8) {
+          p++;
+          for (let i = 0; i < size; i++) {
+            let len = 0;
+            let shift = 1;
+            for (;;) {
+              if (p >= n) return n + 1;
+              const c = b[p++]!;
+              len += (c & 0x7f) * shift;
+              if (c < 0x80) break;
+              shift *= 128;
+            }
+            p += len;
+          }
+          if (p > n) return p;
+          continue;
+        }
+        if (size !== 15 && (et === 4 || et === 5 || et === 6)) {
+          p++;
+          for (let i = 0; i < size; i++) {
+            while (p < n && b[p]! >= 0x80) p++;
+            p++;
+          }
+          if (p > n) return p;
+          continue;
+        }
+        size = 0;
+        p = skipValueAt(b, p, t, depth);
+        if (p < 0 || p > n) return p;
+        continue;
+      }
+      default:
+        p = skipValueAt(b, p, t, depth);
+        if (p < 0 || p > n) return p;
     }
-    if (t === 8) {
-      p = varintAt(b, p);
-      if (p > n) return p;
-      p += varintValue;
-      if (p > n) return p;
-      continue;
-    }
-    if (t === 1 || t === 2) continue;
-    p = skipValueAt(b, p, t, depth);
-    if (p < 0 || p > n) return p;
   }
 }
 

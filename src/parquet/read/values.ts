@@ -8,6 +8,7 @@
  */
 import { DeserializationError, UnsupportedError } from '../../errors.ts';
 import { PhysicalType } from './metadata.ts';
+import type { Arena } from './arena.ts';
 import { decodeHybrid } from './rle.ts';
 
 export const Encoding = { PLAIN: 0, PLAIN_DICTIONARY: 2, RLE: 3, BIT_PACKED: 4, DELTA_BINARY_PACKED: 5, DELTA_LENGTH_BYTE_ARRAY: 6, DELTA_BYTE_ARRAY: 7, RLE_DICTIONARY: 8, BYTE_STREAM_SPLIT: 9 } as const;
@@ -25,18 +26,26 @@ export class Values {
   /** Bytes per value of a fixed-width type other than BOOLEAN (bit-packed), else 0. */
   readonly fixedSize: number;
 
-  /** `lend`: an INT32 buffer of `capacity` values to fill instead of a new one. */
-  constructor(physical: number, capacity: number, lend?: Int32Array) {
+  /**
+   * `lend`: an INT32 buffer of `capacity` values to fill instead of a new one. `arena`: where the
+   * buffers come from instead (they then reach the Arrow data, valid until the arena's next decode).
+   * `bytes`: for byte arrays, the bytes expected (e.g. the chunk's uncompressed size, which holds
+   * them), so the buffer is not grown and copied while pages are decoded.
+   */
+  constructor(physical: number, capacity: number, lend?: Int32Array, arena?: Arena, bytes?: number) {
     this.physical = physical;
     if (lend && physical === PhysicalType.INT32 && lend.length === capacity) {
       this.offsets = null;
       this.data = lend;
     } else if (physical === PhysicalType.BYTE_ARRAY) {
-      this.offsets = new Int32Array(capacity + 1);
-      this.data = new Uint8Array(Math.max(64, capacity * 8));
+      this.offsets = arena ? arena.take(Int32Array, capacity + 1) : new Int32Array(capacity + 1);
+      this.offsets[0] = 0;
+      // At most 256 MiB up front (a corrupt size must not allocate more); beyond, bytesRoom grows it.
+      const size = Math.max(64, Math.min(bytes ?? capacity * 8, 1 << 28));
+      this.data = arena ? arena.take(Uint8Array, size) : new Uint8Array(size);
     } else {
       this.offsets = null;
-      this.data = fixedArray(physical, capacity);
+      this.data = fixedArray(physical, capacity, arena);
     }
     this.fixedSize = physical === PhysicalType.BYTE_ARRAY || physical === PhysicalType.BOOLEAN ? 0 : this.data.BYTES_PER_ELEMENT;
   }
@@ -120,26 +129,15 @@ export class Values {
     // The stream length is that of the page's values: the page's non-null values, all of them.
     const total = (end - pos) / size;
     if (!Number.isInteger(total) || total < count) throw truncated('BYTE_STREAM_SPLIT values');
-    // Whole 32-bit words from four streams at once (the value buffers are aligned to their
+    // Whole 32-bit words built from four streams at once (the value buffers are aligned to their
     // element size and little-endian like the file); byte by byte only for other layouts.
     const at = this.data.byteOffset + this.n * size;
     if (size === 4) {
-      const words = new Int32Array(this.data.buffer, at, count);
-      const p0 = page.subarray(pos, pos + count);
-      const p1 = page.subarray(pos + total, pos + total + count);
-      const p2 = page.subarray(pos + 2 * total, pos + 2 * total + count);
-      const p3 = page.subarray(pos + 3 * total, pos + 3 * total + count);
-      for (let k = 0; k < count; k++) words[k] = p0[k]! | (p1[k]! << 8) | (p2[k]! << 16) | (p3[k]! << 24);
+      unsplit4(page, pos, total, new Int32Array(this.data.buffer, at, count), 1, 0, count);
     } else if (size === 8) {
       const words = new Int32Array(this.data.buffer, at, 2 * count);
-      for (let w = 0; w < 2; w++) {
-        const s = pos + 4 * w * total;
-        const p0 = page.subarray(s, s + count);
-        const p1 = page.subarray(s + total, s + total + count);
-        const p2 = page.subarray(s + 2 * total, s + 2 * total + count);
-        const p3 = page.subarray(s + 3 * total, s + 3 * total + count);
-        for (let k = 0; k < count; k++) words[2 * k + w] = p0[k]! | (p1[k]! << 8) | (p2[k]! << 16) | (p3[k]! << 24);
-      }
+      unsplit4(page, pos, total, words, 2, 0, count);
+      unsplit4(page, pos + 4 * total, total, words, 2, 1, count);
     } else {
       const out = this.byteView(this.n, count);
       for (let b = 0; b < size; b++) {
@@ -198,18 +196,49 @@ export class Values {
   }
 }
 
-function fixedArray(physical: number, n: number): Fixed {
+/**
+ * Four byte streams of `total` bytes each from `pos` (stream j holds byte j of every word) to
+ * `count` words, word k at out[k * stride + offset]. Four values at a time: one 32-bit read per
+ * stream (a DataView: the streams need not be aligned) and a byte transpose in registers, which
+ * reads the page a quarter as often as byte by byte (measured ~1.6 vs ~2.5 ns per float).
+ */
+export function unsplit4(page: Uint8Array, pos: number, total: number, out: Int32Array, stride: number, offset: number, count: number): void {
+  const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
+  const a0 = pos;
+  const a1 = pos + total;
+  const a2 = pos + 2 * total;
+  const a3 = pos + 3 * total;
+  const whole = count & ~3;
+  let o = offset;
+  for (let k = 0; k < whole; k += 4) {
+    const w0 = dv.getInt32(a0 + k, true);
+    const w1 = dv.getInt32(a1 + k, true);
+    const w2 = dv.getInt32(a2 + k, true);
+    const w3 = dv.getInt32(a3 + k, true);
+    out[o] = (w0 & 0xff) | ((w1 & 0xff) << 8) | ((w2 & 0xff) << 16) | (w3 << 24);
+    out[o + stride] = ((w0 >>> 8) & 0xff) | (w1 & 0xff00) | ((w2 & 0xff00) << 8) | ((w3 & 0xff00) << 16);
+    out[o + 2 * stride] = ((w0 >>> 16) & 0xff) | ((w1 >>> 8) & 0xff00) | (w2 & 0xff0000) | ((w3 & 0xff0000) << 8);
+    out[o + 3 * stride] = (w0 >>> 24) | ((w1 >>> 16) & 0xff00) | ((w2 >>> 8) & 0xff0000) | (w3 & 0xff000000);
+    o += 4 * stride;
+  }
+  for (let k = whole; k < count; k++) {
+    out[o] = page[a0 + k]! | (page[a1 + k]! << 8) | (page[a2 + k]! << 16) | (page[a3 + k]! << 24);
+    o += stride;
+  }
+}
+
+function fixedArray(physical: number, n: number, arena?: Arena): Fixed {
   switch (physical) {
     case PhysicalType.BOOLEAN:
-      return new Uint8Array(n);
+      return arena ? arena.take(Uint8Array, n) : new Uint8Array(n);
     case PhysicalType.INT32:
-      return new Int32Array(n);
+      return arena ? arena.take(Int32Array, n) : new Int32Array(n);
     case PhysicalType.INT64:
-      return new BigInt64Array(n);
+      return arena ? arena.take(BigInt64Array, n) : new BigInt64Array(n);
     case PhysicalType.FLOAT:
-      return new Float32Array(n);
+      return arena ? arena.take(Float32Array, n) : new Float32Array(n);
     case PhysicalType.DOUBLE:
-      return new Float64Array(n);
+      return arena ? arena.take(Float64Array, n) : new Float64Array(n);
     default:
       throw new UnsupportedError(`Parquet physical type ${physical} is not supported`);
   }

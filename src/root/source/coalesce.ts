@@ -66,15 +66,30 @@ export async function readRanges(
   return result;
 }
 
-/** readRanges over a source's synchronous read (local files): the same plan, requests one after another. */
-export function readRangesSync(
-  source: ByteSource & { readSync(offset: number, length: number): Uint8Array },
-  ranges: readonly ByteRange[],
-  config: CoalesceConfig = DEFAULT_COALESCE,
-): Uint8Array[] {
+/** A source with synchronous reads, optionally into the caller's buffer. */
+export type SyncSource = ByteSource & { readSync(offset: number, length: number): Uint8Array; readSyncInto?(offset: number, out: Uint8Array): Uint8Array };
+
+/**
+ * readRanges over a source's synchronous read (local files): the same plan, requests one after
+ * another. With `into` (and a source that reads into a buffer) all requests land in the one
+ * buffer `into(total bytes)` returns: the results are views of it, valid as long as it is.
+ */
+export function readRangesSync(source: SyncSource, ranges: readonly ByteRange[], config: CoalesceConfig = DEFAULT_COALESCE, into?: (bytes: number) => Uint8Array): Uint8Array[] {
   const result = new Array<Uint8Array>(ranges.length);
-  for (const m of planRanges(ranges, config)) {
-    const bytes = source.readSync(m.offset, m.length);
+  const plan = planRanges(ranges, config);
+  let buffer: Uint8Array | undefined;
+  let at = 0;
+  if (into && source.readSyncInto) {
+    let total = 0;
+    for (const m of plan) total += m.length;
+    buffer = into(total);
+  }
+  for (const m of plan) {
+    let bytes: Uint8Array;
+    if (buffer) {
+      bytes = source.readSyncInto!(m.offset, buffer.subarray(at, at + m.length));
+      at += m.length;
+    } else bytes = source.readSync(m.offset, m.length);
     for (const i of m.members) {
       const r = ranges[i]!;
       result[i] = bytes.subarray(r.offset - m.offset, r.offset - m.offset + r.length);

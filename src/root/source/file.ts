@@ -1,5 +1,6 @@
 /**
  * Local file source: positional reads through one open file handle; the file is never read whole.
+ * Synchronous reads may go into the caller's buffer (readSyncInto), for readers that pool them.
  */
 import { readSync } from 'node:fs';
 import { open, type FileHandle } from 'node:fs/promises';
@@ -62,8 +63,13 @@ export class FileSource implements ByteSource {
   }
 
   readSync(offset: number, length: number): Uint8Array {
+    return this.readSyncInto(offset, new Uint8Array(length));
+  }
+
+  /** readSync into the caller's buffer (`out.length` bytes at `offset`): readers that pool their buffers allocate nothing. */
+  readSyncInto(offset: number, out: Uint8Array): Uint8Array {
+    const length = out.length;
     checkRange(this, offset, length);
-    const out = new Uint8Array(length);
     let done = 0;
     try {
       while (done < length) {
