@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeData, Field, Float32, Float64, Int8, List, Struct, Uint8, Uint32, Utf8, type Data, type DataType } from 'apache-arrow';
 import { collection, counts, leading, leadingTwo, select } from '../src/analysis/collection.ts';
-import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity } from '../src/analysis/kinematics.ts';
+import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity, transverseMomenta } from '../src/analysis/kinematics.ts';
 import { removeOverlaps, type OverlapObjects } from '../src/analysis/overlap.ts';
 import { Events } from '../src/analysis/events.ts';
 import { Output } from '../src/analysis/output.ts';
@@ -36,6 +36,40 @@ describe('kinematics', () => {
     // Back-to-back muons of 45.5938 GeV at eta 0: m = 2 sqrt(p^2 + m_mu^2).
     const p = 45593.8;
     expect(pairMass(p, 0, 0, MUON_MASS, p, 0, Math.PI, MUON_MASS)).toBeCloseTo(2 * Math.sqrt(p * p + MUON_MASS * MUON_MASS), 6);
+  });
+});
+
+describe('transverseMomenta (cos and sin kernel for missing-ET sums)', () => {
+  // The stated bound: cos and sin each within 2^-52 of Math.cos and Math.sin (absolute), so
+  // pt cos(phi) within |pt| 2^-52 of pt Math.cos(phi), plus the rounding of the two products
+  // (|pt| 2^-53 each): |pt| 2^-51 in all.
+  const check = (phi: number[], pt: number[]) => {
+    const n = phi.length;
+    const px = new Float64Array(n);
+    const py = new Float64Array(n);
+    transverseMomenta(Float64Array.from(pt), Float64Array.from(phi), n, px, py);
+    for (let i = 0; i < n; i++) {
+      const x = phi[i]!;
+      const p = pt[i]!;
+      if (!Number.isFinite(x)) {
+        expect(px[i]).toBeNaN();
+        expect(py[i]).toBeNaN();
+        continue;
+      }
+      const tol = Math.abs(p) * 2 ** -51;
+      expect(Math.abs(px[i]! - p * Math.cos(x)), `cos ${x}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(py[i]! - p * Math.sin(x)), `sin ${x}`).toBeLessThanOrEqual(tol);
+    }
+  };
+  it('is within 2^-52 of Math.cos and Math.sin for float32 and float64 angles, and at the quadrant edges', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: Math.fround(-3.2), max: Math.fround(3.2), noNaN: true }), { minLength: 1, maxLength: 50 }), (phi) => check(phi, phi.map(() => 1))),
+      { numRuns: 2000 },
+    );
+    fc.assert(fc.property(fc.array(fc.double({ min: -1e5, max: 1e5, noNaN: true }), { minLength: 1, maxLength: 50 }), (phi) => check(phi, phi.map(() => 1))), { numRuns: 1000 });
+    const edges: number[] = [0, -0, 1e-300, -1e-20, 1e5, -1e5, 1.5e5, 1e300, Infinity, -Infinity, NaN];
+    for (let k = -8; k <= 8; k++) for (const d of [0, 1e-16, -1e-16, 1e-9]) edges.push((k * Math.PI) / 4 + d, Math.fround((k * Math.PI) / 4 + d));
+    check(edges, edges.map((_, i) => (i % 3 === 0 ? 1 : 45593.75 * i)));
   });
 });
 

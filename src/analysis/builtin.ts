@@ -12,7 +12,7 @@ import { type Collection, type NumArray, collection, counts, leadingTwo } from '
 import type { Histogram } from './histogram.ts';
 import type { Output } from './output.ts';
 import type { Events } from './events.ts';
-import { type FourMomenta, fourMomenta, pairMassOf } from './kinematics.ts';
+import { type FourMomenta, fourMomenta, pairMassOf, transverseMomenta } from './kinematics.ts';
 import { removeOverlaps } from './overlap.ts';
 
 export const MUON_MASS = 105.658; // MeV
@@ -166,9 +166,8 @@ export default defineAnalysis<BuiltinParams>({
 
     const nE = counts(el, keepE);
     const nM = counts(mu, keepM);
-    out.hist('n_electrons').fill([nE], w);
-    out.hist('n_muons').fill([nM], w);
-    out.hist('n_jets').fill([counts(jet, keepJ)], w);
+    out.hist('n_electrons').fillIntegers(nE, w);
+    out.hist('n_muons').fillIntegers(nM, w);
 
     // Four-momenta of the selected leptons, once: pair masses and missing ET reuse them.
     // pz and E only where pairs are formed (events with two selected objects).
@@ -217,11 +216,12 @@ export default defineAnalysis<BuiltinParams>({
       }
       subtractObjects(el, keepE, p4E.px, p4E.py, mx, my);
       subtractObjects(mu, keepM, p4M.px, p4M.py, mx, my);
-      subtractJets(jet, keepJ, mx, my);
+      out.hist('n_jets').fillIntegers(jetPass(jet, keepJ, mx, my), w);
       const met = f64('met', n);
       for (let i = 0; i < n; i++) met[i] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
       fillMasked(out.hist('met'), met, w, hasMet);
     } else {
+      out.hist('n_jets').fillIntegers(jetPass(jet, keepJ, null, null), w);
       out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
     }
   },
@@ -234,9 +234,9 @@ export default defineAnalysis<BuiltinParams>({
  * garbage collector a tenth of the analysis's time. f64 and u8 zero them; the others are
  * written in full by their users.
  */
-const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array>();
+const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array | Int32Array>();
 
-function reused<T extends Float64Array | Uint8Array | Uint32Array>(make: new (n: number) => T, name: string, n: number): T {
+function reused<T extends Float64Array | Uint8Array | Uint32Array | Int32Array>(make: new (n: number) => T, name: string, n: number): T {
   let a = scratch.get(name) as T | undefined;
   if (!a || a.length < n) scratch.set(name, (a = new make(Math.max(n, (a?.length ?? 0) * 2))));
   return a.subarray(0, n) as T;
@@ -271,23 +271,52 @@ function subtractObjects(c: Collection, keep: Uint8Array, px: Float64Array, py: 
   }
 }
 
-/** subtractObjects for jets, their px and py (pt cos phi, pt sin phi) formed as they are subtracted. */
-function subtractJets(c: Collection, keep: Uint8Array, mx: Float64Array, my: Float64Array): void {
+/**
+ * The selected jets: their number per event (returned, for n_jets) and, given the missing-ET sums,
+ * their transverse momenta subtracted from them (after the leptons', in the order of the objects,
+ * as before). The selected jets' pT and phi are first gathered without branches (about half the
+ * jets pass, in no predictable order), then px and py formed in one loop by transverseMomenta:
+ * its cos and sin are within 2^-52 of Math.cos and Math.sin, at a third of their cost (the jets'
+ * trigonometry was a seventh of the analysis). Missing ET moves by at most ~1e-13 relative (more
+ * than the 1e-16 of one term only where the sum cancels); no histogram count on the bench files
+ * or fixtures moved.
+ */
+function jetPass(c: Collection, keep: Uint8Array, mx: Float64Array | null, my: Float64Array | null): Int32Array {
   const o = c.offsets;
   const { pt, phi } = c.fields as Record<string, NumArray>;
+  const nj = reused(Int32Array, 'nJets', c.events);
+  const total = o[c.events]!;
+  // One spare entry: the last jet is written before the count decides whether it stays.
+  const cpt = reused(Float64Array, 'jetPt', total + 1);
+  const cphi = reused(Float64Array, 'jetPhi', total + 1);
+  let k = 0;
   for (let i = 0; i < c.events; i++) {
+    const start = k;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+      cpt[k] = pt![j]!;
+      cphi[k] = phi![j]!;
+      k += +(keep[j]! !== 0);
+    }
+    nj[i] = k - start;
+  }
+  if (!mx || !my) return nj;
+  const px = reused(Float64Array, 'jetPx', k);
+  const py = reused(Float64Array, 'jetPy', k);
+  transverseMomenta(cpt, cphi, k, px, py);
+  let m = 0;
+  for (let i = 0; i < c.events; i++) {
+    const end = m + nj[i]!;
+    if (m === end) continue;
     let x = mx[i]!;
     let y = my[i]!;
-    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
-      if (!keep[j]) continue;
-      const p = pt![j]!;
-      const f = phi![j]!;
-      x -= p * Math.cos(f);
-      y -= p * Math.sin(f);
+    for (; m < end; m++) {
+      x -= px[m]!;
+      y -= py[m]!;
     }
     mx[i] = x;
     my[i] = y;
   }
+  return nj;
 }
 
 /** Nominal MC weight per event: the derived scalar column, else the first mcEventWeights entry, else 1 (data). */
