@@ -45,6 +45,26 @@ export class Output {
     row.weighted2 = w2;
   }
 
+  /**
+   * cut() for the events listed by index (ascending, `count` of them): the same counts and the
+   * same sums, added in the same order, without a pass over the events that fail (most of them,
+   * for a channel's later steps).
+   */
+  cutEvents(step: string, events: Int32Array, count: number, weights: ArrayLike<number>): void {
+    const row = this.cutflow.find((c) => c.step === step);
+    if (!row) throw new UsageError(`cutflow step ${step} was not declared by the analysis`);
+    let w = row.weighted;
+    let w2 = row.weighted2;
+    for (let t = 0; t < count; t++) {
+      const x = weights[events[t]!]!;
+      w += x;
+      w2 += x * x;
+    }
+    row.events += count;
+    row.weighted = w;
+    row.weighted2 = w2;
+  }
+
   note(text: string): void {
     this.notes.add(text);
   }
