@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Axis } from '../src/analysis/axis.ts';
 import { Histogram } from '../src/analysis/histogram.ts';
+import { Output } from '../src/analysis/output.ts';
 
 function binOf(edges: Float64Array, x: number): number {
   if (Number.isNaN(x)) return edges.length; // overflow
@@ -138,6 +139,25 @@ describe('histograms', () => {
     );
     expect(() => new Histogram({ axes: [spec.axes[0]!, spec.axes[0]!] }).fillIntegers(Int32Array.of(1))).toThrow(/one-axis/);
     expect(() => new Histogram({ ...spec, storage: 'int' }).fillIntegers(Int32Array.of(1), [2])).toThrow(/no weights/);
+  });
+
+  it('Output.cutEvents over the listed events counts and sums what cut() does with the same mask, across batches', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.tuple(fc.boolean(), fc.double({ min: -5, max: 5, noNaN: true })), { maxLength: 3000 }), { minLength: 1, maxLength: 3 }), (batches) => {
+        const byMask = new Output({}, ['s']);
+        const byList = new Output({}, ['s']);
+        for (const b of batches) {
+          const w = Float64Array.from(b.map(([, x]) => x));
+          const pass = Uint8Array.from(b.map(([p]) => (p ? 1 : 0)));
+          const listed = Int32Array.from(b.flatMap(([p], i) => (p ? [i] : [])));
+          byMask.cut('s', pass, w, b.length);
+          byList.cutEvents('s', listed, listed.length, w);
+        }
+        expect(byList.cutflow).toEqual(byMask.cutflow);
+      }),
+      { numRuns: 100 },
+    );
+    expect(() => new Output({}, ['s']).cutEvents('t', new Int32Array(0), 0, [])).toThrow(/not declared/);
   });
 
   it('counts under- and overflow, weights and squared weights', () => {

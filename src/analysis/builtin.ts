@@ -198,6 +198,16 @@ export default defineAnalysis<BuiltinParams>({
  */
 const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array | Int32Array>();
 
+/**
+ * Objects (or events) per call of a loop kernel. The loops over a batch run in kernels called
+ * on ranges of this size, not in one call per batch: V8 compiles a function whose single call
+ * runs a long loop only "on stack" (OSR), and drops that code at the next full garbage collection,
+ * which reading the next batch brings; every batch then started over in the interpreter and
+ * re-optimized (about a third of the analysis's time here). A function called many times gets
+ * compiled whole and keeps its code.
+ */
+const CHUNK = 1024;
+
 function reused<T extends Float64Array | Uint8Array | Uint32Array | Int32Array>(make: new (n: number) => T, name: string, n: number): T {
   let a = scratch.get(name) as T | undefined;
   if (!a || a.length < n) scratch.set(name, (a = new make(Math.max(n, (a?.length ?? 0) * 2))));
@@ -220,7 +230,11 @@ function massArray(name: string, c: Collection, m: NumArray | number): NumArray 
 
 /** The soft term per event (`soft`: its item index, -1 when the event has none): the starting missing-ET sums. */
 function softTerm(soft: Int32Array, mpx: NumArray, mpy: NumArray, mx: Float64Array, my: Float64Array, hasMet: Uint8Array): void {
-  for (let i = 0; i < soft.length; i++) {
+  for (let s = 0; s < soft.length; s += CHUNK) softTermRange(soft, mpx, mpy, mx, my, hasMet, s, Math.min(soft.length, s + CHUNK));
+}
+
+function softTermRange(soft: Int32Array, mpx: NumArray, mpy: NumArray, mx: Float64Array, my: Float64Array, hasMet: Uint8Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
     const k = soft[i]!;
     if (k < 0) continue;
     mx[i] = mpx[k]!;
@@ -262,23 +276,53 @@ const pairScratch = { mass: new Float64Array(1024), weight: new Float64Array(102
  */
 function leptonPass(c: Collection, keep: Uint8Array, mass: NumArray, w: Float64Array, mx: Float64Array, my: Float64Array, name: string): Leptons {
   const events = c.events;
+  const total = c.offsets[events]!;
+  const a: LeptonArrays = {
+    keep,
+    mass,
+    w,
+    mx,
+    my,
+    p4: { px: reused(Float64Array, `${name}.px`, total), py: reused(Float64Array, `${name}.py`, total), pz: reused(Float64Array, `${name}.pz`, total), e: reused(Float64Array, `${name}.e`, total) },
+    counts: reused(Int32Array, `${name}.n`, events),
+    leadPt: reused(Float64Array, `${name}.leadPt`, events),
+    two: reused(Int32Array, `${name}.two`, events),
+    os: reused(Int32Array, `${name}.os`, events),
+    osMass: reused(Float64Array, `${name}.osMass`, events),
+  };
+  const n = passCounts;
+  n.two = n.os = n.pairs = 0;
+  for (let s = 0; s < events; s += CHUNK) leptonRange(c, a, n, s, Math.min(events, s + CHUNK));
+  return { counts: a.counts, leadPt: a.leadPt, two: a.two, nTwo: n.two, os: a.os, nOs: n.os, osMass: a.osMass, pairMass: pairScratch.mass, pairWeight: pairScratch.weight, nPairs: n.pairs };
+}
+
+/** The arrays a lepton pass reads and writes. */
+interface LeptonArrays {
+  keep: Uint8Array;
+  mass: NumArray;
+  w: Float64Array;
+  mx: Float64Array;
+  my: Float64Array;
+  p4: FourMomenta;
+  counts: Int32Array;
+  leadPt: Float64Array;
+  two: Int32Array;
+  os: Int32Array;
+  osMass: Float64Array;
+}
+
+/** Running counts of a lepton pass (events with two, with an opposite-charge leading pair, pairs). */
+const passCounts = { two: 0, os: 0, pairs: 0 };
+
+function leptonRange(c: Collection, arr: LeptonArrays, n: { two: number; os: number; pairs: number }, i0: number, i1: number): void {
   const o = c.offsets;
   const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
-  const total = o[events]!;
-  const px = reused(Float64Array, `${name}.px`, total);
-  const py = reused(Float64Array, `${name}.py`, total);
-  const pz = reused(Float64Array, `${name}.pz`, total);
-  const e = reused(Float64Array, `${name}.e`, total);
-  const p4: FourMomenta = { px, py, pz, e };
-  const counts = reused(Int32Array, `${name}.n`, events);
-  const leadPt = reused(Float64Array, `${name}.leadPt`, events);
-  const two = reused(Int32Array, `${name}.two`, events);
-  const os = reused(Int32Array, `${name}.os`, events);
-  const osMass = reused(Float64Array, `${name}.osMass`, events);
-  let nTwo = 0;
-  let nOs = 0;
-  let nPairs = 0;
-  for (let i = 0; i < events; i++) {
+  const { keep, mass, w, mx, my, p4, counts, leadPt, two, os, osMass } = arr;
+  const { px, py, pz, e } = p4;
+  let nTwo = n.two;
+  let nOs = n.os;
+  let nPairs = n.pairs;
+  for (let i = i0; i < i1; i++) {
     const j0 = o[i]!;
     const j1 = o[i + 1]!;
     let k = 0;
@@ -349,7 +393,9 @@ function leptonPass(c: Collection, keep: Uint8Array, mass: NumArray, w: Float64A
       }
     }
   }
-  return { counts, leadPt, two, nTwo, os, nOs, osMass, pairMass: pairScratch.mass, pairWeight: pairScratch.weight, nPairs };
+  n.two = nTwo;
+  n.os = nOs;
+  n.pairs = nPairs;
 }
 
 /** A lepton pass's cutflow steps and pair-mass histograms (the pair arrays are reused by the next pass: filled first). */
@@ -369,9 +415,19 @@ function leadingPts(mu: Float64Array, el: Float64Array, w: Float64Array, hMu: Hi
   const muW = reused(Float64Array, 'leadMuW', n);
   const lepX = reused(Float64Array, 'leadLepX', n);
   const lepW = reused(Float64Array, 'leadLepW', n);
-  let km = 0;
-  let kl = 0;
-  for (let i = 0; i < n; i++) {
+  const k = leadCounts;
+  k.mu = k.lep = 0;
+  for (let s = 0; s < n; s += CHUNK) leadingRange(mu, el, w, muX, muW, lepX, lepW, k, s, Math.min(n, s + CHUNK));
+  hMu.fill([muX], muW, k.mu);
+  hLep.fill([lepX], lepW, k.lep);
+}
+
+const leadCounts = { mu: 0, lep: 0 };
+
+function leadingRange(mu: Float64Array, el: Float64Array, w: Float64Array, muX: Float64Array, muW: Float64Array, lepX: Float64Array, lepW: Float64Array, k: { mu: number; lep: number }, i0: number, i1: number): void {
+  let km = k.mu;
+  let kl = k.lep;
+  for (let i = i0; i < i1; i++) {
     const a = mu[i]!;
     const b = el[i]!;
     if (a >= 0) {
@@ -383,8 +439,8 @@ function leadingPts(mu: Float64Array, el: Float64Array, w: Float64Array, hMu: Hi
       lepW[kl++] = w[i]!;
     }
   }
-  hMu.fill([muX], muW, km);
-  hLep.fill([lepX], lepW, kl);
+  k.mu = km;
+  k.lep = kl;
 }
 
 /** Missing ET (GeV) of the events with a soft term, in event order. */
@@ -393,13 +449,18 @@ function fillMet(h: Histogram, mx: Float64Array, my: Float64Array, w: Float64Arr
   const xs = reused(Float64Array, 'metX', n);
   const ws = reused(Float64Array, 'metW', n);
   let k = 0;
-  // Branch-free compaction: every entry is written, the count moves on only for masked ones.
-  for (let i = 0; i < n; i++) {
+  for (let s = 0; s < n; s += CHUNK) k = metRange(mx, my, w, hasMet, xs, ws, k, s, Math.min(n, s + CHUNK));
+  h.fill([xs], ws, k);
+}
+
+/** Branch-free compaction from entry k on: every entry is written, the count moves on only for masked ones. */
+function metRange(mx: Float64Array, my: Float64Array, w: Float64Array, hasMet: Uint8Array, xs: Float64Array, ws: Float64Array, k: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
     xs[k] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
     ws[k] = w[i]!;
     k += +(hasMet[i]! !== 0);
   }
-  h.fill([xs], ws, k);
+  return k;
 }
 
 /**
@@ -421,21 +482,33 @@ function jetPass(c: Collection, keep: Uint8Array, mx: Float64Array | null, my: F
   const cpt = reused(Float64Array, 'jetPt', total + 1);
   const cphi = reused(Float64Array, 'jetPhi', total + 1);
   let k = 0;
-  for (let i = 0; i < c.events; i++) {
-    const start = k;
-    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
-      cpt[k] = pt![j]!;
-      cphi[k] = phi![j]!;
-      k += +(keep[j]! !== 0);
-    }
-    nj[i] = k - start;
-  }
+  for (let s = 0; s < c.events; s += CHUNK) k = gatherJets(o, pt!, phi!, keep, cpt, cphi, nj, k, s, Math.min(c.events, s + CHUNK));
   if (!mx || !my) return nj;
   const px = reused(Float64Array, 'jetPx', k);
   const py = reused(Float64Array, 'jetPy', k);
   transverseMomenta(cpt, cphi, k, px, py);
   let m = 0;
-  for (let i = 0; i < c.events; i++) {
+  for (let s = 0; s < c.events; s += CHUNK) m = subtractJets(nj, px, py, mx, my, m, s, Math.min(c.events, s + CHUNK));
+  return nj;
+}
+
+/** The selected jets of events [i0, i1) appended from entry k on (returns the new end), their count per event into nj. */
+function gatherJets(o: Int32Array, pt: NumArray, phi: NumArray, keep: Uint8Array, cpt: Float64Array, cphi: Float64Array, nj: Int32Array, k: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
+    const start = k;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+      cpt[k] = pt[j]!;
+      cphi[k] = phi[j]!;
+      k += +(keep[j]! !== 0);
+    }
+    nj[i] = k - start;
+  }
+  return k;
+}
+
+/** Subtract the gathered jets' px and py (from entry m on) from the sums of events [i0, i1); returns the next entry. */
+function subtractJets(nj: Int32Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array, m: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
     const end = m + nj[i]!;
     if (m === end) continue;
     let x = mx[i]!;
@@ -447,7 +520,7 @@ function jetPass(c: Collection, keep: Uint8Array, mx: Float64Array | null, my: F
     mx[i] = x;
     my[i] = y;
   }
-  return nj;
+  return m;
 }
 
 /** Nominal MC weight per event: the derived scalar column, else the first mcEventWeights entry, else 1 (data). */
@@ -478,14 +551,17 @@ function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   // Parameters as locals: a lookup on the params object per object costs more than the cut.
   const ptMin = p.electronPt * GEV;
   const etaMax = p.electronEta;
-  const crack = p.electronCrackVeto;
-  // Branch-free, as in jetMask.
-  const inCrack = crack ? 1 : 0;
-  for (let j = 0; j < keep.length; j++) {
-    const a = Math.abs(eta![j]!);
-    keep[j] = +(pt![j]! > ptMin) & +(a < etaMax) & (+(a <= 1.37) | +(a >= 1.52) | (inCrack ^ 1)) & +(id![j]! !== 0);
-  }
+  const inCrack = p.electronCrackVeto ? 1 : 0;
+  for (let s = 0; s < keep.length; s += CHUNK) electronCuts(pt!, eta!, id!, keep, s, Math.min(keep.length, s + CHUNK), ptMin, etaMax, inCrack);
   return keep;
+}
+
+/** Branch-free, as in jetCutsFlag. */
+function electronCuts(pt: NumArray, eta: NumArray, id: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, inCrack: number): void {
+  for (let j = j0; j < j1; j++) {
+    const a = Math.abs(eta[j]!);
+    keep[j] = +(pt[j]! > ptMin) & +(a < etaMax) & (+(a <= 1.37) | +(a >= 1.52) | (inCrack ^ 1)) & +(id[j]! !== 0);
+  }
 }
 
 function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
@@ -494,8 +570,12 @@ function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
   const ptMin = p.muonPt * GEV;
   const etaMax = p.muonEta;
   const qMax = p.muonQuality;
-  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > ptMin && Math.abs(eta![j]!) < etaMax && quality![j]! <= qMax ? 1 : 0;
+  for (let s = 0; s < keep.length; s += CHUNK) muonCuts(pt!, eta!, quality!, keep, s, Math.min(keep.length, s + CHUNK), ptMin, etaMax, qMax);
   return keep;
+}
+
+function muonCuts(pt: NumArray, eta: NumArray, quality: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, qMax: number): void {
+  for (let j = j0; j < j1; j++) keep[j] = pt[j]! > ptMin && Math.abs(eta[j]!) < etaMax && quality[j]! <= qMax ? 1 : 0;
 }
 
 function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
@@ -503,31 +583,38 @@ function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const keep = reused(Uint8Array, 'keepJ', pt!.length);
   const ptMin = p.jetPt * GEV;
   const etaMax = p.jetEta;
-  const jvtPtMax = p.jvtPtMax * GEV;
   const jvtEta = p.jvtEta;
-  const jvtScore = p.jvtScore;
-  // Without branches on the cuts (each as 0/1, combined with & and |): about half the jets pass
-  // the pT cut, in no predictable order, and mispredicted branches cost more than the arithmetic.
-  // A jet passes the kinematic cuts and, inside the JVT region, the JVT cut.
   const n = keep.length;
-  const P = pt!;
-  const E = eta!;
-  if (pass) {
-    for (let j = 0; j < n; j++) {
-      const ptj = P[j]!;
-      const a = Math.abs(E[j]!);
-      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(pass[j]! !== 0));
-    }
-  } else if (score) {
-    for (let j = 0; j < n; j++) {
-      const ptj = P[j]!;
-      const a = Math.abs(E[j]!);
-      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(score[j]! > jvtScore));
-    }
-  } else {
-    for (let j = 0; j < n; j++) keep[j] = +(P[j]! > ptMin) & +(Math.abs(E[j]!) < etaMax);
+  if (score && !pass) {
+    for (let s = 0; s < n; s += CHUNK) jetCutsScore(pt!, eta!, score, keep, s, Math.min(n, s + CHUNK), ptMin, etaMax, p.jvtPtMax * GEV, jvtEta, p.jvtScore);
+    return keep;
   }
+  // Without a JVT column, a JVT region no jet is in (pT >= -Infinity): the kinematic cuts alone.
+  const jvtPtMax = pass ? p.jvtPtMax * GEV : -Infinity;
+  for (let s = 0; s < n; s += CHUNK) jetCutsFlag(pt!, eta!, pass ?? pt!, keep, s, Math.min(n, s + CHUNK), ptMin, etaMax, jvtPtMax, jvtEta);
   return keep;
+}
+
+/**
+ * Without branches on the cuts (each as 0/1, combined with & and |): about half the jets pass
+ * the pT cut, in no predictable order, and mispredicted branches cost more than the arithmetic.
+ * A jet passes the kinematic cuts and, inside the JVT region (pT below jvtPtMax, |eta| below
+ * jvtEta), the JVT cut: NNJvtPass set here, Jvt above jvtScore in jetCutsScore.
+ */
+function jetCutsFlag(pt: NumArray, eta: NumArray, pass: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, jvtPtMax: number, jvtEta: number): void {
+  for (let j = j0; j < j1; j++) {
+    const ptj = pt[j]!;
+    const a = Math.abs(eta[j]!);
+    keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(pass[j]! !== 0));
+  }
+}
+
+function jetCutsScore(pt: NumArray, eta: NumArray, score: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, jvtPtMax: number, jvtEta: number, jvtScore: number): void {
+  for (let j = j0; j < j1; j++) {
+    const ptj = pt[j]!;
+    const a = Math.abs(eta[j]!);
+    keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(score[j]! > jvtScore));
+  }
 }
 
 /**

@@ -87,12 +87,7 @@ export class Histogram {
         if (w2) for (let i = 0; i < n; i++) w2[axis.index(x[i]!)]!++;
         return;
       }
-      for (let i = 0; i < n; i++) {
-        const b = axis.index(x[i]!);
-        const w = weights[i]!;
-        v[b]! += w;
-        w2![b]! += w * w;
-      }
+      for (let s = 0; s < n; s += CHUNK) fillWeighted(axis, x, weights, v, w2!, s, Math.min(n, s + CHUNK));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -115,20 +110,7 @@ export class Histogram {
     if (weights && this.storage === 'int') throw new UsageError('an int histogram takes no weights: use the weighted storage');
     const axis = this.axes[0]!;
     const table = (this.integerBins ??= Int32Array.from({ length: INTEGER_TABLE }, (_, k) => axis.index(k)));
-    const v = this.values;
-    const w2 = this.variances;
-    for (let i = 0; i < n; i++) {
-      const k = x[i]!;
-      const b = k >>> 0 < INTEGER_TABLE ? table[k]! : axis.index(k);
-      if (!weights) {
-        v[b]!++;
-        if (w2) w2[b]!++;
-        continue;
-      }
-      const w = weights[i]!;
-      v[b]! += w;
-      w2![b]! += w * w;
-    }
+    for (let s = 0; s < n; s += CHUNK) fillTable(axis, table, x, weights, this.values, this.variances, s, Math.min(n, s + CHUNK));
   }
 
   /** Add `other` bin by bin; the binnings and storages must match. */
@@ -182,6 +164,37 @@ export class Histogram {
     // A `double` storage (another writer's) has no variances: read as weighted with Poisson ones.
     if (h.variances) h.variances.set(st === 'weighted' ? flatten((u.storage as { variances: Nested }).variances, axes.length) : values);
     return h;
+  }
+}
+
+/**
+ * Entries per call of the fill kernels below: a function whose one call runs a long loop is
+ * compiled only on stack by V8, and that code is dropped at the next full garbage collection;
+ * called on ranges, the kernels are compiled whole and keep their code from batch to batch.
+ */
+const CHUNK = 1024;
+
+function fillWeighted(axis: Axis, x: ArrayLike<number>, weights: ArrayLike<number>, v: Float64Array, w2: Float64Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const b = axis.index(x[i]!);
+    const w = weights[i]!;
+    v[b]! += w;
+    w2[b]! += w * w;
+  }
+}
+
+function fillTable(axis: Axis, table: Int32Array, x: Int32Array, weights: ArrayLike<number> | undefined, v: Float64Array, w2: Float64Array | undefined, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const k = x[i]!;
+    const b = k >>> 0 < INTEGER_TABLE ? table[k]! : axis.index(k);
+    if (!weights) {
+      v[b]!++;
+      if (w2) w2[b]!++;
+      continue;
+    }
+    const w = weights[i]!;
+    v[b]! += w;
+    w2![b]! += w * w;
   }
 }
 

@@ -140,7 +140,13 @@ const QUADRANT_B = Float64Array.of(0, 1, 0, -1);
  * of momenta. Beyond |phi| = 1e5, and for non-finite phi, Math.cos and Math.sin.
  */
 export function transverseMomenta(pt: Float64Array, phi: Float64Array, n: number, px: Float64Array, py: Float64Array): void {
-  for (let i = 0; i < n; i++) {
+  // In calls of 1024: a function whose one call runs a long loop is compiled only on stack by V8,
+  // and that code is dropped at the next full garbage collection (see CHUNK in builtin.ts).
+  for (let s = 0; s < n; s += 1024) transverseRange(pt, phi, px, py, s, Math.min(n, s + 1024));
+}
+
+function transverseRange(pt: Float64Array, phi: Float64Array, px: Float64Array, py: Float64Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
     const x = phi[i]!;
     const p = pt[i]!;
     if (!(Math.abs(x) <= TRIG_LIMIT)) {

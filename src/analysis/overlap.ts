@@ -67,14 +67,46 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
   const sliding = o.slidingCone ?? false;
   const et = o.electronTrack;
   const mt = o.muonTrack;
+  // Every step compares objects of one event only, so the steps run event by event (all three
+  // for an event, in their order, before the next): each event's objects are read once, and an
+  // event without selected leptons costs a few comparisons. In calls of EVENT_CHUNK events: a
+  // function whose one call runs a long loop is compiled only on stack by V8, and that code is
+  // dropped at the next full garbage collection (the next batch's reading brings one).
+  const run: Run = { E, M, J, tracks, sliding, et, mt };
+  for (let s = 0; s < events; s += EVENT_CHUNK) overlapEvents(run, s, Math.min(events, s + EVENT_CHUNK));
+
+  if (et && mt) steps.push({ step: 'electron-muon (shared ID track)', applied: true });
+  else steps.push({ step: 'electron-muon (shared ID track)', applied: false, reason: 'skipped: track-link columns (trackParticleLinks, originalTrackParticle, inDetTrackParticleLink) absent' });
+  steps.push({ step: 'electron-jet (jet dR<0.2, electron dR<0.4)', applied: true });
+  steps.push({
+    step: 'muon-jet (jet dR<0.2 unless >=3 tracks, muon dR<0.4)',
+    applied: true,
+    ...(tracks ? {} : { reason: 'jet track counts absent: every jet within dR 0.2 of a muon is removed' }),
+  });
+  return { electrons: keepE, muons: keepM, jets: keepJ, steps };
+}
+
+const EVENT_CHUNK = 512;
+
+/** What the event loop works with. */
+interface Run {
+  E: Side;
+  M: Side;
+  J: Side;
+  tracks: NumArray | undefined;
+  sliding: boolean;
+  et: { key: Uint32Array; index: Uint32Array } | undefined;
+  mt: { key: Uint32Array; index: Uint32Array } | undefined;
+}
+
+function overlapEvents(r: Run, i0: number, i1: number): void {
+  const { E, M, J, tracks, sliding, et, mt } = r;
   const eo = E.offsets;
   const mo = M.offsets;
   const jo = J.offsets;
-
-  // Every step compares objects of one event only, so the steps run event by event (all three
-  // for an event, in their order, before the next): each event's objects are read once, and an
-  // event without selected leptons costs a few comparisons.
-  for (let i = 0; i < events; i++) {
+  const keepE = E.keep;
+  const keepM = M.keep;
+  for (let i = i0; i < i1; i++) {
     const e0 = eo[i]!;
     const e1 = eo[i + 1]!;
     const m0 = mo[i]!;
@@ -103,16 +135,6 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
       if (nM) leptonJet(M, nE, nE + nM, J, j0, j1, tracks);
     }
   }
-
-  if (et && mt) steps.push({ step: 'electron-muon (shared ID track)', applied: true });
-  else steps.push({ step: 'electron-muon (shared ID track)', applied: false, reason: 'skipped: track-link columns (trackParticleLinks, originalTrackParticle, inDetTrackParticleLink) absent' });
-  steps.push({ step: 'electron-jet (jet dR<0.2, electron dR<0.4)', applied: true });
-  steps.push({
-    step: 'muon-jet (jet dR<0.2 unless >=3 tracks, muon dR<0.4)',
-    applied: true,
-    ...(tracks ? {} : { reason: 'jet track counts absent: every jet within dR 0.2 of a muon is removed' }),
-  });
-  return { electrons: keepE, muons: keepM, jets: keepJ, steps };
 }
 
 /**
