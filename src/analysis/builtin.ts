@@ -655,14 +655,37 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection, keepM: Uint
   const eIdx = reused(Uint32Array, 'eIdx', nE).fill(0xfffffffe);
   const mKey = reused(Uint32Array, 'mKey', nM).fill(0xffffffff);
   const mIdx = reused(Uint32Array, 'mIdx', nM).fill(0xfffffffd);
+  const links: TrackLinks = { el, mu, keepM, et, gsf, mt, eKey, eIdx, mKey, mIdx };
+  for (let s = 0; s < ev.rows; s += CHUNK) trackRange(links, s, Math.min(ev.rows, s + CHUNK));
+  return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
+}
+
+interface TrackLinks {
+  el: Collection;
+  mu: Collection;
+  keepM: Uint8Array;
+  et: { outer: Int32Array; inner: Int32Array; values: Record<string, NumArray> };
+  gsf: { offsets: Int32Array; values: Record<string, NumArray> };
+  mt: { offsets: Int32Array; values: Record<string, NumArray> };
+  eKey: Uint32Array;
+  eIdx: Uint32Array;
+  mKey: Uint32Array;
+  mIdx: Uint32Array;
+}
+
+/** trackIdentities for events [i0, i1). */
+function trackRange(t: TrackLinks, i0: number, i1: number): void {
+  const { el, mu, keepM, et, gsf, mt, eKey, eIdx, mKey, mIdx } = t;
   const gKey = gsf.values.m_persKey!;
   const gIdx = gsf.values.m_persIndex!;
   const eLinkIdx = et.values.m_persIndex!;
-  for (let i = 0; i < ev.rows; i++) {
+  const mtKey = mt.values.m_persKey!;
+  const mtIdx = mt.values.m_persIndex!;
+  for (let i = i0; i < i1; i++) {
     for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
       const k = mt.offsets[i]! + m;
-      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
-      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
+      mKey[mu.offsets[i]! + m] = mtKey[k]!;
+      mIdx[mu.offsets[i]! + m] = mtIdx[k]!;
     }
     // Electrons are compared only with the selected muons of their event: without one, their
     // identities are never looked at (most events; muons are few).
@@ -681,5 +704,4 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection, keepM: Uint
       eIdx[el.offsets[i]! + e] = gIdx[gi]!;
     }
   }
-  return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
 }
