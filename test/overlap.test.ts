@@ -253,6 +253,51 @@ describe('overlap removal', () => {
     );
   });
 
+  it('issue 7: the branch-free phi screening keeps every pair a cone can hold (sliding cones, negative pT, phis across +-pi, several leptons)', () => {
+    // Reference: every pair's dR^2 from pseudorapidities and deltaPhi, in the order of the
+    // overlap removal, with the sliding cone min(0.4, 0.04 + 10 GeV / pT) (above 0.5 for a
+    // negative pT: then every jet is a candidate).
+    const phiArb = fc.oneof(fc.constantFrom(Math.PI, -Math.PI, Math.fround(Math.PI), -Math.fround(Math.PI), 3.1, -3.1, 0, 6, -7), fc.double({ min: -3.2, max: 3.2, noNaN: true }));
+    const lepArb = fc.record({ eta: fc.constantFrom(0, 0.3, -1), phi: phiArb, pt: fc.constantFrom(-30e3, -5e3, 1e3, 20e3, 200e3), keep: fc.boolean() });
+    const jetArb = fc.record({ eta: fc.constantFrom(0, 0.1, 0.3, -0.9), phi: phiArb, keep: fc.boolean(), tracks: fc.constantFrom(0, 5) });
+    const eventArb = fc.record({ leps: fc.array(lepArb, { maxLength: 3 }), jets: fc.array(jetArb, { maxLength: 6 }) });
+    fc.assert(
+      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.boolean(), (evs, sliding, useMuons) => {
+        const lo = [0];
+        const jo = [0];
+        const L = { pt: [] as number[], eta: [] as number[], phi: [] as number[], keep: [] as number[] };
+        const J = { pt: [] as number[], eta: [] as number[], phi: [] as number[], keep: [] as number[], tracks: [] as number[] };
+        for (const e of evs) {
+          for (const l of e.leps) (L.pt.push(l.pt), L.eta.push(l.eta), L.phi.push(l.phi), L.keep.push(+l.keep));
+          for (const j of e.jets) (J.pt.push(30e3), J.eta.push(j.eta), J.phi.push(j.phi), J.keep.push(+j.keep), J.tracks.push(j.tracks));
+          lo.push(L.pt.length);
+          jo.push(J.pt.length);
+        }
+        const lep = objects(lo, L.pt, L.eta, L.phi, L.keep);
+        const jet = objects(jo, J.pt, J.eta, J.phi, J.keep);
+        const empty = objects(new Array(lo.length).fill(0), [], [], []);
+        const tracks = Int32Array.from(J.tracks);
+        const r = useMuons ? removeOverlaps(empty, lep, jet, { useRapidity: false, slidingCone: sliding, jetTracks: tracks }) : removeOverlaps(lep, empty, jet, { useRapidity: false, slidingCone: sliding });
+        const keepL = Uint8Array.from(L.keep);
+        const keepJ = Uint8Array.from(J.keep);
+        for (let i = 0; i < evs.length; i++) {
+          for (let k = jo[i]!; k < jo[i + 1]!; k++) {
+            if (!keepJ[k] || (useMuons && tracks[k]! >= 3)) continue;
+            for (let l = lo[i]!; l < lo[i + 1]!; l++) if (keepL[l] && deltaR2(L.eta[l]!, L.phi[l]!, J.eta[k]!, J.phi[k]!) <= 0.2 * 0.2) keepJ[k] = 0;
+          }
+          for (let l = lo[i]!; l < lo[i + 1]!; l++) {
+            if (!keepL[l]) continue;
+            const c = sliding ? Math.min(0.4, 0.04 + 10000 / L.pt[l]!) : 0.4;
+            for (let k = jo[i]!; k < jo[i + 1]!; k++) if (keepJ[k] && deltaR2(L.eta[l]!, L.phi[l]!, J.eta[k]!, J.phi[k]!) <= c * c) keepL[l] = 0;
+          }
+        }
+        expect([...r.jets]).toEqual([...keepJ]);
+        expect([...(useMuons ? r.muons : r.electrons)]).toEqual([...keepL]);
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
   it('sliding cone: a high-pT electron is removed only within 0.04 + 10 GeV / pT', () => {
     const el = objects([0, 1], [200e3], [0], [0]);
     const jet = objects([0, 1], [30e3], [0], [0.3]);
