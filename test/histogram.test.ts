@@ -8,6 +8,7 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { Axis } from '../src/analysis/axis.ts';
 import { Histogram } from '../src/analysis/histogram.ts';
+import { Output } from '../src/analysis/output.ts';
 
 function binOf(edges: Float64Array, x: number): number {
   if (Number.isNaN(x)) return edges.length; // overflow
@@ -107,6 +108,56 @@ describe('histograms', () => {
       ),
       { numRuns: 200 },
     );
+  });
+
+  it('fillIntegers fills what fill fills with the same values: the same bins, bit-identical sums', () => {
+    const axis = fc.oneof(
+      fc.record({ type: fc.constant('regular' as const), bins: fc.integer({ min: 1, max: 70 }), lower: fc.constantFrom(-0.5, 0, 0.5, -3, 1e-9), upper: fc.constantFrom(7.5, 15.5, 63.5, 64, 100) }),
+      fc.record({ type: fc.constant('log' as const), bins: fc.integer({ min: 1, max: 30 }), lower: fc.constantFrom(0.5, 1, 2), upper: fc.constantFrom(64, 100, 1000) }),
+      fc.record({ type: fc.constant('variable' as const), edges: fc.uniqueArray(fc.integer({ min: -5, max: 80 }), { minLength: 2, maxLength: 12 }).map((e) => e.sort((a, b) => a - b)) }),
+    );
+    fc.assert(
+      fc.property(axis, fc.array(fc.tuple(fc.integer({ min: -100, max: 200 }), fc.double({ min: -5, max: 5, noNaN: true })), { maxLength: 60 }), (a, entries) => {
+        const x = Int32Array.from(entries.map(([k]) => k));
+        const w = Float64Array.from(entries.map(([, v]) => v));
+        for (const storage of ['int', 'weighted'] as const) {
+          const byFill = new Histogram({ axes: [a], storage });
+          const byInts = new Histogram({ axes: [a], storage });
+          byFill.fill([x], storage === 'int' ? undefined : w);
+          byInts.fillIntegers(x, storage === 'int' ? undefined : w);
+          expect([...byInts.values]).toEqual([...byFill.values]);
+          if (storage === 'weighted') expect([...byInts.variances!]).toEqual([...byFill.variances!]);
+        }
+        // A count below the array's length fills only the first entries.
+        const part = new Histogram({ axes: [a] });
+        const head = new Histogram({ axes: [a] });
+        part.fillIntegers(x, w, entries.length >> 1);
+        head.fill([x.subarray(0, entries.length >> 1)], w.subarray(0, entries.length >> 1));
+        expect([...part.values]).toEqual([...head.values]);
+      }),
+      { numRuns: 300 },
+    );
+    expect(() => new Histogram({ axes: [spec.axes[0]!, spec.axes[0]!] }).fillIntegers(Int32Array.of(1))).toThrow(/one-axis/);
+    expect(() => new Histogram({ ...spec, storage: 'int' }).fillIntegers(Int32Array.of(1), [2])).toThrow(/no weights/);
+  });
+
+  it('Output.cutEvents over the listed events counts and sums what cut() does with the same mask, across batches', () => {
+    fc.assert(
+      fc.property(fc.array(fc.array(fc.tuple(fc.boolean(), fc.double({ min: -5, max: 5, noNaN: true })), { maxLength: 3000 }), { minLength: 1, maxLength: 3 }), (batches) => {
+        const byMask = new Output({}, ['s']);
+        const byList = new Output({}, ['s']);
+        for (const b of batches) {
+          const w = Float64Array.from(b.map(([, x]) => x));
+          const pass = Uint8Array.from(b.map(([p]) => (p ? 1 : 0)));
+          const listed = Int32Array.from(b.flatMap(([p], i) => (p ? [i] : [])));
+          byMask.cut('s', pass, w, b.length);
+          byList.cutEvents('s', listed, listed.length, w);
+        }
+        expect(byList.cutflow).toEqual(byMask.cutflow);
+      }),
+      { numRuns: 100 },
+    );
+    expect(() => new Output({}, ['s']).cutEvents('t', new Int32Array(0), 0, [])).toThrow(/not declared/);
   });
 
   it('counts under- and overflow, weights and squared weights', () => {

@@ -7,7 +7,7 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { makeData, Field, Float32, Float64, Int8, List, Struct, Uint8, Uint32, Utf8, type Data, type DataType } from 'apache-arrow';
 import { collection, counts, leading, leadingTwo, select } from '../src/analysis/collection.ts';
-import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity } from '../src/analysis/kinematics.ts';
+import { deltaPhi, deltaR2, fourMomenta, pairMass, pairMassOf, rapidity, transverseMomenta } from '../src/analysis/kinematics.ts';
 import { removeOverlaps, type OverlapObjects } from '../src/analysis/overlap.ts';
 import { Events } from '../src/analysis/events.ts';
 import { Output } from '../src/analysis/output.ts';
@@ -36,6 +36,40 @@ describe('kinematics', () => {
     // Back-to-back muons of 45.5938 GeV at eta 0: m = 2 sqrt(p^2 + m_mu^2).
     const p = 45593.8;
     expect(pairMass(p, 0, 0, MUON_MASS, p, 0, Math.PI, MUON_MASS)).toBeCloseTo(2 * Math.sqrt(p * p + MUON_MASS * MUON_MASS), 6);
+  });
+});
+
+describe('transverseMomenta (cos and sin kernel for missing-ET sums)', () => {
+  // The stated bound: cos and sin each within 2^-52 of Math.cos and Math.sin (absolute), so
+  // pt cos(phi) within |pt| 2^-52 of pt Math.cos(phi), plus the rounding of the two products
+  // (|pt| 2^-53 each): |pt| 2^-51 in all.
+  const check = (phi: number[], pt: number[]) => {
+    const n = phi.length;
+    const px = new Float64Array(n);
+    const py = new Float64Array(n);
+    transverseMomenta(Float64Array.from(pt), Float64Array.from(phi), n, px, py);
+    for (let i = 0; i < n; i++) {
+      const x = phi[i]!;
+      const p = pt[i]!;
+      if (!Number.isFinite(x)) {
+        expect(px[i]).toBeNaN();
+        expect(py[i]).toBeNaN();
+        continue;
+      }
+      const tol = Math.abs(p) * 2 ** -51;
+      expect(Math.abs(px[i]! - p * Math.cos(x)), `cos ${x}`).toBeLessThanOrEqual(tol);
+      expect(Math.abs(py[i]! - p * Math.sin(x)), `sin ${x}`).toBeLessThanOrEqual(tol);
+    }
+  };
+  it('is within 2^-52 of Math.cos and Math.sin for float32 and float64 angles, and at the quadrant edges', () => {
+    fc.assert(
+      fc.property(fc.array(fc.float({ min: Math.fround(-3.2), max: Math.fround(3.2), noNaN: true }), { minLength: 1, maxLength: 50 }), (phi) => check(phi, phi.map(() => 1))),
+      { numRuns: 2000 },
+    );
+    fc.assert(fc.property(fc.array(fc.double({ min: -1e5, max: 1e5, noNaN: true }), { minLength: 1, maxLength: 50 }), (phi) => check(phi, phi.map(() => 1))), { numRuns: 1000 });
+    const edges: number[] = [0, -0, 1e-300, -1e-20, 1e5, -1e5, 1.5e5, 1e300, Infinity, -Infinity, NaN];
+    for (let k = -8; k <= 8; k++) for (const d of [0, 1e-16, -1e-16, 1e-9]) edges.push((k * Math.PI) / 4 + d, Math.fround((k * Math.PI) / 4 + d));
+    check(edges, edges.map((_, i) => (i % 3 === 0 ? 1 : 45593.75 * i)));
   });
 });
 
@@ -216,6 +250,51 @@ describe('overlap removal', () => {
         expect([...(useMuons ? r.muons : r.electrons)]).toEqual([...keepL]);
       }),
       { numRuns: 2000 },
+    );
+  });
+
+  it('issue 7: the branch-free phi screening keeps every pair a cone can hold (sliding cones, negative pT, phis across +-pi, several leptons)', () => {
+    // Reference: every pair's dR^2 from pseudorapidities and deltaPhi, in the order of the
+    // overlap removal, with the sliding cone min(0.4, 0.04 + 10 GeV / pT) (above 0.5 for a
+    // negative pT: then every jet is a candidate).
+    const phiArb = fc.oneof(fc.constantFrom(Math.PI, -Math.PI, Math.fround(Math.PI), -Math.fround(Math.PI), 3.1, -3.1, 0, 6, -7), fc.double({ min: -3.2, max: 3.2, noNaN: true }));
+    const lepArb = fc.record({ eta: fc.constantFrom(0, 0.3, -1), phi: phiArb, pt: fc.constantFrom(-30e3, -5e3, 1e3, 20e3, 200e3), keep: fc.boolean() });
+    const jetArb = fc.record({ eta: fc.constantFrom(0, 0.1, 0.3, -0.9), phi: phiArb, keep: fc.boolean(), tracks: fc.constantFrom(0, 5) });
+    const eventArb = fc.record({ leps: fc.array(lepArb, { maxLength: 3 }), jets: fc.array(jetArb, { maxLength: 6 }) });
+    fc.assert(
+      fc.property(fc.array(eventArb, { minLength: 1, maxLength: 6 }), fc.boolean(), fc.boolean(), (evs, sliding, useMuons) => {
+        const lo = [0];
+        const jo = [0];
+        const L = { pt: [] as number[], eta: [] as number[], phi: [] as number[], keep: [] as number[] };
+        const J = { pt: [] as number[], eta: [] as number[], phi: [] as number[], keep: [] as number[], tracks: [] as number[] };
+        for (const e of evs) {
+          for (const l of e.leps) (L.pt.push(l.pt), L.eta.push(l.eta), L.phi.push(l.phi), L.keep.push(+l.keep));
+          for (const j of e.jets) (J.pt.push(30e3), J.eta.push(j.eta), J.phi.push(j.phi), J.keep.push(+j.keep), J.tracks.push(j.tracks));
+          lo.push(L.pt.length);
+          jo.push(J.pt.length);
+        }
+        const lep = objects(lo, L.pt, L.eta, L.phi, L.keep);
+        const jet = objects(jo, J.pt, J.eta, J.phi, J.keep);
+        const empty = objects(new Array(lo.length).fill(0), [], [], []);
+        const tracks = Int32Array.from(J.tracks);
+        const r = useMuons ? removeOverlaps(empty, lep, jet, { useRapidity: false, slidingCone: sliding, jetTracks: tracks }) : removeOverlaps(lep, empty, jet, { useRapidity: false, slidingCone: sliding });
+        const keepL = Uint8Array.from(L.keep);
+        const keepJ = Uint8Array.from(J.keep);
+        for (let i = 0; i < evs.length; i++) {
+          for (let k = jo[i]!; k < jo[i + 1]!; k++) {
+            if (!keepJ[k] || (useMuons && tracks[k]! >= 3)) continue;
+            for (let l = lo[i]!; l < lo[i + 1]!; l++) if (keepL[l] && deltaR2(L.eta[l]!, L.phi[l]!, J.eta[k]!, J.phi[k]!) <= 0.2 * 0.2) keepJ[k] = 0;
+          }
+          for (let l = lo[i]!; l < lo[i + 1]!; l++) {
+            if (!keepL[l]) continue;
+            const c = sliding ? Math.min(0.4, 0.04 + 10000 / L.pt[l]!) : 0.4;
+            for (let k = jo[i]!; k < jo[i + 1]!; k++) if (keepJ[k] && deltaR2(L.eta[l]!, L.phi[l]!, J.eta[k]!, J.phi[k]!) <= c * c) keepL[l] = 0;
+          }
+        }
+        expect([...r.jets]).toEqual([...keepJ]);
+        expect([...(useMuons ? r.muons : r.electrons)]).toEqual([...keepL]);
+      }),
+      { numRuns: 3000 },
     );
   });
 

@@ -8,11 +8,11 @@
  */
 import { DataType } from 'apache-arrow';
 import { defineAnalysis } from './api.ts';
-import { type Collection, type NumArray, collection, counts, leadingTwo } from './collection.ts';
+import { type Collection, type NumArray, collection } from './collection.ts';
 import type { Histogram } from './histogram.ts';
 import type { Output } from './output.ts';
 import type { Events } from './events.ts';
-import { type FourMomenta, fourMomenta, pairMassOf } from './kinematics.ts';
+import { type FourMomenta, pairMassOf, transverseMomenta } from './kinematics.ts';
 import { removeOverlaps } from './overlap.ts';
 
 export const MUON_MASS = 105.658; // MeV
@@ -164,66 +164,28 @@ export default defineAnalysis<BuiltinParams>({
       keepJ = r.jets;
     }
 
-    const nE = counts(el, keepE);
-    const nM = counts(mu, keepM);
-    out.hist('n_electrons').fill([nE], w);
-    out.hist('n_muons').fill([nM], w);
-    out.hist('n_jets').fill([counts(jet, keepJ)], w);
+    // Missing ET: minus the vector sum of the selected objects, plus the track soft term. The sums
+    // start from the soft term; the lepton passes and the jet pass subtract their objects, in
+    // that order (electrons, muons, jets, each in the order of the objects).
+    const metColumns = ev.has('met_mpx') && ev.has('met_mpy') && ev.has('met_name');
+    const mx = f64('mx', n);
+    const my = f64('my', n);
+    const hasMet = u8('hasMet', n);
+    if (metColumns) softTerm(ev.findString('met_name', 'PVSoftTrkCore'), ev.jagged('met_mpx').values, ev.jagged('met_mpy').values, mx, my, hasMet);
 
-    // Four-momenta of the selected leptons, once: pair masses and missing ET reuse them.
-    // pz and E only where pairs are formed (events with two selected objects).
-    const p4M = fourMomenta(mu.fields.pt!, mu.fields.eta!, mu.fields.phi!, MUON_MASS, keepM, p4Scratch('mu', keepM.length), inPairs(mu, nM, 'mu'));
-    const p4E = fourMomenta(el.fields.pt!, el.fields.eta!, el.fields.phi!, eMass, keepE, p4Scratch('el', keepE.length), inPairs(el, nE, 'el'));
-    const lm = leadingPair(mu, keepM, p4M, w, out, 'mumu_mass', CUTFLOW[1], CUTFLOW[2]);
-    const le = leadingPair(el, keepE, p4E, w, out, 'ee_mass', CUTFLOW[3], CUTFLOW[4]);
-    allPairs(mu, keepM, nM, p4M, w, out.hist('mumu_mass_all'));
-    allPairs(el, keepE, nE, p4E, w, out.hist('ee_mass_all'));
+    // Each lepton flavour in one pass over its events: multiplicity, leading pair, pair masses,
+    // leading pT, missing-ET terms.
+    const le = leptonPass(el, keepE, massArray('el', el, eMass), w, mx, my, 'el');
+    fillPairs(out, le, w, 'ee_mass', 'ee_mass_all', CUTFLOW[3], CUTFLOW[4]);
+    const lm = leptonPass(mu, keepM, massArray('mu', mu, MUON_MASS), w, mx, my, 'mu');
+    fillPairs(out, lm, w, 'mumu_mass', 'mumu_mass_all', CUTFLOW[1], CUTFLOW[2]);
+    out.hist('n_electrons').fillIntegers(le.counts, w);
+    out.hist('n_muons').fillIntegers(lm.counts, w);
+    leadingPts(lm.leadPt, le.leadPt, w, out.hist('lead_muon_pt'), out.hist('lead_lepton_pt'));
 
-    // Leading muon and leading lepton pT.
-    const muPt = f64('muPt', n);
-    const lepPt = f64('lepPt', n);
-    const hasMu = u8('hasMu', n);
-    const hasLep = u8('hasLep', n);
-    const mpt = mu.fields.pt!;
-    const ept = el.fields.pt!;
-    for (let i = 0; i < n; i++) {
-      const a = lm[i]! >= 0 ? mpt[lm[i]!]! / GEV : -1;
-      const b = le[i]! >= 0 ? ept[le[i]!]! / GEV : -1;
-      if (a >= 0) {
-        hasMu[i] = 1;
-        muPt[i] = a;
-      }
-      if (a >= 0 || b >= 0) {
-        hasLep[i] = 1;
-        lepPt[i] = Math.max(a, b);
-      }
-    }
-    fillMasked(out.hist('lead_muon_pt'), muPt, w, hasMu);
-    fillMasked(out.hist('lead_lepton_pt'), lepPt, w, hasLep);
-
-    // Missing ET: minus the vector sum of the selected objects, plus the track soft term.
-    if (ev.has('met_mpx') && ev.has('met_mpy') && ev.has('met_name')) {
-      const soft = ev.findString('met_name', 'PVSoftTrkCore');
-      const mpx = ev.jagged('met_mpx').values;
-      const mpy = ev.jagged('met_mpy').values;
-      const mx = f64('mx', n);
-      const my = f64('my', n);
-      const hasMet = u8('hasMet', n);
-      for (let i = 0; i < n; i++) {
-        if (soft[i]! < 0) continue;
-        mx[i] = mpx[soft[i]!]!;
-        my[i] = mpy[soft[i]!]!;
-        hasMet[i] = 1;
-      }
-      subtractObjects(el, keepE, p4E.px, p4E.py, mx, my);
-      subtractObjects(mu, keepM, p4M.px, p4M.py, mx, my);
-      subtractJets(jet, keepJ, mx, my);
-      const met = f64('met', n);
-      for (let i = 0; i < n; i++) met[i] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
-      fillMasked(out.hist('met'), met, w, hasMet);
-    } else {
-      out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
-    }
+    out.hist('n_jets').fillIntegers(jetPass(jet, keepJ, metColumns ? mx : null, metColumns ? my : null), w);
+    if (metColumns) fillMet(out.hist('met'), mx, my, w, hasMet);
+    else out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
   },
   reuseColumnMemory: true,
 });
@@ -235,9 +197,19 @@ export default defineAnalysis<BuiltinParams>({
  * garbage collector a tenth of the analysis's time. f64 and u8 zero them; the others are
  * written in full by their users.
  */
-const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array>();
+const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array | Int32Array>();
 
-function reused<T extends Float64Array | Uint8Array | Uint32Array>(make: new (n: number) => T, name: string, n: number): T {
+/**
+ * Objects (or events) per call of a loop kernel. The loops over a batch run in kernels called
+ * on ranges of this size, not in one call per batch: V8 compiles a function whose single call
+ * runs a long loop only "on stack" (OSR), and drops that code at the next full garbage collection,
+ * which reading the next batch brings; every batch then started over in the interpreter and
+ * re-optimized (about a third of the analysis's time here). A function called many times gets
+ * compiled whole and keeps its code.
+ */
+const CHUNK = 1024;
+
+function reused<T extends Float64Array | Uint8Array | Uint32Array | Int32Array>(make: new (n: number) => T, name: string, n: number): T {
   let a = scratch.get(name) as T | undefined;
   if (!a || a.length < n) scratch.set(name, (a = new make(Math.max(n, (a?.length ?? 0) * 2))));
   return a.subarray(0, n) as T;
@@ -251,44 +223,305 @@ function u8(name: string, n: number): Uint8Array {
   return reused(Uint8Array, name, n).fill(0);
 }
 
-/** Four-momentum arrays for fourMomenta to fill (it sets every entry). */
-function p4Scratch(name: string, n: number): FourMomenta {
-  return { px: reused(Float64Array, `${name}.px`, n), py: reused(Float64Array, `${name}.py`, n), pz: reused(Float64Array, `${name}.pz`, n), e: reused(Float64Array, `${name}.e`, n) };
+/** A mass per object (the column, or the constant in a reused array): one element type per use site, so the pass stays monomorphic. */
+function massArray(name: string, c: Collection, m: NumArray | number): NumArray {
+  if (typeof m !== 'number') return m;
+  return reused(Float64Array, `${name}.m`, c.offsets[c.events]!).fill(m);
 }
 
-/** Subtract the transverse momenta (px, py per object) of the objects in `keep` from the per-event sums. */
-function subtractObjects(c: Collection, keep: Uint8Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array): void {
-  const o = c.offsets;
-  for (let i = 0; i < c.events; i++) {
-    let x = mx[i]!;
-    let y = my[i]!;
-    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
-      if (!keep[j]) continue;
-      x -= px[j]!;
-      y -= py[j]!;
-    }
-    mx[i] = x;
-    my[i] = y;
+/** The soft term per event (`soft`: its item index, -1 when the event has none): the starting missing-ET sums. */
+function softTerm(soft: Int32Array, mpx: NumArray, mpy: NumArray, mx: Float64Array, my: Float64Array, hasMet: Uint8Array): void {
+  for (let s = 0; s < soft.length; s += CHUNK) softTermRange(soft, mpx, mpy, mx, my, hasMet, s, Math.min(soft.length, s + CHUNK));
+}
+
+function softTermRange(soft: Int32Array, mpx: NumArray, mpy: NumArray, mx: Float64Array, my: Float64Array, hasMet: Uint8Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const k = soft[i]!;
+    if (k < 0) continue;
+    mx[i] = mpx[k]!;
+    my[i] = mpy[k]!;
+    hasMet[i] = 1;
   }
 }
 
-/** subtractObjects for jets, their px and py (pt cos phi, pt sin phi) formed as they are subtracted. */
-function subtractJets(c: Collection, keep: Uint8Array, mx: Float64Array, my: Float64Array): void {
+/** What a lepton pass leaves: per event, indices of the events passing each cutflow step, and pair masses with their weights. */
+interface Leptons {
+  /** Selected objects per event. */
+  counts: Int32Array;
+  /** pT of the leading selected object per event (GeV), -1 without one. */
+  leadPt: Float64Array;
+  /** Events with two selected objects, and those whose leading two have opposite charges. */
+  two: Int32Array;
+  nTwo: number;
+  os: Int32Array;
+  nOs: number;
+  /** Mass of the leading pair of the `os` events, in their order. */
+  osMass: Float64Array;
+  /** Every opposite-charge pair: mass and its event's weight, `nPairs` of them. */
+  pairMass: Float64Array;
+  pairWeight: Float64Array;
+  nPairs: number;
+}
+
+const pairScratch = { mass: new Float64Array(1024), weight: new Float64Array(1024) };
+
+/**
+ * One lepton flavour, event by event: the selected objects' count, the leading two (by descending
+ * pT, ties keep the earlier object first), their px and py subtracted from the missing-ET sums,
+ * and, in events with two, pz and E, the leading pair's mass when of opposite charge and the
+ * masses of all opposite-charge pairs. Every value is formed by the expressions used before this
+ * was one pass (fourMomenta's, pairMassOf's, leadingTwo's), and everything is collected in event
+ * order, so histograms and the cutflow get the same numbers added in the same order; but the
+ * events are walked once instead of a dozen times, and the events without objects (most, for
+ * muons) cost one comparison.
+ */
+function leptonPass(c: Collection, keep: Uint8Array, mass: NumArray, w: Float64Array, mx: Float64Array, my: Float64Array, name: string): Leptons {
+  const events = c.events;
+  const total = c.offsets[events]!;
+  const a: LeptonArrays = {
+    keep,
+    mass,
+    w,
+    mx,
+    my,
+    p4: { px: reused(Float64Array, `${name}.px`, total), py: reused(Float64Array, `${name}.py`, total), pz: reused(Float64Array, `${name}.pz`, total), e: reused(Float64Array, `${name}.e`, total) },
+    counts: reused(Int32Array, `${name}.n`, events),
+    leadPt: reused(Float64Array, `${name}.leadPt`, events),
+    two: reused(Int32Array, `${name}.two`, events),
+    os: reused(Int32Array, `${name}.os`, events),
+    osMass: reused(Float64Array, `${name}.osMass`, events),
+  };
+  const n = passCounts;
+  n.two = n.os = n.pairs = 0;
+  for (let s = 0; s < events; s += CHUNK) leptonRange(c, a, n, s, Math.min(events, s + CHUNK));
+  return { counts: a.counts, leadPt: a.leadPt, two: a.two, nTwo: n.two, os: a.os, nOs: n.os, osMass: a.osMass, pairMass: pairScratch.mass, pairWeight: pairScratch.weight, nPairs: n.pairs };
+}
+
+/** The arrays a lepton pass reads and writes. */
+interface LeptonArrays {
+  keep: Uint8Array;
+  mass: NumArray;
+  w: Float64Array;
+  mx: Float64Array;
+  my: Float64Array;
+  p4: FourMomenta;
+  counts: Int32Array;
+  leadPt: Float64Array;
+  two: Int32Array;
+  os: Int32Array;
+  osMass: Float64Array;
+}
+
+/** Running counts of a lepton pass (events with two, with an opposite-charge leading pair, pairs). */
+const passCounts = { two: 0, os: 0, pairs: 0 };
+
+function leptonRange(c: Collection, arr: LeptonArrays, n: { two: number; os: number; pairs: number }, i0: number, i1: number): void {
   const o = c.offsets;
-  const { pt, phi } = c.fields as Record<string, NumArray>;
-  for (let i = 0; i < c.events; i++) {
+  const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
+  const { keep, mass, w, mx, my, p4, counts, leadPt, two, os, osMass } = arr;
+  const { px, py, pz, e } = p4;
+  let nTwo = n.two;
+  let nOs = n.os;
+  let nPairs = n.pairs;
+  for (let i = i0; i < i1; i++) {
+    const j0 = o[i]!;
+    const j1 = o[i + 1]!;
+    let k = 0;
+    let a = -1;
+    let b = -1;
+    let pa = 0;
+    let pb = 0;
     let x = mx[i]!;
     let y = my[i]!;
-    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+    for (let j = j0; j < j1; j++) {
       if (!keep[j]) continue;
+      k++;
       const p = pt![j]!;
       const f = phi![j]!;
-      x -= p * Math.cos(f);
-      y -= p * Math.sin(f);
+      const cx = p * Math.cos(f);
+      const cy = p * Math.sin(f);
+      px[j] = cx;
+      py[j] = cy;
+      x -= cx;
+      y -= cy;
+      // Strictly greater: an equal pT later in the event ranks after the earlier one.
+      if (a < 0 || p > pa) {
+        b = a;
+        pb = pa;
+        a = j;
+        pa = p;
+      } else if (b < 0 || p > pb) {
+        b = j;
+        pb = p;
+      }
+    }
+    counts[i] = k;
+    leadPt[i] = a >= 0 ? pt![a]! / GEV : -1;
+    mx[i] = x;
+    my[i] = y;
+    if (k < 2) continue;
+    for (let j = j0; j < j1; j++) {
+      if (!keep[j]) continue;
+      const cx = px[j]!;
+      const cy = py[j]!;
+      const mj = mass[j]!;
+      const z = pt![j]! * Math.sinh(eta![j]!);
+      pz[j] = z;
+      e[j] = Math.sqrt(cx * cx + cy * cy + z * z + mj * mj);
+    }
+    two[nTwo++] = i;
+    if (!(charge![a]! * charge![b]! >= 0)) {
+      os[nOs] = i;
+      osMass[nOs++] = pairMassOf(p4, a, b) / GEV;
+    }
+    if (pairScratch.mass.length < nPairs + (k * (k - 1)) / 2) {
+      const size = 2 * (nPairs + (k * (k - 1)) / 2);
+      const m2 = new Float64Array(size);
+      const w2 = new Float64Array(size);
+      m2.set(pairScratch.mass.subarray(0, nPairs));
+      w2.set(pairScratch.weight.subarray(0, nPairs));
+      pairScratch.mass = m2;
+      pairScratch.weight = w2;
+    }
+    const pm = pairScratch.mass;
+    const pw = pairScratch.weight;
+    for (let u = j0; u < j1; u++) {
+      if (!keep[u]) continue;
+      for (let v = u + 1; v < j1; v++) {
+        if (!keep[v] || charge![u]! * charge![v]! >= 0) continue;
+        pm[nPairs] = pairMassOf(p4, u, v) / GEV;
+        pw[nPairs++] = w[i]!;
+      }
+    }
+  }
+  n.two = nTwo;
+  n.os = nOs;
+  n.pairs = nPairs;
+}
+
+/** A lepton pass's cutflow steps and pair-mass histograms (the pair arrays are reused by the next pass: filled first). */
+function fillPairs(out: Output, l: Leptons, w: Float64Array, leading: string, all: string, stepTwo: string, stepOs: string): void {
+  out.cutEvents(stepTwo, l.two, l.nTwo, w);
+  out.cutEvents(stepOs, l.os, l.nOs, w);
+  const ws = reused(Float64Array, 'osWeight', l.nOs);
+  for (let t = 0; t < l.nOs; t++) ws[t] = w[l.os[t]!]!;
+  out.hist(leading).fill([l.osMass], ws, l.nOs);
+  out.hist(all).fill([l.pairMass], l.pairWeight, l.nPairs);
+}
+
+/** Leading muon pT (events with a selected muon) and leading lepton pT (the larger of the two flavours'), in event order. */
+function leadingPts(mu: Float64Array, el: Float64Array, w: Float64Array, hMu: Histogram, hLep: Histogram): void {
+  const n = w.length;
+  const muX = reused(Float64Array, 'leadMuX', n);
+  const muW = reused(Float64Array, 'leadMuW', n);
+  const lepX = reused(Float64Array, 'leadLepX', n);
+  const lepW = reused(Float64Array, 'leadLepW', n);
+  const k = leadCounts;
+  k.mu = k.lep = 0;
+  for (let s = 0; s < n; s += CHUNK) leadingRange(mu, el, w, muX, muW, lepX, lepW, k, s, Math.min(n, s + CHUNK));
+  hMu.fill([muX], muW, k.mu);
+  hLep.fill([lepX], lepW, k.lep);
+}
+
+const leadCounts = { mu: 0, lep: 0 };
+
+function leadingRange(mu: Float64Array, el: Float64Array, w: Float64Array, muX: Float64Array, muW: Float64Array, lepX: Float64Array, lepW: Float64Array, k: { mu: number; lep: number }, i0: number, i1: number): void {
+  let km = k.mu;
+  let kl = k.lep;
+  for (let i = i0; i < i1; i++) {
+    const a = mu[i]!;
+    const b = el[i]!;
+    if (a >= 0) {
+      muX[km] = a;
+      muW[km++] = w[i]!;
+    }
+    if (a >= 0 || b >= 0) {
+      lepX[kl] = Math.max(a, b);
+      lepW[kl++] = w[i]!;
+    }
+  }
+  k.mu = km;
+  k.lep = kl;
+}
+
+/** Missing ET (GeV) of the events with a soft term, in event order. */
+function fillMet(h: Histogram, mx: Float64Array, my: Float64Array, w: Float64Array, hasMet: Uint8Array): void {
+  const n = w.length;
+  const xs = reused(Float64Array, 'metX', n);
+  const ws = reused(Float64Array, 'metW', n);
+  let k = 0;
+  for (let s = 0; s < n; s += CHUNK) k = metRange(mx, my, w, hasMet, xs, ws, k, s, Math.min(n, s + CHUNK));
+  h.fill([xs], ws, k);
+}
+
+/** Branch-free compaction from entry k on: every entry is written, the count moves on only for masked ones. */
+function metRange(mx: Float64Array, my: Float64Array, w: Float64Array, hasMet: Uint8Array, xs: Float64Array, ws: Float64Array, k: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
+    xs[k] = Math.sqrt(mx[i]! * mx[i]! + my[i]! * my[i]!) / GEV;
+    ws[k] = w[i]!;
+    k += +(hasMet[i]! !== 0);
+  }
+  return k;
+}
+
+/**
+ * The selected jets: their number per event (returned, for n_jets) and, given the missing-ET sums,
+ * their transverse momenta subtracted from them (after the leptons', in the order of the objects,
+ * as before). The selected jets' pT and phi are first gathered without branches (about half the
+ * jets pass, in no predictable order), then px and py formed in one loop by transverseMomenta:
+ * its cos and sin are within 2^-52 of Math.cos and Math.sin, at a third of their cost (the jets'
+ * trigonometry was a seventh of the analysis). Missing ET moves by at most ~1e-13 relative (more
+ * than the 1e-16 of one term only where the sum cancels); no histogram count on the bench files
+ * or fixtures moved.
+ */
+function jetPass(c: Collection, keep: Uint8Array, mx: Float64Array | null, my: Float64Array | null): Int32Array {
+  const o = c.offsets;
+  const { pt, phi } = c.fields as Record<string, NumArray>;
+  const nj = reused(Int32Array, 'nJets', c.events);
+  const total = o[c.events]!;
+  // One spare entry: the last jet is written before the count decides whether it stays.
+  const cpt = reused(Float64Array, 'jetPt', total + 1);
+  const cphi = reused(Float64Array, 'jetPhi', total + 1);
+  let k = 0;
+  for (let s = 0; s < c.events; s += CHUNK) k = gatherJets(o, pt!, phi!, keep, cpt, cphi, nj, k, s, Math.min(c.events, s + CHUNK));
+  if (!mx || !my) return nj;
+  const px = reused(Float64Array, 'jetPx', k);
+  const py = reused(Float64Array, 'jetPy', k);
+  transverseMomenta(cpt, cphi, k, px, py);
+  let m = 0;
+  for (let s = 0; s < c.events; s += CHUNK) m = subtractJets(nj, px, py, mx, my, m, s, Math.min(c.events, s + CHUNK));
+  return nj;
+}
+
+/** The selected jets of events [i0, i1) appended from entry k on (returns the new end), their count per event into nj. */
+function gatherJets(o: Int32Array, pt: NumArray, phi: NumArray, keep: Uint8Array, cpt: Float64Array, cphi: Float64Array, nj: Int32Array, k: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
+    const start = k;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
+      cpt[k] = pt[j]!;
+      cphi[k] = phi[j]!;
+      k += +(keep[j]! !== 0);
+    }
+    nj[i] = k - start;
+  }
+  return k;
+}
+
+/** Subtract the gathered jets' px and py (from entry m on) from the sums of events [i0, i1); returns the next entry. */
+function subtractJets(nj: Int32Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array, m: number, i0: number, i1: number): number {
+  for (let i = i0; i < i1; i++) {
+    const end = m + nj[i]!;
+    if (m === end) continue;
+    let x = mx[i]!;
+    let y = my[i]!;
+    for (; m < end; m++) {
+      x -= px[m]!;
+      y -= py[m]!;
     }
     mx[i] = x;
     my[i] = y;
   }
+  return m;
 }
 
 /** Nominal MC weight per event: the derived scalar column, else the first mcEventWeights entry, else 1 (data). */
@@ -319,14 +552,17 @@ function electronMask(c: Collection, p: BuiltinParams): Uint8Array {
   // Parameters as locals: a lookup on the params object per object costs more than the cut.
   const ptMin = p.electronPt * GEV;
   const etaMax = p.electronEta;
-  const crack = p.electronCrackVeto;
-  // Branch-free, as in jetMask.
-  const inCrack = crack ? 1 : 0;
-  for (let j = 0; j < keep.length; j++) {
-    const a = Math.abs(eta![j]!);
-    keep[j] = +(pt![j]! > ptMin) & +(a < etaMax) & (+(a <= 1.37) | +(a >= 1.52) | (inCrack ^ 1)) & +(id![j]! !== 0);
-  }
+  const inCrack = p.electronCrackVeto ? 1 : 0;
+  for (let s = 0; s < keep.length; s += CHUNK) electronCuts(pt!, eta!, id!, keep, s, Math.min(keep.length, s + CHUNK), ptMin, etaMax, inCrack);
   return keep;
+}
+
+/** Branch-free, as in jetCutsFlag. */
+function electronCuts(pt: NumArray, eta: NumArray, id: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, inCrack: number): void {
+  for (let j = j0; j < j1; j++) {
+    const a = Math.abs(eta[j]!);
+    keep[j] = +(pt[j]! > ptMin) & +(a < etaMax) & (+(a <= 1.37) | +(a >= 1.52) | (inCrack ^ 1)) & +(id[j]! !== 0);
+  }
 }
 
 function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
@@ -335,8 +571,12 @@ function muonMask(c: Collection, p: BuiltinParams): Uint8Array {
   const ptMin = p.muonPt * GEV;
   const etaMax = p.muonEta;
   const qMax = p.muonQuality;
-  for (let j = 0; j < keep.length; j++) keep[j] = pt![j]! > ptMin && Math.abs(eta![j]!) < etaMax && quality![j]! <= qMax ? 1 : 0;
+  for (let s = 0; s < keep.length; s += CHUNK) muonCuts(pt!, eta!, quality!, keep, s, Math.min(keep.length, s + CHUNK), ptMin, etaMax, qMax);
   return keep;
+}
+
+function muonCuts(pt: NumArray, eta: NumArray, quality: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, qMax: number): void {
+  for (let j = j0; j < j1; j++) keep[j] = pt[j]! > ptMin && Math.abs(eta[j]!) < etaMax && quality[j]! <= qMax ? 1 : 0;
 }
 
 function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
@@ -344,31 +584,38 @@ function jetMask(c: Collection, p: BuiltinParams): Uint8Array {
   const keep = reused(Uint8Array, 'keepJ', pt!.length);
   const ptMin = p.jetPt * GEV;
   const etaMax = p.jetEta;
-  const jvtPtMax = p.jvtPtMax * GEV;
   const jvtEta = p.jvtEta;
-  const jvtScore = p.jvtScore;
-  // Without branches on the cuts (each as 0/1, combined with & and |): about half the jets pass
-  // the pT cut, in no predictable order, and mispredicted branches cost more than the arithmetic.
-  // A jet passes the kinematic cuts and, inside the JVT region, the JVT cut.
   const n = keep.length;
-  const P = pt!;
-  const E = eta!;
-  if (pass) {
-    for (let j = 0; j < n; j++) {
-      const ptj = P[j]!;
-      const a = Math.abs(E[j]!);
-      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(pass[j]! !== 0));
-    }
-  } else if (score) {
-    for (let j = 0; j < n; j++) {
-      const ptj = P[j]!;
-      const a = Math.abs(E[j]!);
-      keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(score[j]! > jvtScore));
-    }
-  } else {
-    for (let j = 0; j < n; j++) keep[j] = +(P[j]! > ptMin) & +(Math.abs(E[j]!) < etaMax);
+  if (score && !pass) {
+    for (let s = 0; s < n; s += CHUNK) jetCutsScore(pt!, eta!, score, keep, s, Math.min(n, s + CHUNK), ptMin, etaMax, p.jvtPtMax * GEV, jvtEta, p.jvtScore);
+    return keep;
   }
+  // Without a JVT column, a JVT region no jet is in (pT >= -Infinity): the kinematic cuts alone.
+  const jvtPtMax = pass ? p.jvtPtMax * GEV : -Infinity;
+  for (let s = 0; s < n; s += CHUNK) jetCutsFlag(pt!, eta!, pass ?? pt!, keep, s, Math.min(n, s + CHUNK), ptMin, etaMax, jvtPtMax, jvtEta);
   return keep;
+}
+
+/**
+ * Without branches on the cuts (each as 0/1, combined with & and |): about half the jets pass
+ * the pT cut, in no predictable order, and mispredicted branches cost more than the arithmetic.
+ * A jet passes the kinematic cuts and, inside the JVT region (pT below jvtPtMax, |eta| below
+ * jvtEta), the JVT cut: NNJvtPass set here, Jvt above jvtScore in jetCutsScore.
+ */
+function jetCutsFlag(pt: NumArray, eta: NumArray, pass: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, jvtPtMax: number, jvtEta: number): void {
+  for (let j = j0; j < j1; j++) {
+    const ptj = pt[j]!;
+    const a = Math.abs(eta[j]!);
+    keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(pass[j]! !== 0));
+  }
+}
+
+function jetCutsScore(pt: NumArray, eta: NumArray, score: NumArray, keep: Uint8Array, j0: number, j1: number, ptMin: number, etaMax: number, jvtPtMax: number, jvtEta: number, jvtScore: number): void {
+  for (let j = j0; j < j1; j++) {
+    const ptj = pt[j]!;
+    const a = Math.abs(eta[j]!);
+    keep[j] = +(ptj > ptMin) & +(a < etaMax) & (+(ptj >= jvtPtMax) | +!(a < jvtEta) | +(score[j]! > jvtScore));
+  }
 }
 
 /**
@@ -409,14 +656,37 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection, keepM: Uint
   const eIdx = reused(Uint32Array, 'eIdx', nE).fill(0xfffffffe);
   const mKey = reused(Uint32Array, 'mKey', nM).fill(0xffffffff);
   const mIdx = reused(Uint32Array, 'mIdx', nM).fill(0xfffffffd);
+  const links: TrackLinks = { el, mu, keepM, et, gsf, mt, eKey, eIdx, mKey, mIdx };
+  for (let s = 0; s < ev.rows; s += CHUNK) trackRange(links, s, Math.min(ev.rows, s + CHUNK));
+  return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
+}
+
+interface TrackLinks {
+  el: Collection;
+  mu: Collection;
+  keepM: Uint8Array;
+  et: { outer: Int32Array; inner: Int32Array; values: Record<string, NumArray> };
+  gsf: { offsets: Int32Array; values: Record<string, NumArray> };
+  mt: { offsets: Int32Array; values: Record<string, NumArray> };
+  eKey: Uint32Array;
+  eIdx: Uint32Array;
+  mKey: Uint32Array;
+  mIdx: Uint32Array;
+}
+
+/** trackIdentities for events [i0, i1). */
+function trackRange(t: TrackLinks, i0: number, i1: number): void {
+  const { el, mu, keepM, et, gsf, mt, eKey, eIdx, mKey, mIdx } = t;
   const gKey = gsf.values.m_persKey!;
   const gIdx = gsf.values.m_persIndex!;
   const eLinkIdx = et.values.m_persIndex!;
-  for (let i = 0; i < ev.rows; i++) {
+  const mtKey = mt.values.m_persKey!;
+  const mtIdx = mt.values.m_persIndex!;
+  for (let i = i0; i < i1; i++) {
     for (let m = 0; m < mu.offsets[i + 1]! - mu.offsets[i]!; m++) {
       const k = mt.offsets[i]! + m;
-      mKey[mu.offsets[i]! + m] = mt.values.m_persKey![k]!;
-      mIdx[mu.offsets[i]! + m] = mt.values.m_persIndex![k]!;
+      mKey[mu.offsets[i]! + m] = mtKey[k]!;
+      mIdx[mu.offsets[i]! + m] = mtIdx[k]!;
     }
     // Electrons are compared only with the selected muons of their event: without one, their
     // identities are never looked at (most events; muons are few).
@@ -435,74 +705,4 @@ function trackIdentities(ev: Events, el: Collection, mu: Collection, keepM: Uint
       eIdx[el.offsets[i]! + e] = gIdx[gi]!;
     }
   }
-  return { electron: { key: eKey, index: eIdx }, muon: { key: mKey, index: mIdx } };
-}
-
-/** Per object, 1 when its event has two or more selected objects (`nk` per event): the objects pairs are formed from. */
-function inPairs(c: Collection, nk: Int32Array, name: string): Uint8Array {
-  const out = reused(Uint8Array, `${name}.inPairs`, c.offsets[c.events]!);
-  const o = c.offsets;
-  for (let i = 0; i < c.events; i++) {
-    const v = +(nk[i]! >= 2);
-    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) out[j] = v;
-  }
-  return out;
-}
-
-/** Mass of the two leading objects when of opposite charge; returns the leading object per event. */
-function leadingPair(c: Collection, keep: Uint8Array, p4: FourMomenta, w: Float64Array, out: Output, hist: string, stepTwo: string, stepOs: string): Int32Array {
-  const { pt, charge } = c.fields as Record<string, NumArray>;
-  const { first: l0, second: l1 } = leadingTwo(c, pt!, keep);
-  const two = u8('two', c.events);
-  const os = u8('os', c.events);
-  const m = f64('pairMass', c.events);
-  for (let i = 0; i < c.events; i++) {
-    const a = l0[i]!;
-    const b = l1[i]!;
-    if (b < 0) continue;
-    two[i] = 1;
-    if (charge![a]! * charge![b]! >= 0) continue;
-    os[i] = 1;
-    m[i] = pairMassOf(p4, a, b) / GEV;
-  }
-  out.cut(stepTwo, two, w, c.events);
-  out.cut(stepOs, os, w, c.events);
-  fillMasked(out.hist(hist), m, w, os);
-  return l0;
-}
-
-/** Masses of every opposite-charge pair of selected objects, each weighted by its event's weight. */
-function allPairs(c: Collection, keep: Uint8Array, nk: Int32Array, p4: FourMomenta, w: Float64Array, h: Histogram): void {
-  const { charge } = c.fields as Record<string, NumArray>;
-  let pairs = 0;
-  for (let i = 0; i < c.events; i++) pairs += (nk[i]! * (nk[i]! - 1)) / 2;
-  const ms = new Float64Array(pairs);
-  const ws = new Float64Array(pairs);
-  let k = 0;
-  for (let i = 0; i < c.events; i++) {
-    if (nk[i]! < 2) continue;
-    const end = c.offsets[i + 1]!;
-    for (let a = c.offsets[i]!; a < end; a++) {
-      if (!keep[a]) continue;
-      for (let b = a + 1; b < end; b++) {
-        if (!keep[b] || charge![a]! * charge![b]! >= 0) continue;
-        ms[k] = pairMassOf(p4, a, b) / GEV;
-        ws[k++] = w[i]!;
-      }
-    }
-  }
-  h.fill([ms], ws, k);
-}
-
-function fillMasked(h: Histogram, x: Float64Array, w: Float64Array, mask: Uint8Array): void {
-  let k = 0;
-  const xs = reused(Float64Array, 'fillX', x.length);
-  const ws = reused(Float64Array, 'fillW', x.length);
-  // Branch-free compaction: every entry is written, the count moves on only for masked ones.
-  for (let i = 0; i < x.length; i++) {
-    xs[k] = x[i]!;
-    ws[k] = w[i]!;
-    k += +(mask[i]! !== 0);
-  }
-  h.fill([xs], ws, k);
 }

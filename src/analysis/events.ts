@@ -89,26 +89,32 @@ export class Events {
     const so = child.valueOffsets as Int32Array;
     const bytes = child.values as Uint8Array;
     const rows = this.rows;
-    const n = want.length;
     // Four bytes at a time (the names of one event are mostly of one length).
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const wv = new DataView(want.buffer, want.byteOffset, want.byteLength);
     const out = new Int32Array(rows).fill(-1);
-    for (let i = 0; i < rows; i++) {
-      for (let j = offsets[i]!, end = offsets[i + 1]!; j < end; j++) {
-        const a = so[j]!;
-        if (so[j + 1]! - a !== n) continue;
-        let k = 0;
-        while (k + 4 <= n && view.getUint32(a + k, true) === wv.getUint32(k, true)) k += 4;
-        if (k + 4 <= n) continue;
-        while (k < n && bytes[a + k] === want[k]) k++;
-        if (k === n) {
-          out[i] = j;
-          break;
-        }
+    // In ranges of rows: a function whose one call runs a long loop is compiled only on stack by
+    // V8, and that code is dropped at the next full garbage collection.
+    for (let s = 0; s < rows; s += 1024) findRange(offsets, so, bytes, view, want, wv, out, s, Math.min(rows, s + 1024));
+    return out;
+  }
+}
+
+function findRange(offsets: Int32Array, so: Int32Array, bytes: Uint8Array, view: DataView, want: Uint8Array, wv: DataView, out: Int32Array, i0: number, i1: number): void {
+  const n = want.length;
+  for (let i = i0; i < i1; i++) {
+    for (let j = offsets[i]!, end = offsets[i + 1]!; j < end; j++) {
+      const a = so[j]!;
+      if (so[j + 1]! - a !== n) continue;
+      let k = 0;
+      while (k + 4 <= n && view.getUint32(a + k, true) === wv.getUint32(k, true)) k += 4;
+      if (k + 4 <= n) continue;
+      while (k < n && bytes[a + k] === want[k]) k++;
+      if (k === n) {
+        out[i] = j;
+        break;
       }
     }
-    return out;
   }
 }
 

@@ -31,6 +31,8 @@ export interface UhiHistogram {
 
 export type Nested = number[] | Nested[];
 
+const INTEGER_TABLE = 64;
+
 export const WRITER_INFO = { physlite: { version: '0.1.0' } };
 
 export class Histogram {
@@ -43,6 +45,8 @@ export class Histogram {
   /** Sum of squared weights (`weighted` only). */
   readonly variances: Float64Array | undefined;
   private readonly strides: number[];
+  /** Bins of the values 0 .. INTEGER_TABLE - 1 (fillIntegers), made on first use. */
+  private integerBins: Int32Array | undefined;
 
   constructor(spec: HistogramSpec) {
     if (spec.axes.length === 0) throw new UsageError('a histogram needs at least one axis');
@@ -83,12 +87,7 @@ export class Histogram {
         if (w2) for (let i = 0; i < n; i++) w2[axis.index(x[i]!)]!++;
         return;
       }
-      for (let i = 0; i < n; i++) {
-        const b = axis.index(x[i]!);
-        const w = weights[i]!;
-        v[b]! += w;
-        w2![b]! += w * w;
-      }
+      for (let s = 0; s < n; s += CHUNK) fillWeighted(axis, x, weights, v, w2!, s, Math.min(n, s + CHUNK));
       return;
     }
     for (let i = 0; i < n; i++) {
@@ -98,6 +97,20 @@ export class Histogram {
       v[b]! += w;
       if (w2) w2[b]! += w * w;
     }
+  }
+
+  /**
+   * Fill a one-axis histogram with whole numbers (multiplicities), as fill does with the same
+   * values (the same bins, the same sums in the same order), over entries [0, n). Values 0 to 63
+   * find their bin in a table the axis filled once (so its edges decide, as in fill), others
+   * through the axis: most fills of a multiplicity then cost a table lookup.
+   */
+  fillIntegers(x: Int32Array, weights?: ArrayLike<number>, n = x.length): void {
+    if (this.axes.length !== 1) throw new UsageError(`fillIntegers fills one-axis histograms, not ${this.axes.length}-axis ones`);
+    if (weights && this.storage === 'int') throw new UsageError('an int histogram takes no weights: use the weighted storage');
+    const axis = this.axes[0]!;
+    const table = (this.integerBins ??= Int32Array.from({ length: INTEGER_TABLE }, (_, k) => axis.index(k)));
+    for (let s = 0; s < n; s += CHUNK) fillTable(axis, table, x, weights, this.values, this.variances, s, Math.min(n, s + CHUNK));
   }
 
   /** Add `other` bin by bin; the binnings and storages must match. */
@@ -151,6 +164,37 @@ export class Histogram {
     // A `double` storage (another writer's) has no variances: read as weighted with Poisson ones.
     if (h.variances) h.variances.set(st === 'weighted' ? flatten((u.storage as { variances: Nested }).variances, axes.length) : values);
     return h;
+  }
+}
+
+/**
+ * Entries per call of the fill kernels below: a function whose one call runs a long loop is
+ * compiled only on stack by V8, and that code is dropped at the next full garbage collection;
+ * called on ranges, the kernels are compiled whole and keep their code from batch to batch.
+ */
+const CHUNK = 1024;
+
+function fillWeighted(axis: Axis, x: ArrayLike<number>, weights: ArrayLike<number>, v: Float64Array, w2: Float64Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const b = axis.index(x[i]!);
+    const w = weights[i]!;
+    v[b]! += w;
+    w2[b]! += w * w;
+  }
+}
+
+function fillTable(axis: Axis, table: Int32Array, x: Int32Array, weights: ArrayLike<number> | undefined, v: Float64Array, w2: Float64Array | undefined, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const k = x[i]!;
+    const b = k >>> 0 < INTEGER_TABLE ? table[k]! : axis.index(k);
+    if (!weights) {
+      v[b]!++;
+      if (w2) w2[b]!++;
+      continue;
+    }
+    const w = weights[i]!;
+    v[b]! += w;
+    w2![b]! += w * w;
   }
 }
 

@@ -1,7 +1,8 @@
 /**
  * Four-vector arithmetic in float64 over columnar objects (pt, eta, phi, mass; MeV as in the
- * files): rapidity, wrapped delta-phi, delta-R squared, pair invariant masses. Functions take
- * flat arrays and absolute object indices so the hot loops touch typed arrays only.
+ * files): rapidity, wrapped delta-phi, delta-R squared, pair invariant masses, and a cosine-sine
+ * kernel for sums over many objects. Functions take flat arrays and absolute object indices so the
+ * hot loops touch typed arrays only.
  */
 
 import type { NumArray } from './collection.ts';
@@ -98,4 +99,70 @@ export function pairMassOf(p: FourMomenta, a: number, b: number): number {
   const pz = p.pz[a]! + p.pz[b]!;
   const m2sum = e * e - px * px - py * py - pz * pz;
   return m2sum > 0 ? Math.sqrt(m2sum) : 0;
+}
+
+/** pi/2 in two parts: HI has 33 significant bits (q * HI is exact for |q| < 2^20), HI + LO is within 4e-27 of pi/2. */
+const PIO2_HI = 1.5707963267341256; // 0x3ff921fb54400000
+const PIO2_LO = 6.077100506506192e-11;
+const INV_PIO2 = 2 / Math.PI;
+/** 1.5 x 2^52: (t + ROUND) - ROUND is t rounded to an integer, without Math.round's checks. */
+const ROUND = 6755399441055744;
+/** Beyond this the two-part reduction is not used (Math.cos and Math.sin take over). */
+const TRIG_LIMIT = 1e5;
+// Taylor coefficients (-1)^k / (2k+1)! and (-1)^k / (2k)!: on |r| <= pi/4 the first omitted terms,
+// r^17/17! and r^18/18!, are below 5e-17 and 4e-18.
+const S1 = -1 / 6;
+const S2 = 1 / 120;
+const S3 = -1 / 5040;
+const S4 = 1 / 362880;
+const S5 = -1 / 39916800;
+const S6 = 1 / 6227020800;
+const S7 = -1 / 1307674368000;
+const C1 = -1 / 2;
+const C2 = 1 / 24;
+const C3 = -1 / 720;
+const C4 = 1 / 40320;
+const C5 = -1 / 3628800;
+const C6 = 1 / 479001600;
+const C7 = -1 / 87178291200;
+const C8 = 1 / 20922789888000;
+/** cos and sin in quadrant q (x = r + q pi/2) from those of r: (A cos r - B sin r, A sin r + B cos r), A and B in {-1, 0, 1}. */
+const QUADRANT_A = Float64Array.of(1, 0, -1, 0);
+const QUADRANT_B = Float64Array.of(0, 1, 0, -1);
+
+/**
+ * px[i] = pt[i] cos(phi[i]) and py[i] = pt[i] sin(phi[i]) for i in [0, n), for sums over many
+ * objects (missing ET): cos and sin share one range reduction to |r| <= pi/4, then polynomials,
+ * and the quadrant is applied without branches (angles come in no predictable order); about three
+ * times as fast as Math.cos plus Math.sin here. Not bit-identical to them: cos and sin are each
+ * within 2^-52 (2.2e-16) of Math's (measured: at most 1.1e-16, one unit in the last place of a
+ * value between 1/2 and 1; test/overlap.test.ts checks the bound), far below the rounding of a sum
+ * of momenta. Beyond |phi| = 1e5, and for non-finite phi, Math.cos and Math.sin.
+ */
+export function transverseMomenta(pt: Float64Array, phi: Float64Array, n: number, px: Float64Array, py: Float64Array): void {
+  // In calls of 1024: a function whose one call runs a long loop is compiled only on stack by V8,
+  // and that code is dropped at the next full garbage collection (see CHUNK in builtin.ts).
+  for (let s = 0; s < n; s += 1024) transverseRange(pt, phi, px, py, s, Math.min(n, s + 1024));
+}
+
+function transverseRange(pt: Float64Array, phi: Float64Array, px: Float64Array, py: Float64Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    const x = phi[i]!;
+    const p = pt[i]!;
+    if (!(Math.abs(x) <= TRIG_LIMIT)) {
+      px[i] = p * Math.cos(x);
+      py[i] = p * Math.sin(x);
+      continue;
+    }
+    const q = x * INV_PIO2 + ROUND - ROUND;
+    const r = x - q * PIO2_HI - q * PIO2_LO;
+    const z = r * r;
+    const s = r + r * z * (S1 + z * (S2 + z * (S3 + z * (S4 + z * (S5 + z * (S6 + z * S7))))));
+    const c = 1 + z * (C1 + z * (C2 + z * (C3 + z * (C4 + z * (C5 + z * (C6 + z * (C7 + z * C8)))))));
+    const k = q & 3;
+    const a = QUADRANT_A[k]!;
+    const b = QUADRANT_B[k]!;
+    px[i] = p * (a * c - b * s);
+    py[i] = p * (a * s + b * c);
+  }
 }
