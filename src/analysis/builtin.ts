@@ -165,8 +165,8 @@ export default defineAnalysis<BuiltinParams>({
     }
 
     // Missing ET: minus the vector sum of the selected objects, plus the track soft term. The sums
-    // start from the soft term; the lepton passes and the jet pass subtract their objects, in
-    // that order (electrons, muons, jets, each in the order of the objects).
+    // start from the soft term; metPass subtracts the objects (electrons, muons, jets, each in
+    // the order of the objects).
     const metColumns = ev.has('met_mpx') && ev.has('met_mpy') && ev.has('met_name');
     const mx = f64('mx', n);
     const my = f64('my', n);
@@ -174,16 +174,16 @@ export default defineAnalysis<BuiltinParams>({
     if (metColumns) softTerm(ev.findString('met_name', 'PVSoftTrkCore'), ev.jagged('met_mpx').values, ev.jagged('met_mpy').values, mx, my, hasMet);
 
     // Each lepton flavour in one pass over its events: multiplicity, leading pair, pair masses,
-    // leading pT, missing-ET terms.
-    const le = leptonPass(el, keepE, massArray('el', el, eMass), w, mx, my, 'el');
+    // leading pT.
+    const le = leptonPass(el, keepE, massArray('el', el, eMass), w, 'el');
     fillPairs(out, le, w, 'ee_mass', 'ee_mass_all', CUTFLOW[3], CUTFLOW[4]);
-    const lm = leptonPass(mu, keepM, massArray('mu', mu, MUON_MASS), w, mx, my, 'mu');
+    const lm = leptonPass(mu, keepM, massArray('mu', mu, MUON_MASS), w, 'mu');
     fillPairs(out, lm, w, 'mumu_mass', 'mumu_mass_all', CUTFLOW[1], CUTFLOW[2]);
     out.hist('n_electrons').fillIntegers(le.counts, w);
     out.hist('n_muons').fillIntegers(lm.counts, w);
     leadingPts(lm.leadPt, le.leadPt, w, out.hist('lead_muon_pt'), out.hist('lead_lepton_pt'));
 
-    out.hist('n_jets').fillIntegers(jetPass(jet, keepJ, metColumns ? mx : null, metColumns ? my : null), w);
+    out.hist('n_jets').fillIntegers(metColumns ? metPass(el, keepE, mu, keepM, jet, keepJ, mx, my) : jetCounts(jet, keepJ), w);
     if (metColumns) fillMet(out.hist('met'), mx, my, w, hasMet);
     else out.note('missing ET not filled: MET_Core_AnalysisMET mpx/mpy/name columns absent');
   },
@@ -267,23 +267,22 @@ const pairScratch = { mass: new Float64Array(1024), weight: new Float64Array(102
 
 /**
  * One lepton flavour, event by event: the selected objects' count, the leading two (by descending
- * pT, ties keep the earlier object first), their px and py subtracted from the missing-ET sums,
- * and, in events with two, pz and E, the leading pair's mass when of opposite charge and the
- * masses of all opposite-charge pairs. Every value is formed by the expressions used before this
+ * pT, ties keep the earlier object first), and, in events with two, their four-momenta (with
+ * Math's trigonometry: pair masses stay those of pairMass to the bit), the leading pair's mass
+ * when of opposite charge and the masses of all opposite-charge pairs. Events with fewer than two
+ * take no trigonometry at all (their px and py are formed for missing ET by metPass). Every value is formed by the expressions used before this
  * was one pass (fourMomenta's, pairMassOf's, leadingTwo's), and everything is collected in event
  * order, so histograms and the cutflow get the same numbers added in the same order; but the
  * events are walked once instead of a dozen times, and the events without objects (most, for
  * muons) cost one comparison.
  */
-function leptonPass(c: Collection, keep: Uint8Array, mass: NumArray, w: Float64Array, mx: Float64Array, my: Float64Array, name: string): Leptons {
+function leptonPass(c: Collection, keep: Uint8Array, mass: NumArray, w: Float64Array, name: string): Leptons {
   const events = c.events;
   const total = c.offsets[events]!;
   const a: LeptonArrays = {
     keep,
     mass,
     w,
-    mx,
-    my,
     p4: { px: reused(Float64Array, `${name}.px`, total), py: reused(Float64Array, `${name}.py`, total), pz: reused(Float64Array, `${name}.pz`, total), e: reused(Float64Array, `${name}.e`, total) },
     counts: reused(Int32Array, `${name}.n`, events),
     leadPt: reused(Float64Array, `${name}.leadPt`, events),
@@ -302,8 +301,6 @@ interface LeptonArrays {
   keep: Uint8Array;
   mass: NumArray;
   w: Float64Array;
-  mx: Float64Array;
-  my: Float64Array;
   p4: FourMomenta;
   counts: Int32Array;
   leadPt: Float64Array;
@@ -318,7 +315,7 @@ const passCounts = { two: 0, os: 0, pairs: 0 };
 function leptonRange(c: Collection, arr: LeptonArrays, n: { two: number; os: number; pairs: number }, i0: number, i1: number): void {
   const o = c.offsets;
   const { pt, eta, phi, charge } = c.fields as Record<string, NumArray>;
-  const { keep, mass, w, mx, my, p4, counts, leadPt, two, os, osMass } = arr;
+  const { keep, mass, w, p4, counts, leadPt, two, os, osMass } = arr;
   const { px, py, pz, e } = p4;
   let nTwo = n.two;
   let nOs = n.os;
@@ -331,19 +328,10 @@ function leptonRange(c: Collection, arr: LeptonArrays, n: { two: number; os: num
     let b = -1;
     let pa = 0;
     let pb = 0;
-    let x = mx[i]!;
-    let y = my[i]!;
     for (let j = j0; j < j1; j++) {
       if (!keep[j]) continue;
       k++;
       const p = pt![j]!;
-      const f = phi![j]!;
-      const cx = p * Math.cos(f);
-      const cy = p * Math.sin(f);
-      px[j] = cx;
-      py[j] = cy;
-      x -= cx;
-      y -= cy;
       // Strictly greater: an equal pT later in the event ranks after the earlier one.
       if (a < 0 || p > pa) {
         b = a;
@@ -357,13 +345,15 @@ function leptonRange(c: Collection, arr: LeptonArrays, n: { two: number; os: num
     }
     counts[i] = k;
     leadPt[i] = a >= 0 ? pt![a]! / GEV : -1;
-    mx[i] = x;
-    my[i] = y;
     if (k < 2) continue;
     for (let j = j0; j < j1; j++) {
       if (!keep[j]) continue;
-      const cx = px[j]!;
-      const cy = py[j]!;
+      const p = pt![j]!;
+      const f = phi![j]!;
+      const cx = p * Math.cos(f);
+      const cy = p * Math.sin(f);
+      px[j] = cx;
+      py[j] = cy;
       const mj = mass[j]!;
       const z = pt![j]! * Math.sinh(eta![j]!);
       pz[j] = z;
@@ -464,53 +454,111 @@ function metRange(mx: Float64Array, my: Float64Array, w: Float64Array, hasMet: U
   return k;
 }
 
-/**
- * The selected jets: their number per event (returned, for n_jets) and, given the missing-ET sums,
- * their transverse momenta subtracted from them (after the leptons', in the order of the objects,
- * as before). The selected jets' pT and phi are first gathered without branches (about half the
- * jets pass, in no predictable order), then px and py formed in one loop by transverseMomenta:
- * its cos and sin are within 2^-52 of Math.cos and Math.sin, at a third of their cost (the jets'
- * trigonometry was a seventh of the analysis). Missing ET moves by at most ~1e-13 relative (more
- * than the 1e-16 of one term only where the sum cancels); no histogram count on the bench files
- * or fixtures moved.
- */
-function jetPass(c: Collection, keep: Uint8Array, mx: Float64Array | null, my: Float64Array | null): Int32Array {
-  const o = c.offsets;
-  const { pt, phi } = c.fields as Record<string, NumArray>;
+/** The selected jets' number per event (for n_jets), without missing ET. */
+function jetCounts(c: Collection, keep: Uint8Array): Int32Array {
   const nj = reused(Int32Array, 'nJets', c.events);
-  const total = o[c.events]!;
-  // One spare entry: the last jet is written before the count decides whether it stays.
-  const cpt = reused(Float64Array, 'jetPt', total + 1);
-  const cphi = reused(Float64Array, 'jetPhi', total + 1);
-  let k = 0;
-  for (let s = 0; s < c.events; s += CHUNK) k = gatherJets(o, pt!, phi!, keep, cpt, cphi, nj, k, s, Math.min(c.events, s + CHUNK));
-  if (!mx || !my) return nj;
-  const px = reused(Float64Array, 'jetPx', k);
-  const py = reused(Float64Array, 'jetPy', k);
-  transverseMomenta(cpt, cphi, k, px, py);
-  let m = 0;
-  for (let s = 0; s < c.events; s += CHUNK) m = subtractJets(nj, px, py, mx, my, m, s, Math.min(c.events, s + CHUNK));
+  for (let s = 0; s < c.events; s += CHUNK) countRange(c.offsets, keep, nj, s, Math.min(c.events, s + CHUNK));
   return nj;
 }
 
-/** The selected jets of events [i0, i1) appended from entry k on (returns the new end), their count per event into nj. */
-function gatherJets(o: Int32Array, pt: NumArray, phi: NumArray, keep: Uint8Array, cpt: Float64Array, cphi: Float64Array, nj: Int32Array, k: number, i0: number, i1: number): number {
+function countRange(o: Int32Array, keep: Uint8Array, nj: Int32Array, i0: number, i1: number): void {
+  for (let i = i0; i < i1; i++) {
+    let k = 0;
+    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) k += keep[j]!;
+    nj[i] = k;
+  }
+}
+
+/**
+ * Missing ET: the selected electrons', muons' and jets' transverse momenta subtracted from the
+ * soft-term sums, per event in that order (electrons, muons, jets, each in the order of the
+ * objects); returns the selected jets' number per event (for n_jets). Every selected object's pT
+ * and phi are first gathered without branches (about half the jets pass, in no predictable
+ * order), then px and py formed in one loop by transverseMomenta: its cos and sin are within
+ * 2^-52 of Math.cos and Math.sin, at a third of their cost (the jets' trigonometry was a seventh
+ * of the analysis, the leptons' a tenth of what remained). Missing ET moves by at most ~1e-13
+ * relative (more than the 1e-16 of one term only where the sum cancels); no histogram count on
+ * the bench files or fixtures moved. Pair masses take their own Math.cos and Math.sin (leptonPass).
+ */
+function metPass(el: Collection, keepE: Uint8Array, mu: Collection, keepM: Uint8Array, jet: Collection, keepJ: Uint8Array, mx: Float64Array, my: Float64Array): Int32Array {
+  const events = jet.events;
+  const nj = reused(Int32Array, 'nJets', events);
+  const nAll = reused(Int32Array, 'nMet', events);
+  const total = el.offsets[events]! + mu.offsets[events]! + jet.offsets[events]!;
+  // One spare entry: the last object is written before the count decides whether it stays.
+  const g: MetGather = {
+    el, keepE, mu, keepM, jet, keepJ,
+    pt: reused(Float64Array, 'metPt', total + 1),
+    phi: reused(Float64Array, 'metPhi', total + 1),
+    nj,
+    nAll,
+  };
+  let k = 0;
+  for (let s = 0; s < events; s += CHUNK) k = gatherMet(g, k, s, Math.min(events, s + CHUNK));
+  const px = reused(Float64Array, 'metPx', k);
+  const py = reused(Float64Array, 'metPy', k);
+  transverseMomenta(g.pt, g.phi, k, px, py);
+  let m = 0;
+  for (let s = 0; s < events; s += CHUNK) m = subtractJets(nAll, px, py, mx, my, m, s, Math.min(events, s + CHUNK));
+  return nj;
+}
+
+/** What gatherMet reads and writes. */
+interface MetGather {
+  el: Collection;
+  keepE: Uint8Array;
+  mu: Collection;
+  keepM: Uint8Array;
+  jet: Collection;
+  keepJ: Uint8Array;
+  pt: Float64Array;
+  phi: Float64Array;
+  /** Selected jets per event. */
+  nj: Int32Array;
+  /** Selected objects of the three kinds per event. */
+  nAll: Int32Array;
+}
+
+/** The selected objects of events [i0, i1) appended from entry k on (returns the new end). */
+function gatherMet(g: MetGather, k: number, i0: number, i1: number): number {
+  const { keepE, keepM, keepJ, pt, phi, nj, nAll } = g;
+  const eo = g.el.offsets;
+  const mo = g.mu.offsets;
+  const jo = g.jet.offsets;
+  const ept = g.el.fields.pt!;
+  const ephi = g.el.fields.phi!;
+  const mpt = g.mu.fields.pt!;
+  const mphi = g.mu.fields.phi!;
+  const jpt = g.jet.fields.pt!;
+  const jphi = g.jet.fields.phi!;
   for (let i = i0; i < i1; i++) {
     const start = k;
-    for (let j = o[i]!, end = o[i + 1]!; j < end; j++) {
-      cpt[k] = pt[j]!;
-      cphi[k] = phi[j]!;
-      k += +(keep[j]! !== 0);
+    for (let j = eo[i]!, end = eo[i + 1]!; j < end; j++) {
+      pt[k] = ept[j]!;
+      phi[k] = ephi[j]!;
+      k += keepE[j]!;
     }
-    nj[i] = k - start;
+    for (let j = mo[i]!, end = mo[i + 1]!; j < end; j++) {
+      pt[k] = mpt[j]!;
+      phi[k] = mphi[j]!;
+      k += keepM[j]!;
+    }
+    const jets = k;
+    for (let j = jo[i]!, end = jo[i + 1]!; j < end; j++) {
+      pt[k] = jpt[j]!;
+      phi[k] = jphi[j]!;
+      k += keepJ[j]!;
+    }
+    nj[i] = k - jets;
+    nAll[i] = k - start;
   }
   return k;
 }
 
-/** Subtract the gathered jets' px and py (from entry m on) from the sums of events [i0, i1); returns the next entry. */
-function subtractJets(nj: Int32Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array, m: number, i0: number, i1: number): number {
+/** Subtract the gathered objects' px and py (from entry m on, `n` per event) from the sums of events [i0, i1); returns the next entry. */
+function subtractJets(n: Int32Array, px: Float64Array, py: Float64Array, mx: Float64Array, my: Float64Array, m: number, i0: number, i1: number): number {
   for (let i = i0; i < i1; i++) {
-    const end = m + nj[i]!;
+    const end = m + n[i]!;
     if (m === end) continue;
     let x = mx[i]!;
     let y = my[i]!;
