@@ -475,7 +475,7 @@ function countRange(o: Int32Array, keep: Uint8Array, nj: Int32Array, i0: number,
  * objects); returns the selected jets' number per event (for n_jets). Every selected object's pT
  * and phi are first gathered without branches (about half the jets pass, in no predictable
  * order), then px and py formed in one loop by transverseMomenta: its cos and sin are within
- * 2^-52 of Math.cos and Math.sin, at a third of their cost (the jets' trigonometry was a seventh
+ * 2^-52 of Math.cos and Math.sin, at about a fourth of their cost (the jets' trigonometry was a seventh
  * of the analysis, the leptons' a tenth of what remained). Missing ET moves by at most ~1e-13
  * relative (more than the 1e-16 of one term only where the sum cancels); no histogram count on
  * the bench files or fixtures moved. Pair masses take their own Math.cos and Math.sin (leptonPass).
