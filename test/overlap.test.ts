@@ -69,6 +69,8 @@ describe('transverseMomenta (cos and sin kernel for missing-ET sums)', () => {
     fc.assert(fc.property(fc.array(fc.double({ min: -1e5, max: 1e5, noNaN: true }), { minLength: 1, maxLength: 50 }), (phi) => check(phi, phi.map(() => 1))), { numRuns: 1000 });
     const edges: number[] = [0, -0, 1e-300, -1e-20, 1e5, -1e5, 1.5e5, 1e300, Infinity, -Infinity, NaN];
     for (let k = -8; k <= 8; k++) for (const d of [0, 1e-16, -1e-16, 1e-9]) edges.push((k * Math.PI) / 4 + d, Math.fround((k * Math.PI) / 4 + d));
+    // The table's steps (2 pi / 256) and the points halfway between, where the reduction switches step.
+    for (let k = -300; k <= 300; k += 7) for (const d of [0, 1e-16, -1e-16, Math.PI / 256]) edges.push((k * 2 * Math.PI) / 256 + d, Math.fround((k * 2 * Math.PI) / 256 + d));
     check(edges, edges.map((_, i) => (i % 3 === 0 ? 1 : 45593.75 * i)));
   });
 });

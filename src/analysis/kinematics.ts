@@ -168,8 +168,9 @@ const TABLE = (() => {
  * px[i] = pt[i] cos(phi[i]) and py[i] = pt[i] sin(phi[i]) for i in [0, n), for sums over many
  * objects (missing ET): phi = q 2 pi / GRID + r with |r| <= pi / GRID, then cos and sin by the
  * angle sum from the table's (exact to 106 bits) and short series in r, one shared reduction, no
- * branches (angles come in no predictable order); about four times as fast as Math.cos plus
- * Math.sin here. Not bit-identical to them: cos and sin are each within 2^-52 (2.2e-16) of Math's
+ * branches (angles come in no predictable order); in a loop of jets' angles about 0.6 of the time
+ * of the quadrant reduction with degree-15 and -16 polynomials it replaced, itself a third of
+ * Math.cos plus Math.sin. Not bit-identical to them: cos and sin are each within 2^-52 (2.2e-16) of Math's
  * (measured: at most 1.1e-16, one unit in the last place of a value between 1/2 and 1;
  * test/overlap.test.ts checks the bound), far below the rounding of a sum of momenta. Beyond
  * |phi| = 1e5, and for non-finite phi, Math.cos and Math.sin.
