@@ -185,10 +185,12 @@ const SUM_MARGIN = 1e-12;
 /**
  * The event being worked on, in slots: its selected leptons of both kinds (electrons first, then
  * muons; index, phi, squared lepton cone, and per jet the pair's delta-phi) and the jets of one
- * lepton-jet step that a lepton may be near (index). Each slot caches its object's rapidity (NaN
- * = not yet) and etaToY bound (computed on first use, `*Bounded`): most pairs never need them,
- * and an object's rapidity is computed at most once per step. One object whose arrays grow
- * (never shrink) with the largest event seen.
+ * lepton-jet step that a lepton may be near (index). A lepton slot caches its object's rapidity
+ * (NaN = not yet) and etaToY bound (computed on first use, `lepBounded`): most pairs never need
+ * them, and a lepton's rapidity is computed at most once per step. A jet's are computed where
+ * used, not cached: a candidate jet meets about one lepton, and its rapidity is needed by one
+ * pair in a hundred (caches cleared per screened jet cost more than they saved). One object whose
+ * arrays grow (never shrink) with the largest event seen.
  */
 const slots = {
   lepIdx: new Int32Array(64),
@@ -199,15 +201,12 @@ const slots = {
   lepBound: new Float64Array(64),
   lepBounded: new Uint8Array(64),
   jetIdx: new Int32Array(64),
-  jetY: new Float64Array(64),
-  jetBound: new Float64Array(64),
-  jetBounded: new Uint8Array(64),
 };
 
 /**
  * dR^2 <= cone2 for the lepton of slot q and the jet of slot c, whose delta-phi `dp` (formed as
  * deltaPhi forms it) alone has not ruled them out; the sum formed as deltaR2 forms it (the same
- * order), rapidities computed on first use. Before both rapidities are known, the
+ * order), the lepton's rapidity computed on first use. First the
  * pseudorapidities with the bounds of etaToY decide a pair certainly outside the cone (dy^2 +
  * dp^2 over cone2 for any rapidities within the bounds) or certainly inside it (under cone2 for
  * any; an electron and its own jet): the answer is the one the rapidities give, at a fraction of
@@ -220,25 +219,20 @@ function near(lep: Side, q: number, jet: Side, c: number, dp: number, cone2: num
   const l = S.lepIdx[q]!;
   const k = S.jetIdx[c]!;
   let ly = S.lepY[q]!;
-  let jy = S.jetY[c]!;
-  if (!lep.useEta && !jet.useEta && (ly !== ly || jy !== jy)) {
+  if (!lep.useEta && !jet.useEta) {
     if (!S.lepBounded[q]) {
       S.lepBound[q] = etaToY(lep, l);
       S.lepBounded[q] = 1;
     }
-    if (!S.jetBounded[c]) {
-      S.jetBound[c] = etaToY(jet, k);
-      S.jetBounded[c] = 1;
-    }
     const deta = Math.abs(lep.eta[l]! - jet.eta[k]!);
-    const bound = S.lepBound[q]! + S.jetBound[c]! + Y_MARGIN;
+    const bound = S.lepBound[q]! + etaToY(jet, k) + Y_MARGIN;
     const lower = deta - bound;
     if (lower > 0 && lower * lower + dp * dp > cone2) return false;
     const upper = deta + bound;
     if (upper * upper + dp * dp <= cone2 - SUM_MARGIN) return true;
   }
   if (ly !== ly) ly = S.lepY[q] = yOf(lep, l);
-  if (jy !== jy) jy = S.jetY[c] = yOf(jet, k);
+  const jy = yOf(jet, k);
   const dy = ly - jy;
   return dy * dy + dp * dp <= cone2;
 }
@@ -312,9 +306,6 @@ function leptonJet(lep: Side, q0: number, q1: number, jet: Side, j0: number, j1:
   if (S.jetIdx.length < j1 - j0) {
     const n = 2 * (j1 - j0);
     S.jetIdx = new Int32Array(n);
-    S.jetY = new Float64Array(n);
-    S.jetBound = new Float64Array(n);
-    S.jetBounded = new Uint8Array(n);
   }
   const keepL = lep.keep;
   const keepJet = jet.keep;
@@ -324,8 +315,6 @@ function leptonJet(lep: Side, q0: number, q1: number, jet: Side, j0: number, j1:
   const lc2 = S.lepCone2;
   const ldp = S.lepDphi;
   const cand = S.jetIdx;
-  const cy = S.jetY;
-  const cb = S.jetBounded;
   let all = 0;
   for (let q = q0; q < q1; q++) if (!(lc2[q]! <= 0.25)) all = 1;
   let nc = 0;
@@ -335,8 +324,6 @@ function leptonJet(lep: Side, q0: number, q1: number, jet: Side, j0: number, j1:
     for (let k = j0; k < j1; k++) {
       const a = Math.abs(p - jphi[k]!);
       cand[nc] = k;
-      cy[nc] = NaN;
-      cb[nc] = 0;
       nc += (+(a < FAR_LOW) | +(a > FAR_HIGH)) & keepJet[k]!;
     }
   } else {
@@ -348,8 +335,6 @@ function leptonJet(lep: Side, q0: number, q1: number, jet: Side, j0: number, j1:
         close |= +(a < FAR_LOW) | +(a > FAR_HIGH);
       }
       cand[nc] = k;
-      cy[nc] = NaN;
-      cb[nc] = 0;
       nc += close & keepJet[k]!;
     }
   }
