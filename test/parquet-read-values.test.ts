@@ -8,6 +8,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { PhysicalType } from '../src/parquet/read/metadata.ts';
+import { sameBytes } from '../src/parquet/read/pages.ts';
 import { Values } from '../src/parquet/read/values.ts';
 
 /** The values' little-endian bytes, split into `size` streams after `lead` bytes. */
@@ -105,5 +106,26 @@ describe('PLAIN byte array decoding (issue 7: one pass, short values four bytes 
     expect(() => v.plain(page, 2, page.length - 1, 2)).toThrow(/run past the end/);
     const w = new Values(PhysicalType.BYTE_ARRAY, 3);
     expect(() => w.plain(page, 2, page.length, 3)).toThrow(/run past the end/);
+  });
+});
+
+describe('sameBytes (levels compared to share decoded levels and list offsets)', () => {
+  it('says whether the first n bytes are equal, at any offsets and lengths', () => {
+    fc.assert(
+      fc.property(fc.uint8Array({ maxLength: 64 }), fc.nat(5), fc.nat(5), fc.nat(70), fc.option(fc.nat(63), { nil: undefined }), (x, ia, ib, n0, flip) => {
+        const n = Math.min(n0, x.length);
+        const a = new Uint8Array(ia + x.length);
+        a.set(x, ia);
+        const b = new Uint8Array(ib + x.length + 3);
+        b.set(x, ib);
+        if (flip !== undefined && x.length > 0) b[ib + (flip % x.length)] ^= 1;
+        const va = a.subarray(ia);
+        const vb = b.subarray(ib);
+        let same = true;
+        for (let k = 0; k < n; k++) if (va[k] !== vb[k]) same = false;
+        expect(sameBytes(va, vb, n)).toBe(same);
+      }),
+      { numRuns: 500 },
+    );
   });
 });
