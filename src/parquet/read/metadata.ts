@@ -105,19 +105,9 @@ function schemaList(c: CompactCursor): SchemaElement[] {
   return elements;
 }
 
-/** a equals b (same lengths), four bytes at a time where both are aligned. */
+/** a equals b (same lengths), by node's native compare (a schema is ~90 kB: a loop took ~0.1 ms). */
 function sameBytes(a: Uint8Array, b: Uint8Array): boolean {
-  const n = a.length;
-  let k = 0;
-  if (((a.byteOffset | b.byteOffset) & 3) === 0) {
-    const words = n >> 2;
-    const wa = new Int32Array(a.buffer, a.byteOffset, words);
-    const wb = new Int32Array(b.buffer, b.byteOffset, words);
-    for (let i = 0; i < words; i++) if (wa[i] !== wb[i]) return false;
-    k = words << 2;
-  }
-  for (; k < n; k++) if (a[k] !== b[k]) return false;
-  return true;
+  return Buffer.compare(a, b) === 0;
 }
 
 function schemaElement(c: CompactCursor): SchemaElement {

@@ -141,11 +141,105 @@ export class CompactCursor {
 }
 
 /**
- * Position after the struct starting at `p`, or -1 when the bytes are not a struct. One function
+ * Position after the struct starting at `p`, or -1 when the bytes are not a struct. Functions
  * over positions, no cursor object, no per-value calls: this steps over ~4 MB of footer per
  * PHYSLITE file in a few milliseconds. Reading past the end shows as a position beyond the array.
+ * The shapes of a footer's column chunks take stepStructFast; a struct holding a rarer type is
+ * stepped again from its start by skipStructGeneric.
  */
 function skipStructAt(b: Uint8Array, p: number, depth: number): number {
+  const end = stepStructFast(b, p, depth);
+  return end === SLOW ? skipStructGeneric(b, p, depth) : end;
+}
+
+/** What stepStructFast returns for a struct holding a type it leaves to skipStructGeneric. */
+const SLOW = -2;
+
+/**
+ * skipStructAt for the types of a column chunk only: integers, nested structs (counted, not
+ * recursed into), booleans, binaries, lists of integers or binaries, tested commonest first. It
+ * calls nothing, so it is inlined into the loop over a row group's column chunks (skipStructs).
+ * Measured ~25% faster over a PHYSLITE footer than skipStructGeneric alone (a recursive switch).
+ */
+function stepStructFast(b: Uint8Array, p: number, depth: number): number {
+  const n = b.length;
+  // Structs open inside this one.
+  let d = 0;
+  for (;;) {
+    if (p >= n) return n + 1;
+    const h = b[p++]!;
+    const t = h & 0x0f;
+    if (h < 0x10) {
+      // STOP (a type 0 with an id delta, malformed, is left to skipStructGeneric).
+      if (t === 0) {
+        if (d === 0) return p;
+        d--;
+        continue;
+      }
+      // A long-form field id. Varints are stepped without bounds tests: past the end b[p] is
+      // undefined, which ends the loop, and the position then says truncated.
+      while (b[p++]! >= 0x80);
+    }
+    // Integers (most fields), nested structs, booleans, binaries, lists of integers or binaries
+    // (the encodings and path_in_schema of every column chunk); anything else is SLOW.
+    if (t === 6 || t === 5 || t === 4) {
+      while (b[p++]! >= 0x80);
+      continue;
+    }
+    if (t === 12) {
+      if (depth + ++d > 64) return -1;
+      continue;
+    }
+    if (t <= 2) continue;
+    if (t === 8) {
+      // A binary: its varint length, then that many bytes.
+      let len = 0;
+      let shift = 1;
+      for (;;) {
+        if (p >= n) return n + 1;
+        const c = b[p++]!;
+        len += (c & 0x7f) * shift;
+        if (c < 0x80) break;
+        shift *= 128;
+      }
+      p += len;
+      if (p > n) return p;
+      continue;
+    }
+    if (t === 9 && p < n) {
+      const lh = b[p]!;
+      const et = lh & 0x0f;
+      const size = lh >> 4;
+      if (size !== 15 && et === 8) {
+        p++;
+        for (let i = 0; i < size; i++) {
+          let len = 0;
+          let shift = 1;
+          for (;;) {
+            if (p >= n) return n + 1;
+            const c = b[p++]!;
+            len += (c & 0x7f) * shift;
+            if (c < 0x80) break;
+            shift *= 128;
+          }
+          p += len;
+        }
+        if (p > n) return p;
+        continue;
+      }
+      if (size !== 15 && (et === 4 || et === 5 || et === 6)) {
+        p++;
+        for (let i = 0; i < size; i++) while (b[p++]! >= 0x80);
+        if (p > n) return p;
+        continue;
+      }
+    }
+    return SLOW;
+  }
+}
+
+/** Any struct: a switch per field, nested structs by recursion, rarer types through skipValueAt. */
+function skipStructGeneric(b: Uint8Array, p: number, depth: number): number {
   if (depth > 64) return -1;
   const n = b.length;
   for (;;) {
@@ -186,7 +280,7 @@ function skipStructAt(b: Uint8Array, p: number, depth: number): number {
         continue;
       }
       case 12:
-        p = skipStructAt(b, p, depth + 1);
+        p = skipStructGeneric(b, p, depth + 1);
         if (p < 0 || p > n) return p;
         continue;
       case 9: {

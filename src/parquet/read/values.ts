@@ -86,26 +86,28 @@ export class Values {
       for (let k = 0; k < count; k++) d[this.n + k] = (page[pos + (k >> 3)]! >> (k & 7)) & 1;
     } else if (t === PhysicalType.BYTE_ARRAY) {
       const o = this.offsets!;
+      // One pass: the values' bytes are fewer than the page's (each also has a 4-byte length), so
+      // room for the rest of the page is room for them (the buffer, sized from the chunk's
+      // uncompressed size, has it already: no pass over the lengths first).
+      this.bytesRoom(end - pos);
+      const d = this.data as Uint8Array;
       const dv = new DataView(page.buffer, page.byteOffset, page.byteLength);
+      const ov = new DataView(d.buffer, d.byteOffset, d.byteLength);
+      // Short values (names, labels) four bytes at a time, which may write up to 3 bytes past the
+      // value (overwritten by the next one, or past the last offset) and read past it inside the
+      // page: only where both arrays have those bytes; a subarray per value costs more than the copy.
+      const inLimit = page.length - 32;
+      const outLimit = d.length - 32;
+      let at = o[this.n]!;
       let p = pos;
-      // Lengths first (to size the bytes once), then one copy per value.
-      let total = 0;
       for (let k = 0; k < count; k++) {
         if (p + 4 > end) throw truncated('PLAIN byte arrays');
         const len = dv.getUint32(p, true);
-        p += 4 + len;
-        total += len;
-      }
-      if (p > end) throw truncated('PLAIN byte arrays');
-      this.bytesRoom(total);
-      const d = this.data as Uint8Array;
-      let at = o[this.n]!;
-      p = pos;
-      for (let k = 0; k < count; k++) {
-        const len = dv.getUint32(p, true);
         p += 4;
-        // Short values (names, labels) byte by byte: a subarray per value costs more than the copy.
-        if (len > 32) d.set(page.subarray(p, p + len), at);
+        if (len > end - p) throw truncated('PLAIN byte arrays');
+        if (len <= 32 && p <= inLimit && at <= outLimit) {
+          for (let q = 0; q < len; q += 4) ov.setInt32(at + q, dv.getInt32(p + q, true), true);
+        } else if (len > 32) d.set(page.subarray(p, p + len), at);
         else for (let q = 0; q < len; q++) d[at + q] = page[p + q]!;
         at += len;
         p += len;
