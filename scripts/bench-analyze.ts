@@ -1,7 +1,8 @@
 /**
  * bench:analyze — the analysis stage's speed and bytes read, each figure naming its dataset. Prints JSON.
- *   like:   --like-events smeared PHYSLITE-like events (from PHYSLITE_example), converted in full and
- *           with the `analysis` preset: the built-in analysis's events/s (1 worker) and bytes read
+ *   like:   --like-events smeared PHYSLITE-like events (from PHYSLITE_example), converted in full (default
+ *           row groups, and 256 MiB ones) and with the `analysis` preset: the built-in analysis's
+ *           events/s (1 worker, warm: see `best`) and bytes read
  *           as a share of the files; the same analysis reading the ROOT file directly.
  *   dimuon: --dimuon-events simulated dimuon events converted to Parquet: the built-in analysis's
  *           events/s, and the leading-pair dimuon mass histogram (scripts/analyses/dimuon-mass.ts)
@@ -117,12 +118,17 @@ const likeFull = join(dir, `like-${likeEvents}-full`);
 const likePreset = join(dir, `like-${likeEvents}-preset`);
 await once(likeFull, () => convertFile(likeRoot, { outDir: likeFull }));
 await once(likePreset, () => convertFile(likeRoot, { outDir: likePreset, selection: { preset: 'analysis' } }));
+// In full with 4x the default row-group target: fewer, larger row groups (a smaller footer, larger
+// pages) at the cost of conversion memory; shows what the row-group size costs an analysis.
+const likeFullLarge = join(dir, `like-${likeEvents}-full-256MiB`);
+await once(likeFullLarge, () => convertFile(likeRoot, { outDir: likeFullLarge, rowGroupBytes: 256 * 2 ** 20 }));
 
 log('built-in analysis on PHYSLITE-like data');
 const likeResults = {
   dataset: `${likeEvents} smeared PHYSLITE-like events (${(statSync(likeRoot).size / 1e6).toFixed(1)} MB ROOT, zstd:5)`,
   parquetFull: figures(await best([parquetIn(likeFull)], { workers: 1 })),
   parquetPreset: figures(await best([parquetIn(likePreset)], { workers: 1 })),
+  parquetFullRowGroup256MiB: figures(await best([parquetIn(likeFullLarge)], { workers: 1 })),
   rootDirect: figures(await best([likeRoot], { workers: 1 })),
 };
 
