@@ -1,6 +1,6 @@
 /**
- * Issue 7, the projected reader's footer stepping (a fast loop for column-chunk shapes, a generic one
- * for the rest): CompactCursor.skipStruct over random Thrift
+ * Issue 7, the projected reader's footer stepping (column-chunk shapes inline, rarer types through
+ * the per-value stepper): CompactCursor.skipStruct over random Thrift
  * compact structs (integers, binaries, booleans, bytes, doubles, lists of each, nested structs,
  * long-form field ids) written by the project's writer, lands exactly after the struct, and a
  * truncated struct is refused, never read past.
