@@ -14,6 +14,7 @@ import type { Output } from './output.ts';
 import type { Events } from './events.ts';
 import { type FourMomenta, pairMassOf, transverseMomenta } from './kinematics.ts';
 import { removeOverlaps } from './overlap.ts';
+import { KERNEL_RANGE } from './kernel-range.ts';
 
 export const MUON_MASS = 105.658; // MeV
 const GEV = 1000;
@@ -199,15 +200,8 @@ export default defineAnalysis<BuiltinParams>({
  */
 const scratch = new Map<string, Float64Array | Uint8Array | Uint32Array | Int32Array>();
 
-/**
- * Objects (or events) per call of a loop kernel. The loops over a batch run in kernels called
- * on ranges of this size, not in one call per batch: V8 compiles a function whose single call
- * runs a long loop only "on stack" (OSR), and drops that code at the next full garbage collection,
- * which reading the next batch brings; every batch then started over in the interpreter and
- * re-optimized (about a third of the analysis's time here). A function called many times gets
- * compiled whole and keeps its code.
- */
-const CHUNK = 1024;
+/** Objects (or events) per call of a loop kernel (see kernel-range.ts). */
+const CHUNK = KERNEL_RANGE;
 
 function reused<T extends Float64Array | Uint8Array | Uint32Array | Int32Array>(make: new (n: number) => T, name: string, n: number): T {
   let a = scratch.get(name) as T | undefined;

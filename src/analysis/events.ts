@@ -6,6 +6,7 @@
 import { type Data, DataType, type Struct } from 'apache-arrow';
 import { UsageError } from '../errors.ts';
 import type { NumArray } from './collection.ts';
+import { KERNEL_RANGE } from './kernel-range.ts';
 
 export interface Jagged<T = NumArray> {
   /** rows + 1 offsets into `values` (may start above 0). */
@@ -93,9 +94,8 @@ export class Events {
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const wv = new DataView(want.buffer, want.byteOffset, want.byteLength);
     const out = new Int32Array(rows).fill(-1);
-    // In ranges of rows: a function whose one call runs a long loop is compiled only on stack by
-    // V8, and that code is dropped at the next full garbage collection.
-    for (let s = 0; s < rows; s += 1024) findRange(offsets, so, bytes, view, want, wv, out, s, Math.min(rows, s + 1024));
+    // In ranges of rows (see kernel-range.ts).
+    for (let s = 0; s < rows; s += KERNEL_RANGE) findRange(offsets, so, bytes, view, want, wv, out, s, Math.min(rows, s + KERNEL_RANGE));
     return out;
   }
 }

@@ -8,6 +8,7 @@
  */
 import { UsageError } from '../errors.ts';
 import { Axis, type AxisSpec, type UhiAxis } from './axis.ts';
+import { KERNEL_RANGE } from './kernel-range.ts';
 
 export type StorageType = 'int' | 'weighted';
 
@@ -167,12 +168,8 @@ export class Histogram {
   }
 }
 
-/**
- * Entries per call of the fill kernels below: a function whose one call runs a long loop is
- * compiled only on stack by V8, and that code is dropped at the next full garbage collection;
- * called on ranges, the kernels are compiled whole and keep their code from batch to batch.
- */
-const CHUNK = 1024;
+/** Entries per call of the fill kernels below (see kernel-range.ts). */
+const CHUNK = KERNEL_RANGE;
 
 function fillWeighted(axis: Axis, x: ArrayLike<number>, weights: ArrayLike<number>, v: Float64Array, w2: Float64Array, i0: number, i1: number): void {
   for (let i = i0; i < i1; i++) {

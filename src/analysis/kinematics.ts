@@ -6,6 +6,7 @@
  */
 
 import type { NumArray } from './collection.ts';
+import { KERNEL_RANGE } from './kernel-range.ts';
 
 const TWO_PI = 2 * Math.PI;
 
@@ -176,9 +177,8 @@ const TABLE = (() => {
  * |phi| = 1e5, and for non-finite phi, Math.cos and Math.sin.
  */
 export function transverseMomenta(pt: Float64Array, phi: Float64Array, n: number, px: Float64Array, py: Float64Array): void {
-  // In calls of 1024: a function whose one call runs a long loop is compiled only on stack by V8,
-  // and that code is dropped at the next full garbage collection (see CHUNK in builtin.ts).
-  for (let s = 0; s < n; s += 1024) transverseRange(pt, phi, px, py, s, Math.min(n, s + 1024));
+  // In ranges (see kernel-range.ts).
+  for (let s = 0; s < n; s += KERNEL_RANGE) transverseRange(pt, phi, px, py, s, Math.min(n, s + KERNEL_RANGE));
 }
 
 function transverseRange(pt: Float64Array, phi: Float64Array, px: Float64Array, py: Float64Array, i0: number, i1: number): void {

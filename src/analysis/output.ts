@@ -5,6 +5,7 @@
  */
 import { UsageError } from '../errors.ts';
 import { Histogram, type HistogramSpec } from './histogram.ts';
+import { KERNEL_RANGE } from './kernel-range.ts';
 
 export class Output {
   readonly histograms: Map<string, Histogram>;
@@ -52,12 +53,8 @@ export class Output {
 
 type Row = { events: number; weighted: number; weighted2: number };
 
-/**
- * Events per call of the kernels below: a function whose one call runs a long loop is compiled
- * only on stack by V8, and that code is dropped at the next full garbage collection; called on
- * ranges, the kernels are compiled whole and keep their code from batch to batch.
- */
-const CHUNK = 1024;
+/** Events per call of the kernels below (see kernel-range.ts). */
+const CHUNK = KERNEL_RANGE;
 
 /** Events [i0, i1) passing (`pass` null: all) into the row's running sums, one at a time in order. */
 function sumRange(row: Row, pass: Uint8Array | null, weights: ArrayLike<number>, i0: number, i1: number): void {

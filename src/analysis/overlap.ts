@@ -13,6 +13,7 @@
  */
 import type { Collection, NumArray } from './collection.ts';
 import { deltaPhi, rapidity } from './kinematics.ts';
+import { KERNEL_RANGE } from './kernel-range.ts';
 
 export interface OverlapObjects {
   coll: Collection;
@@ -69,9 +70,8 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
   const mt = o.muonTrack;
   // Every step compares objects of one event only, so the steps run event by event (all three
   // for an event, in their order, before the next): each event's objects are read once, and an
-  // event without selected leptons costs a few comparisons. In calls of EVENT_CHUNK events: a
-  // function whose one call runs a long loop is compiled only on stack by V8, and that code is
-  // dropped at the next full garbage collection (the next batch's reading brings one).
+  // event without selected leptons costs a few comparisons. In calls of EVENT_CHUNK events (see
+  // kernel-range.ts; half the usual range: an event holds several objects).
   const run: Run = { E, M, J, tracks, sliding, et, mt };
   for (let s = 0; s < events; s += EVENT_CHUNK) overlapEvents(run, s, Math.min(events, s + EVENT_CHUNK));
 
@@ -86,7 +86,7 @@ export function removeOverlaps(el: OverlapObjects, mu: OverlapObjects, jet: Over
   return { electrons: keepE, muons: keepM, jets: keepJ, steps };
 }
 
-const EVENT_CHUNK = 512;
+const EVENT_CHUNK = KERNEL_RANGE / 2;
 
 /** What the event loop works with. */
 interface Run {
