@@ -1,7 +1,8 @@
 /**
  * bench:analyze — the analysis stage's speed and bytes read, each figure naming its dataset. Prints JSON.
  *   like:   --like-events smeared PHYSLITE-like events (from PHYSLITE_example), converted in full (default
- *           row groups, and 256 MiB ones) and with the `analysis` preset: the built-in analysis's
+ *           512 MiB row groups, and 64 MiB ones, the default before issue 7's passes) and with the
+ *           `analysis` preset: the built-in analysis's
  *           events/s (1 worker, warm: see `best`) and bytes read
  *           as a share of the files; the same analysis reading the ROOT file directly.
  *   dimuon: --dimuon-events simulated dimuon events converted to Parquet: the built-in analysis's
@@ -114,21 +115,22 @@ await once(likeRoot, async () => {
   await generateLike({ template, events: likeEvents, out: likeRoot, compression: parseCompression('zstd:5') });
   await template.close();
 });
-const likeFull = join(dir, `like-${likeEvents}-full`);
-const likePreset = join(dir, `like-${likeEvents}-preset`);
+// Directories name the row-group target, so conversions cached under an older default are not reused.
+const likeFull = join(dir, `like-${likeEvents}-full-512MiB`);
+const likePreset = join(dir, `like-${likeEvents}-preset-512MiB`);
 await once(likeFull, () => convertFile(likeRoot, { outDir: likeFull }));
 await once(likePreset, () => convertFile(likeRoot, { outDir: likePreset, selection: { preset: 'analysis' } }));
-// In full with 4x the default row-group target: fewer, larger row groups (a smaller footer, larger
-// pages) at the cost of conversion memory; shows what the row-group size costs an analysis.
-const likeFullLarge = join(dir, `like-${likeEvents}-full-256MiB`);
-await once(likeFullLarge, () => convertFile(likeRoot, { outDir: likeFullLarge, rowGroupBytes: 256 * 2 ** 20 }));
+// In full with the earlier default target, 64 MiB: 8x more row groups of 8x fewer events (a larger
+// footer, smaller pages); shows what the row-group size costs an analysis.
+const likeFullSmall = join(dir, `like-${likeEvents}-full-64MiB`);
+await once(likeFullSmall, () => convertFile(likeRoot, { outDir: likeFullSmall, rowGroupBytes: 64 * 2 ** 20 }));
 
 log('built-in analysis on PHYSLITE-like data');
 const likeResults = {
   dataset: `${likeEvents} smeared PHYSLITE-like events (${(statSync(likeRoot).size / 1e6).toFixed(1)} MB ROOT, zstd:5)`,
   parquetFull: figures(await best([parquetIn(likeFull)], { workers: 1 })),
   parquetPreset: figures(await best([parquetIn(likePreset)], { workers: 1 })),
-  parquetFullRowGroup256MiB: figures(await best([parquetIn(likeFullLarge)], { workers: 1 })),
+  parquetFullRowGroup64MiB: figures(await best([parquetIn(likeFullSmall)], { workers: 1 })),
   rootDirect: figures(await best([likeRoot], { workers: 1 })),
 };
 
@@ -139,7 +141,7 @@ await once(dimuonRoot, () => {
   log(`generating ${dimuonEvents} dimuon events`);
   return generateDimuon({ events: dimuonEvents, out: dimuonRoot, compression: parseCompression('zstd:5') });
 });
-const dimuonPqDir = join(dir, `dimuon-${dimuonEvents}-pq`);
+const dimuonPqDir = join(dir, `dimuon-${dimuonEvents}-pq-512MiB`);
 await once(dimuonPqDir, () => convertFile(dimuonRoot, { outDir: dimuonPqDir }));
 const dimuonPq = parquetIn(dimuonPqDir);
 

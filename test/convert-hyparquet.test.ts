@@ -67,3 +67,34 @@ describe('cluster memory reused from row group to row group', () => {
     await file.close();
   }, 120_000);
 });
+
+describe('issue 7: row groups larger than a pass', () => {
+  it('columns written a few at a time and the large ones in pieces give the values of a conversion in one pass, every column', async () => {
+    const { generateLike } = await import('../src/root/write/generate-like.ts');
+    const { parseCompression } = await import('../src/root/compression/compress.ts');
+    const { readFooterSummary } = await import('../src/parquet/footer.ts');
+    const template = await RootFile.open(fixture('PHYSLITE_example.root'));
+    const input = join(dir, 'passes.root');
+    await generateLike({ template, events: 700, out: input, compression: parseCompression('zstd:1'), seed: 5, autoFlush: 100 });
+    await template.close();
+    // One row group of 700 events; a pass of 20 kB holds one or a few small columns, and every
+    // column above 28 bytes an event (ElementLink lists: two leaves) is written in cluster pieces.
+    const whole = await convertFile(input, { outDir: join(dir, 'whole'), rowGroupBytes: 2 ** 30, passBytes: 2 ** 30 });
+    const passes = await convertFile(input, { outDir: join(dir, 'passes'), rowGroupBytes: 2 ** 30, passBytes: 20_000 });
+    expect((await readFooterSummary(passes.output)).rowGroups).toBe(1);
+    const read = async (path: string) => (await parquetReadObjects({ file: await asyncBufferFromFile(path), compressors })) as Record<string, unknown>[];
+    const [a, b] = [await read(whole.output), await read(passes.output)];
+    expect(b).toHaveLength(700);
+    const columns = Object.keys(a[0]!);
+    expect(columns.length).toBe(whole.columns);
+    expect(columns).toContain('nominalMcEventWeight');
+    for (const c of columns) expect(json(b.map((r) => r[c])), c).toBe(json(a.map((r) => r[c])));
+    // And the values are the ROOT reader's (the one-pass conversion is checked the same way above).
+    const file = await RootFile.open(input);
+    const reader = await TreeReader.open(file, 'CollectionTree');
+    const link = reader.tree.all.find((x) => x.name === 'AnalysisElectronsAuxDyn.trackParticleLinks')!;
+    const { columns: got } = await reader.arrays([link.name]);
+    expect(json(b.map((r) => r[columnName(link.name)]))).toBe(json(toValues(got.get(link.name)!)));
+    await file.close();
+  }, 120_000);
+});

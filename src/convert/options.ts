@@ -10,6 +10,7 @@ import type { Argv, Options } from 'yargs';
 import { UsageError } from '../errors.ts';
 import type { FetchMode } from '../root/source/open.ts';
 import type { RemoteOptions } from './convert-input.ts';
+import { PASS_BYTES } from './layout.ts';
 import { branchFilter, type Selection } from './select.ts';
 
 export interface OptionDef {
@@ -34,7 +35,7 @@ export const CONVERT_OPTIONS: Record<string, OptionDef> = {
   'upload-chunk': { default: '16MiB', yargs: { type: 'string', describe: 'Bytes per resumable-upload request (a multiple of 256KiB); one chunk is buffered [default: 16MiB]' } },
   tree: { dataset: true, yargs: { type: 'string', describe: 'TTree or RNTuple to convert (default CollectionTree, else the RNTuple EventData, else the only tree)' } },
   compression: { dataset: true, default: 'zstd', yargs: { choices: ['zstd', 'snappy', 'none'], describe: 'Parquet compression [default: zstd]' } },
-  'row-group': { dataset: true, default: '64MiB', yargs: { type: 'string', describe: 'Target uncompressed size of a row group (whole ROOT clusters) [default: 64MiB]' } },
+  'row-group': { dataset: true, default: '512MiB', yargs: { type: 'string', describe: 'Target uncompressed size of a row group (whole ROOT clusters); conversion memory does not grow with it [default: 512MiB]' } },
   retries: { default: 1, yargs: { type: 'number', describe: 'Attempts again, within this run, of inputs that failed transiently [default: 1]' } },
   include: { dataset: true, yargs: { type: 'string', array: true, describe: 'Only branches matching these globs (repeatable)' } },
   exclude: { dataset: true, yargs: { type: 'string', array: true, describe: 'Leave out branches matching these globs (repeatable)' } },
@@ -144,13 +145,12 @@ export function conversionSettings(o: Record<string, unknown>): ConversionSettin
   };
   branchFilter(selection); // an unknown preset is a usage error before any work
   const maxRss = parseRowGroup(String(o['max-worker-memory']));
-  // A row group's decoded columns are held while it is written (the writer adds one column's
-  // levels and one page), with the cluster being read on top: about 1.5 row groups, over a
-  // worker's ~300 MiB of code and buffers (measured: 339 MiB peak at the 64 MiB default and 533 MiB
-  // at 256 MiB on a 30,000-event file, with column buffers pooled from cluster to cluster).
-  const need = 1.5 * (rowGroupBytes ?? 0) + 300 * 2 ** 20;
-  if (rowGroupBytes !== undefined && need > maxRss) {
-    throw new UsageError(`--row-group ${String(o['row-group'])} needs about ${Math.round(need / 2 ** 20)} MiB per worker, above --max-worker-memory ${String(o['max-worker-memory'])}`);
+  // A conversion holds one pass of decoded columns (layout.ts: PASS_BYTES, or the whole row group
+  // when smaller), with the read's baskets on top: about 1.5 passes over a worker's ~300 MiB of
+  // code and buffers. The row-group size itself does not set the memory.
+  const need = 1.5 * Math.min(rowGroupBytes ?? PASS_BYTES, PASS_BYTES) + 300 * 2 ** 20;
+  if (need > maxRss) {
+    throw new UsageError(`a conversion needs about ${Math.round(need / 2 ** 20)} MiB per worker, above --max-worker-memory ${String(o['max-worker-memory'])}`);
   }
   const gcs = { endpoint: o['gcs-endpoint'] as string | undefined, retries: wholeNumber('gcs-retries', o['gcs-retries'], 0), chunkSize: parseRowGroup(String(o['upload-chunk'])) };
   if (gcs.chunkSize % (256 * 1024) !== 0 || gcs.chunkSize <= 0) throw new UsageError('--upload-chunk must be a multiple of 256KiB');

@@ -18,7 +18,7 @@ import { ChunkStatistics } from './statistics.ts';
 import { pageValueBytes, plainBytes, writeByteStreamSplit, writePlain, type Segment } from './values.ts';
 import type { Compressor } from './compress.ts';
 import type { LeafColumn } from './schema.ts';
-import type { FileSink } from './sink.ts';
+import type { PageSink } from './sink.ts';
 
 export const PAGE_BYTES = 1 << 20;
 
@@ -39,7 +39,7 @@ const FIXED: Record<string, number> = { i8: 4, u8: 4, i16: 4, u16: 4, i32: 4, u3
 export class ColumnChunkWriter {
   private readonly leaf: LeafColumn;
   private readonly codec: Compressor;
-  private readonly sink: FileSink;
+  private readonly sink: PageSink;
   private readonly header = new CompactWriter(64);
   private readonly stats: ChunkStatistics;
   private segments: Segment[] = [];
@@ -56,7 +56,7 @@ export class ColumnChunkWriter {
   /** The levels of the page being written (runs reused from page to page). */
   private readonly runs: LevelRuns;
 
-  constructor(leaf: LeafColumn, codec: Compressor, sink: FileSink, scratch: Scratch, pageTarget = PAGE_BYTES, runs = new LevelRuns()) {
+  constructor(leaf: LeafColumn, codec: Compressor, sink: PageSink, scratch: Scratch, pageTarget = PAGE_BYTES, runs = new LevelRuns()) {
     this.leaf = leaf;
     this.scratch = scratch;
     this.runs = runs;
@@ -216,6 +216,16 @@ export class ColumnChunkWriter {
     out[at + 2] = (len >>> 16) & 0xff;
     out[at + 3] = len >>> 24;
     return end;
+  }
+
+  /** Ends the page being filled, so the data added so far is no longer referenced. */
+  cut(): void {
+    this.flushPage();
+  }
+
+  /** The chunk's pages moved by `delta` bytes (written to a MemorySink, then drained to the file). */
+  relocate(delta: number): void {
+    if (this.firstPage >= 0) this.firstPage += delta;
   }
 
   /** Writes the last page and the chunk's ColumnChunk structure into `out`. */

@@ -1,18 +1,20 @@
 /**
  * A streaming Parquet file writer: row groups are written as they come (column after column, each
  * column chunk's pages appended as they fill), and the footer (FileMetaData) at the end.
- * Memory: the caller's row group of Arrow data, the page being encoded, and per written column
- * chunk its serialized ColumnChunk (see column-chunk.ts), kept per row group in one buffer.
+ * A row group's columns can come a few at a time (beginRowGroup, writeColumns in schema order,
+ * endRowGroup), so its size does not set the caller's memory: pages span the whole row group.
+ * Memory: the Arrow data handed in, the page being encoded, and per written column chunk its
+ * serialized ColumnChunk (see column-chunk.ts), kept per row group in one buffer.
  * Deterministic: the bytes depend only on the schema, the data and the options.
  */
-import type { RecordBatch, Schema } from 'apache-arrow';
+import type { Data, RecordBatch, Schema } from 'apache-arrow';
 import { arrowSchemaBase64 } from './arrow-schema.ts';
 import { ColumnChunkWriter, PAGE_BYTES, Scratch } from './column-chunk.ts';
 import { compressor, type CompressionName, type Compressor } from './compress.ts';
 import { leafLevels } from './levels.ts';
 import { LevelRuns } from './rle.ts';
-import { writerSchema, type WriterSchema } from './schema.ts';
-import { FileSink } from './sink.ts';
+import { writerSchema, type LeafColumn, type WriterSchema } from './schema.ts';
+import { FileSink, MemorySink, type PageSink } from './sink.ts';
 import { CompactWriter, CT } from './thrift.ts';
 
 export const CREATED_BY = 'physlite parquet writer 1';
@@ -40,6 +42,16 @@ interface WrittenRowGroup {
   fileOffset: number;
 }
 
+/** The row group being written: its totals so far and the next leaf and field it expects. */
+interface OpenRowGroup {
+  rows: number;
+  uncompressed: number;
+  compressed: number;
+  fileOffset: number;
+  nextLeaf: number;
+  nextField: number;
+}
+
 const MAGIC = new TextEncoder().encode('PAR1');
 
 export class ParquetFileWriter {
@@ -53,6 +65,7 @@ export class ParquetFileWriter {
   private readonly scratch = new Scratch();
   private readonly runs = new LevelRuns();
   private rows = 0;
+  private open: OpenRowGroup | undefined;
   /** Bytes kept for the footer so far (the writer's own accounting; see issue 5). */
   retainedFooterBytes = 0;
   columnChunks = 0;
@@ -70,28 +83,115 @@ export class ParquetFileWriter {
   writeRowGroup(batches: readonly RecordBatch[]): void {
     const rows = batches.reduce((n, b) => n + b.numRows, 0);
     if (rows === 0) return;
-    const out = this.chunkBytes;
-    out.reset();
-    let uncompressed = 0;
-    let compressed = 0;
-    let fileOffset = -1;
-    for (const leaf of this.layout.leaves) {
-      const chunk = new ColumnChunkWriter(leaf, this.codec, this.sink, this.scratch, this.o.pageBytes ?? PAGE_BYTES, this.runs);
-      for (const b of batches) if (b.numRows > 0) chunk.add(leafLevels(b.data.children[leaf.column]!, leaf));
-      chunk.finish(out);
-      if (fileOffset < 0) fileOffset = chunk.firstPage;
-      uncompressed += chunk.uncompressed;
-      compressed += chunk.compressed;
+    const kept = batches.filter((b) => b.numRows > 0);
+    this.beginRowGroup(rows);
+    this.writeColumns(
+      0,
+      this.schema.fields.map((_, i) => kept.map((b) => b.data.children[i]!)),
+    );
+    this.endRowGroup();
+  }
+
+  /**
+   * Opens a row group of `rows` rows, whose columns then come in schema order through one or
+   * more writeColumns calls: a caller can hold a few columns of a large row group at a time.
+   */
+  beginRowGroup(rows: number): void {
+    if (this.open) throw new Error('Parquet writer: a row group is open already');
+    this.open = { rows, uncompressed: 0, compressed: 0, fileOffset: -1, nextLeaf: 0, nextField: 0 };
+    this.chunkBytes.reset();
+  }
+
+  /**
+   * Writes the column chunks of fields [first, first + columns.length) of the open row group:
+   * `columns[i]` holds field `first + i`'s values of every row of the group, in pieces in row order.
+   */
+  writeColumns(first: number, columns: readonly (readonly Data[])[]): void {
+    const g = this.open;
+    if (!g) throw new Error('Parquet writer: no row group is open');
+    if (first !== g.nextField) throw new Error(`Parquet writer: field ${first} written after field ${g.nextField - 1} (columns go in schema order)`);
+    const end = first + columns.length;
+    if (end > this.schema.fields.length) throw new Error(`Parquet writer: field ${end - 1} is not in the schema`);
+    columns.forEach((pieces, i) => {
+      const rows = pieces.reduce((n, d) => n + d.length, 0);
+      if (rows !== g.rows) throw new Error(`Parquet writer: column ${this.schema.fields[first + i]!.name} has ${rows} rows, its row group ${g.rows}`);
+    });
+    const leaves = this.layout.leaves;
+    for (; g.nextLeaf < leaves.length && leaves[g.nextLeaf]!.column < end; g.nextLeaf++) {
+      const leaf = leaves[g.nextLeaf]!;
+      const chunk = this.chunkWriter(leaf, this.sink);
+      for (const d of columns[leaf.column - first]!) if (d.length > 0) chunk.add(leafLevels(d, leaf));
+      this.finishChunk(g, chunk);
     }
-    const columns = out.copy();
-    this.groups.push({ columns, rows, uncompressed, compressed, fileOffset });
+    g.nextField = end;
+  }
+
+  /**
+   * Field `field` of the open row group given piece by piece (whole rows, in order), for a column
+   * too large to hold at once: a piece may be released once add() returns (the page being filled
+   * is cut there). The first leaf's pages go to the file as they fill; a struct's other leaves keep
+   * their compressed pages in memory until end(), as a column chunk's pages must be contiguous.
+   */
+  columnInPieces(field: number): { add(piece: Data): void; end(): void } {
+    const g = this.open;
+    if (!g) throw new Error('Parquet writer: no row group is open');
+    if (field !== g.nextField) throw new Error(`Parquet writer: field ${field} written after field ${g.nextField - 1} (columns go in schema order)`);
+    const leaves = this.layout.leaves.filter((l) => l.column === field);
+    const sinks = leaves.map((_, i) => (i === 0 ? this.sink : new MemorySink()));
+    const chunks = leaves.map((leaf, i) => this.chunkWriter(leaf, sinks[i]!));
+    let rows = 0;
+    return {
+      add: (piece) => {
+        rows += piece.length;
+        if (piece.length === 0) return;
+        leaves.forEach((leaf, i) => {
+          chunks[i]!.add(leafLevels(piece, leaf));
+          chunks[i]!.cut();
+        });
+      },
+      end: () => {
+        if (rows !== g.rows) throw new Error(`Parquet writer: column ${this.schema.fields[field]!.name} has ${rows} rows, its row group ${g.rows}`);
+        chunks.forEach((chunk, i) => {
+          const memory = sinks[i];
+          if (memory instanceof MemorySink) {
+            chunk.relocate(this.sink.offset);
+            memory.drainTo(this.sink);
+          }
+          this.finishChunk(g, chunk);
+        });
+        g.nextLeaf += leaves.length;
+        g.nextField = field + 1;
+      },
+    };
+  }
+
+  private chunkWriter(leaf: LeafColumn, sink: PageSink): ColumnChunkWriter {
+    return new ColumnChunkWriter(leaf, this.codec, sink, this.scratch, this.o.pageBytes ?? PAGE_BYTES, this.runs);
+  }
+
+  private finishChunk(g: OpenRowGroup, chunk: ColumnChunkWriter): void {
+    chunk.finish(this.chunkBytes);
+    if (g.fileOffset < 0) g.fileOffset = chunk.firstPage;
+    g.uncompressed += chunk.uncompressed;
+    g.compressed += chunk.compressed;
+  }
+
+  /** Closes the open row group; every field must have been written. */
+  endRowGroup(): void {
+    const g = this.open;
+    if (!g) throw new Error('Parquet writer: no row group is open');
+    if (g.nextField !== this.schema.fields.length) throw new Error(`Parquet writer: row group closed with ${this.schema.fields.length - g.nextField} fields unwritten`);
+    this.open = undefined;
+    const columns = this.chunkBytes.copy();
+    this.groups.push({ columns, rows: g.rows, uncompressed: g.uncompressed, compressed: g.compressed, fileOffset: g.fileOffset });
     this.retainedFooterBytes += columns.length;
     this.columnChunks += this.layout.leaves.length;
-    this.rows += rows;
+    this.rows += g.rows;
   }
 
   /** Writes the footer and closes the file; returns the file's size. */
   close(): number {
+    if (this.open) throw new Error('Parquet writer: closed with a row group open');
     const sink = this.sink;
     const start = sink.offset;
     const w = new CompactWriter(1 << 16);

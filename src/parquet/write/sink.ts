@@ -7,7 +7,34 @@ import { closeSync, fsyncSync, openSync, writeSync } from 'node:fs';
 
 const BUFFER = 1 << 20;
 
-export class FileSink {
+/** Where a column chunk's pages go: appended bytes, and the offset the next one lands at. */
+export interface PageSink {
+  readonly offset: number;
+  write(bytes: Uint8Array): void;
+}
+
+/**
+ * Pages held in memory (copied: callers reuse their buffers) until they can go to the file after
+ * the pages before them; offsets count from the sink's start.
+ */
+export class MemorySink implements PageSink {
+  private parts: Uint8Array[] = [];
+  offset = 0;
+
+  write(bytes: Uint8Array): void {
+    this.parts.push(bytes.slice());
+    this.offset += bytes.length;
+  }
+
+  /** Appends everything to `to` and forgets it. */
+  drainTo(to: PageSink): void {
+    for (const p of this.parts) to.write(p);
+    this.parts = [];
+    this.offset = 0;
+  }
+}
+
+export class FileSink implements PageSink {
   private readonly fd: number;
   private readonly buf = new Uint8Array(BUFFER);
   private used = 0;
