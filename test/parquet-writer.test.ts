@@ -13,7 +13,7 @@ import { compressors } from 'hyparquet-compressors';
 import { afterAll, describe, expect, it } from 'vitest';
 import { toValues } from '../src/arrow/values.ts';
 import { readFooterSummary } from '../src/parquet/footer.ts';
-import { writeParquet } from '../src/parquet/writer.ts';
+import { writeParquet } from './helpers/write-parquet.ts';
 import { ParquetFileWriter } from '../src/parquet/write/file-writer.ts';
 import { duckColumns, json } from './helpers/parquet-check.ts';
 

@@ -1,12 +1,10 @@
 /**
- * Parquet writing of a stream of Arrow record batches with the project's own streaming writer
- * (src/parquet/write/): batches are pulled one at a time and gathered until a row group is full,
- * then the row group is encoded column by column and appended to the file, so memory is about one
- * row group of Arrow data. Row groups are cut every `rowGroupRows` rows, which callers choose as a
- * multiple of the ROOT cluster size so row groups follow clusters.
+ * Tests' Parquet writing of a stream of Arrow record batches with the project's streaming writer
+ * (src/parquet/write/): batches are gathered until a row group of `rowGroupRows` rows is full, then
+ * written whole (conversion writes row groups in passes instead: src/convert/convert-file.ts).
  */
 import type { RecordBatch } from 'apache-arrow';
-import { ParquetFileWriter } from './write/file-writer.ts';
+import { ParquetFileWriter } from '../../src/parquet/write/file-writer.ts';
 
 export interface ParquetWriteOptions {
   compression: 'ZSTD' | 'SNAPPY' | 'UNCOMPRESSED';
