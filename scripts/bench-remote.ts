@@ -5,12 +5,18 @@
  * file size; and throughput with 1, 4 and 16 requests in flight, for the whole file in 256 KiB ranges and
  * for the analysis read, with no added latency and with --latency ms per answer (a WAN round
  * trip). Files: the fixtures PHYSLITE_example and the release-21 DAOD, and a generated file of
- * --events PHYSLITE-like events (cached under bench-data/). Prints JSON.
+ * --events PHYSLITE-like events (cached under bench-data/). Then a full conversion over HTTP from a
+ * server in its own process, with --latency and with 150 ms per answer: default row groups (written
+ * in passes) with read-ahead at 4 and 16 requests in flight and without it, and 64 MiB row groups
+ * (one read per cluster); --convert FILE converts FILE instead of the generated file. Prints JSON.
  */
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { spawn } from 'node:child_process';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { branchFilter } from '../src/convert/select.ts';
+import { convertFile } from '../src/convert/convert-file.ts';
 import { parseCompression } from '../src/root/compression/compress.ts';
 import { RootFile } from '../src/root/file.ts';
 import { DEFAULT_COALESCE, type CoalesceConfig } from '../src/root/source/coalesce.ts';
@@ -21,7 +27,7 @@ import { startRangeServer } from '../test/support/range-server.ts';
 
 const root = resolve(import.meta.dirname, '..');
 const fixtures = resolve(root, '..', 'shared', 'fixtures', 'root');
-const { values } = parseArgs({ options: { events: { type: 'string', default: '3000' }, latency: { type: 'string', default: '20' } } });
+const { values } = parseArgs({ options: { events: { type: 'string', default: '3000' }, latency: { type: 'string', default: '20' }, convert: { type: 'string' } } });
 
 const generated = join(root, 'bench-data', `remote-${values.events}.root`);
 if (!existsSync(generated)) {
@@ -94,5 +100,34 @@ for (const name of Object.keys(files)) {
   entry.throughput = throughput;
   (report.files as Record<string, unknown>)[name] = entry;
 }
+// Full conversion over HTTP from a server in another process (so that fetching can overlap this
+// thread's decoding, as with a real server): requests and time, per latency and requests in flight.
+const convertDir = mkdtempSync(join(tmpdir(), 'physlite-bench-remote-'));
+const convertInput = values.convert ?? generated;
+async function remoteConversion(latency: number, requests: number, o: { rowGroupBytes?: number; readAhead: boolean }) {
+  const child = spawn(process.execPath, [join(root, 'scripts', 'support', 'serve-file.ts'), convertInput, String(latency)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  try {
+    const url = await new Promise<string>((resolveUrl, reject) => {
+      child.stdout!.once('data', (d: Buffer) => resolveUrl(d.toString().trim()));
+      child.once('exit', (code) => reject(new Error(`file server exited (${code})`)));
+    });
+    const t0 = performance.now();
+    const source = await HttpSource.open(url, { ...noCreds, concurrency: requests });
+    const r = await convertFile(source, { outDir: convertDir, force: true, ...o }, { identity: 'input.root' });
+    const s = (performance.now() - t0) / 1000;
+    return { latencyMs: latency, requestsInFlight: requests, seconds: +s.toFixed(2), requests: source.counters.requests, MB: +(source.counters.bytes / 1e6).toFixed(1), eventsPerSecond: Math.round(r.entries / s) };
+  } finally {
+    child.kill();
+  }
+}
+const conversions: Record<string, unknown>[] = [];
+for (const latency of [Number(values.latency), 150]) {
+  conversions.push({ layout: 'default row groups, read-ahead', ...(await remoteConversion(latency, 4, { readAhead: true })) });
+  conversions.push({ layout: 'default row groups, read-ahead', ...(await remoteConversion(latency, 16, { readAhead: true })) });
+  conversions.push({ layout: 'default row groups, no read-ahead', ...(await remoteConversion(latency, 4, { readAhead: false })) });
+  conversions.push({ layout: '64 MiB row groups (a read per cluster), no read-ahead', ...(await remoteConversion(latency, 4, { rowGroupBytes: 64 * 2 ** 20, readAhead: false })) });
+}
+report.fullConversion = { file: convertInput, bytes: statSync(convertInput).size, runs: conversions };
+rmSync(convertDir, { recursive: true, force: true });
 await server.close();
 console.log(JSON.stringify(report, null, 1));

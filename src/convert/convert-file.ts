@@ -27,6 +27,7 @@ import { PASS_BYTES, passRanges, pieceRanges, rowGroupRanges } from './layout.ts
 import { derivedField, derivedFor } from './derived.ts';
 import { readFooterSummary } from '../parquet/footer.ts';
 import type { ByteSource } from '../root/source/source.ts';
+import { ReadAheadSource } from '../root/source/read-ahead.ts';
 import { openStore, type OutputStore } from '../storage/store.ts';
 import '../storage/local.ts';
 
@@ -46,6 +47,8 @@ export interface ConvertOptions {
   rowGroupRows?: number;
   /** Decoded bytes read and written per pass over a row group's columns (layout.ts PASS_BYTES). */
   passBytes?: number;
+  /** Fetch a remote input's next read during the current one (default true; benchmarks turn it off). */
+  readAhead?: boolean;
   /** Which branches to convert (all with values by default). */
   selection?: Selection;
 }
@@ -84,8 +87,12 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
   const store = io.store ?? openStore(o.outDir);
   // A store made here (library use) is prepared here: the directory exists, stale temporaries go.
   if (!io.store) await store.prepare();
+  // A remote input (no synchronous reads) fetches each read's baskets while the one before is
+  // decoded: a conversion's reads are planned before any is made.
+  const remote = typeof input !== 'string' && !input.readSync && o.readAhead !== false;
+  const ahead = input instanceof ReadAheadSource ? input : remote ? new ReadAheadSource(input) : undefined;
   // A source handed in is this function's to close, also when it is not a ROOT file.
-  const file = await RootFile.open(input).catch(async (err: unknown) => {
+  const file = await RootFile.open(ahead ?? input).catch(async (err: unknown) => {
     if (typeof input !== 'string') await input.close().catch(() => undefined);
     throw err;
   });
@@ -152,31 +159,53 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
     // pile up: the pool keeps one pass's worth (measured on the 2 GB file: 438 MiB peak against
     // 493 MiB keeping two passes' worth and 537 MiB keeping 256 MiB, at about the same speed).
     const chunks = new ChunkPool(passBytes);
-    const read = async (branches: string[], start: number, stop: number, use: (columns: Map<string, Data>) => void): Promise<void> => {
-      const { columns, release } = await table.arrays([...new Set(branches)], { entryStart: start, entryStop: stop, chunks });
+    const read = async (branches: string[], start: number, stop: number, use: (columns: Map<string, Data>) => void | Promise<void>): Promise<void> => {
+      const { columns, release } = await table.arrays(branches, { entryStart: start, entryStop: stop, chunks });
       try {
-        use(columns);
+        await use(columns);
       } finally {
         release?.();
       }
     };
+    // The reads, planned first: per row group, its passes, a large column's pieces one read each.
+    const steps: Step[] = [];
+    groups.forEach(([start, stop], group) => {
+      for (const [first, end] of passRanges(columnBytes, stop - start, passBytes)) {
+        if (end - first === 1 && columnBytes[first]! * (stop - start) > passBytes) {
+          // One column larger than a pass: read and written a few clusters at a time.
+          for (const [a, z] of pieceRanges(clusters, start, stop, columnBytes[first]!, passBytes)) steps.push({ group, first, end, start: a, stop: z, piece: true });
+        } else steps.push({ group, first, end, start, stop, piece: false });
+      }
+    });
+    const branchesOf = (s: Step): string[] => [...new Set(Array.from({ length: s.end - s.first }, (_, k) => sourceOf(s.first + k)))];
     const write = async (writer: ParquetFileWriter): Promise<void> => {
-      for (const [start, stop] of groups) {
-        writer.beginRowGroup(stop - start);
-        for (const [first, end] of passRanges(columnBytes, stop - start, passBytes)) {
-          const ids = Array.from({ length: end - first }, (_, k) => first + k);
-          if (end - first === 1 && columnBytes[first]! * (stop - start) > passBytes) {
-            // One column larger than a pass: read and written a few clusters at a time.
-            const column = writer.columnInPieces(first);
-            for (const [a, z] of pieceRanges(clusters, start, stop, columnBytes[first]!, passBytes)) {
-              await read([sourceOf(first)], a, z, (columns) => column.add(columnOf(first, columns)));
-            }
+      let column: ReturnType<ParquetFileWriter['columnInPieces']> | undefined;
+      for (let k = 0; k < steps.length; k++) {
+        const s = steps[k]!;
+        const next = steps[k + 1];
+        const [start, stop] = groups[s.group]!;
+        if (k === 0 || steps[k - 1]!.group !== s.group) writer.beginRowGroup(stop - start);
+        // A remote input fetches the next read's baskets while this one is decoded and written.
+        if (next && ahead && table.byteRanges) ahead.prefetch(table.byteRanges(branchesOf(next), { entryStart: next.start, entryStop: next.stop }));
+        if (s.piece) {
+          column ??= writer.columnInPieces(s.first);
+          await read(branchesOf(s), s.start, s.stop, (columns) => column!.add(columnOf(s.first, columns)));
+          if (!next || !next.piece || next.first !== s.first || next.group !== s.group) {
             column.end();
-          } else {
-            await read(ids.map(sourceOf), start, stop, (columns) => writer.writeColumns(first, ids.map((i) => [columnOf(i, columns)])));
+            column = undefined;
           }
+        } else {
+          await read(branchesOf(s), s.start, s.stop, async (columns) => {
+            for (let i = s.first; i < s.end; i++) {
+              writer.writeColumns(i, [[columnOf(i, columns)]]);
+              // Encoding a pass takes hundreds of milliseconds of this thread: between columns the
+              // read-ahead's responses are taken in and its next requests sent (measured with 150 ms
+              // per answer: without this, prefetching hid almost none of the latency).
+              if (ahead) await new Promise(setImmediate);
+            }
+          });
         }
-        writer.endRowGroup();
+        if (!next || next.group !== s.group) writer.endRowGroup();
       }
     };
 
@@ -332,3 +361,14 @@ async function verify(path: string, entries: number, output: string, expected: M
   }
 }
 
+
+/** One read of a conversion: fields [first, end) of row group `group`, over entries [start, stop). */
+interface Step {
+  group: number;
+  first: number;
+  end: number;
+  start: number;
+  stop: number;
+  /** A piece of one column too large for a pass (the column's pieces are consecutive steps). */
+  piece: boolean;
+}

@@ -15,6 +15,7 @@ import { isAnchorClass } from './rntuple/descriptor.ts';
 import { RNTupleReader } from './rntuple/reader.ts';
 import { ROLE, type FieldRecord } from './rntuple/schema.ts';
 import type { Branch } from './tree/model.ts';
+import type { ByteRange } from './source/source.ts';
 import { TreeReader, clusters, type ReadResult } from './tree/reader.ts';
 
 export const TREE_CLASSES = new Set(['TTree', 'TNtuple', 'TNtupleD']);
@@ -48,6 +49,8 @@ export interface TableReader {
   columns(): TableColumn[];
   /** With `chunks`, a reader that supports it takes the columns' memory from the pool (see ReadResult.release). */
   arrays(names: readonly string[], range?: TableRange): Promise<ReadResult>;
+  /** The byte ranges `arrays` would fetch, when the reader can tell in advance (for read-ahead). */
+  byteRanges?(names: readonly string[], range: TableRange): ByteRange[];
   clusterRanges(): [number, number][];
 }
 
@@ -108,6 +111,9 @@ class TreeTable implements TableReader {
   }
   arrays(names: readonly string[], range: TableRange = {}): Promise<ReadResult> {
     return this.reader.arrays(names, range);
+  }
+  byteRanges(names: readonly string[], range: TableRange): ByteRange[] {
+    return this.reader.byteRanges(names, range);
   }
   clusterRanges(): [number, number][] {
     return clusters(this.reader.tree);

@@ -20,6 +20,7 @@ import {
   type Resolution,
 } from '../interpret/registry.ts';
 import { DEFAULT_COALESCE, readRanges, type CoalesceConfig } from '../source/coalesce.ts';
+import type { ByteRange } from '../source/source.ts';
 import type { StreamerSet } from '../streamers.ts';
 import { embeddedBasket, parseBasketHeader, splitBasket, type Basket } from './basket.ts';
 import { BasketScratch } from './basket-scratch.ts';
@@ -145,11 +146,20 @@ export class TreeReader {
   }
 
   /** Read `names` over [entryStart, entryStop) into one Arrow Data per branch. */
-  async arrays(names: readonly string[], options: ReadOptions = {}): Promise<ReadResult> {
+  /**
+   * The byte ranges a read of `names` over [entryStart, entryStop) fetches (its baskets outside
+   * the TTree), without reading them: for callers that fetch ahead (ReadAheadSource).
+   */
+  byteRanges(names: readonly string[], options: ReadOptions = {}): ByteRange[] {
     const [start, stop] = normalizeRange(this.tree.entries, options.entryStart, options.entryStop);
-    const wanted = names.map((n) => ({ name: n, interpretation: this.interpretation(n), branch: this.branch(n) }));
+    return this.physicalReads(names, start, stop)
+      .flatMap((r) => r.baskets)
+      .filter((l) => !l.embedded)
+      .map((l) => ({ offset: l.seek, length: l.bytes }));
+  }
 
-    // Physical branch reads: each basket-decoded branch once, count branches first.
+  /** Physical branch reads: each basket-decoded branch once, count branches first. */
+  private physicalReads(names: readonly string[], start: number, stop: number): PhysicalRead[] {
     const physical = new Map<Branch, PhysicalRead>();
     const addPhysical = (branch: Branch, interpretation: BasketInterpretation): void => {
       if (interpretation.countBranch && !physical.has(interpretation.countBranch)) {
@@ -157,13 +167,20 @@ export class TreeReader {
       }
       if (!physical.has(branch)) physical.set(branch, { branch, interpretation, baskets: overlapping(branch, start, stop) });
     };
-    for (const w of wanted) {
-      if (w.interpretation.kind === 'basket') addPhysical(w.interpretation.dataBranch ?? w.branch, w.interpretation);
-      else for (const f of w.interpretation.fields) addPhysical(f.branch, f.interpretation);
+    for (const n of names) {
+      const interpretation = this.interpretation(n);
+      if (interpretation.kind === 'basket') addPhysical(interpretation.dataBranch ?? this.branch(n), interpretation);
+      else for (const f of interpretation.fields) addPhysical(f.branch, f.interpretation);
     }
+    return [...physical.values()];
+  }
+
+  async arrays(names: readonly string[], options: ReadOptions = {}): Promise<ReadResult> {
+    const [start, stop] = normalizeRange(this.tree.entries, options.entryStart, options.entryStop);
+    const wanted = names.map((n) => ({ name: n, interpretation: this.interpretation(n), branch: this.branch(n) }));
+    const reads = this.physicalReads(names, start, stop);
 
     const columns = new Map<Branch, Data>();
-    const reads = [...physical.values()];
     const locations = reads.flatMap((r) => r.baskets).filter((l) => !l.embedded);
     const t0 = performance.now();
     const raw = await readRanges(
