@@ -51,6 +51,16 @@ describe('ReadAheadSource', () => {
     expect(reads.slice(2)).toEqual([[1000, 100], [20, 4]]);
   });
 
+  it('fetches ahead at most its byte budget of an announced read; the rest comes when read', async () => {
+    const { source, reads } = logged(data);
+    const ahead = new ReadAheadSource(source, { maxGap: 0, maxRequest: 1 << 20, concurrency: 4 }, 25);
+    ahead.prefetch([{ offset: 0, length: 10 }, { offset: 100, length: 10 }, { offset: 200, length: 10 }]);
+    await tick();
+    expect(reads).toEqual([[0, 10], [100, 10]]);
+    expect(await ahead.read(200, 10)).toEqual(data.subarray(200, 210));
+    expect(ahead.ahead).toEqual({ blocks: 2, hits: 0 });
+  });
+
   it('a block not read is dropped two announcements later', async () => {
     const { source, reads } = logged(data);
     const ahead = new ReadAheadSource(source);
