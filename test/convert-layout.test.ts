@@ -1,7 +1,7 @@
 /** Issue 7: the conversion's layout plan: row groups of whole clusters, passes, pieces. */
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { passRanges, pieceRanges, rowGroupRanges } from '../src/convert/layout.ts';
+import { clusterRuns, passRanges, rowGroupRanges } from '../src/convert/layout.ts';
 
 /** Clusters as consecutive ranges from a list of sizes. */
 const clustersOf = (sizes: number[]): [number, number][] => {
@@ -37,16 +37,16 @@ describe('rowGroupRanges', () => {
   });
 });
 
-describe('passRanges and pieceRanges', () => {
+describe('passRanges and clusterRuns', () => {
   it('consecutive columns up to the pass size; a larger column alone', () => {
     expect(passRanges([1, 2, 3, 10, 1, 1], 10, 40)).toEqual([[0, 2], [2, 3], [3, 4], [4, 6]]);
     expect(passRanges([], 10, 40)).toEqual([]);
   });
   it('pieces: clusters cut to the range, combined up to the pass size', () => {
     const clusters = clustersOf([100, 100, 100, 100]);
-    expect(pieceRanges(clusters, 50, 350, 1, 140)).toEqual([[50, 100], [100, 200], [200, 300], [300, 350]]);
-    expect(pieceRanges(clusters, 50, 350, 1, 150)).toEqual([[50, 200], [200, 350]]);
-    expect(pieceRanges(clusters, 0, 400, 10, 150)).toEqual(clusters);
+    expect(clusterRuns(clusters, 50, 350, 1, 140)).toEqual([[50, 100], [100, 200], [200, 300], [300, 350]]);
+    expect(clusterRuns(clusters, 50, 350, 1, 150)).toEqual([[50, 200], [200, 350]]);
+    expect(clusterRuns(clusters, 0, 400, 10, 150)).toEqual(clusters);
   });
   it('property: passes cover the columns, each within the budget or a single column', () => {
     fc.assert(

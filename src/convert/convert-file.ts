@@ -23,7 +23,7 @@ import { defaultTable, openTable } from '../root/table.ts';
 import { columnNames } from '../parquet/naming.ts';
 import { branchFilter, type Selection } from './select.ts';
 import { ParquetFileWriter } from '../parquet/write/file-writer.ts';
-import { PASS_BYTES, passRanges, pieceRanges, rowGroupRanges } from './layout.ts';
+import { PASS_BYTES, clusterRuns, passRanges, rowGroupRanges } from './layout.ts';
 import { derivedField, derivedFor } from './derived.ts';
 import { readFooterSummary } from '../parquet/footer.ts';
 import type { ByteSource } from '../root/source/source.ts';
@@ -89,8 +89,8 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
   if (!io.store) await store.prepare();
   // A remote input (no synchronous reads) fetches each read's baskets while the one before is
   // decoded: a conversion's reads are planned before any is made.
-  const remote = typeof input !== 'string' && !input.readSync && o.readAhead !== false;
-  const ahead = input instanceof ReadAheadSource ? input : remote ? new ReadAheadSource(input) : undefined;
+  const fetchAhead = typeof input !== 'string' && !input.readSync && o.readAhead !== false;
+  const ahead = input instanceof ReadAheadSource ? input : fetchAhead ? new ReadAheadSource(input) : undefined;
   // A source handed in is this function's to close, also when it is not a ROOT file.
   const file = await RootFile.open(ahead ?? input).catch(async (err: unknown) => {
     if (typeof input !== 'string') await input.close().catch(() => undefined);
@@ -173,7 +173,7 @@ export async function convertFile(input: string | ByteSource, o: ConvertOptions,
       for (const [first, end] of passRanges(columnBytes, stop - start, passBytes)) {
         if (end - first === 1 && columnBytes[first]! * (stop - start) > passBytes) {
           // One column larger than a pass: read and written a few clusters at a time.
-          for (const [a, z] of pieceRanges(clusters, start, stop, columnBytes[first]!, passBytes)) steps.push({ group, first, end, start: a, stop: z, piece: true });
+          for (const [a, z] of clusterRuns(clusters, start, stop, columnBytes[first]!, passBytes)) steps.push({ group, first, end, start: a, stop: z, piece: true });
         } else steps.push({ group, first, end, start, stop, piece: false });
       }
     });
@@ -360,7 +360,6 @@ async function verify(path: string, entries: number, output: string, expected: M
     if (got !== n) throw new InputError(`Parquet column ${column} holds ${got ?? 'no'} values, ${n} were written`, { file: output });
   }
 }
-
 
 /** One read of a conversion: fields [first, end) of row group `group`, over entries [start, stop). */
 interface Step {

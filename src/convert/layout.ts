@@ -30,13 +30,7 @@ export function rowGroupRanges(clusters: readonly [number, number][], entries: n
     for (let at = 0; at < entries; at += n) out.push([at, Math.min(entries, at + n)]);
     return out;
   }
-  const limit = target.bytes ?? DEFAULT_ROW_GROUP_BYTES;
-  for (const [a, b] of clusters) {
-    const last = out[out.length - 1];
-    if (last && (b - last[0]) * bytesPerEntry <= limit) last[1] = b;
-    else out.push([a, b]);
-  }
-  return out;
+  return clusterRuns(clusters, 0, entries, bytesPerEntry, target.bytes ?? DEFAULT_ROW_GROUP_BYTES);
 }
 
 /**
@@ -62,17 +56,18 @@ export function passRanges(bytesPerEntry: readonly number[], rows: number, passB
 }
 
 /**
- * A column too large for one pass, read in pieces: the clusters overlapping [start, stop) (cut to
- * it), consecutive ones combined while the piece stays within `passBytes` (at least one each).
+ * Runs of whole clusters over [start, stop) (the clusters overlapping it, cut to it), consecutive
+ * ones combined while a run's estimated bytes stay within `limit` (at least one cluster each):
+ * a file's row groups, and the pieces in which a column too large for a pass is read.
  */
-export function pieceRanges(clusters: readonly [number, number][], start: number, stop: number, bytesPerEntry: number, passBytes = PASS_BYTES): [number, number][] {
+export function clusterRuns(clusters: readonly [number, number][], start: number, stop: number, bytesPerEntry: number, limit: number): [number, number][] {
   const out: [number, number][] = [];
   for (const [a0, b0] of clusters) {
     const a = Math.max(a0, start);
     const b = Math.min(b0, stop);
     if (a >= b) continue;
     const last = out[out.length - 1];
-    if (last && (b - last[0]) * bytesPerEntry <= passBytes) last[1] = b;
+    if (last && (b - last[0]) * bytesPerEntry <= limit) last[1] = b;
     else out.push([a, b]);
   }
   return out;

@@ -107,9 +107,7 @@ export class ParquetFileWriter {
    * `columns[i]` holds field `first + i`'s values of every row of the group, in pieces in row order.
    */
   writeColumns(first: number, columns: readonly (readonly Data[])[]): void {
-    const g = this.open;
-    if (!g) throw new Error('Parquet writer: no row group is open');
-    if (first !== g.nextField) throw new Error(`Parquet writer: field ${first} written after field ${g.nextField - 1} (columns go in schema order)`);
+    const g = this.expectField(first);
     const end = first + columns.length;
     if (end > this.schema.fields.length) throw new Error(`Parquet writer: field ${end - 1} is not in the schema`);
     columns.forEach((pieces, i) => {
@@ -133,9 +131,7 @@ export class ParquetFileWriter {
    * their compressed pages in memory until end(), as a column chunk's pages must be contiguous.
    */
   columnInPieces(field: number): { add(piece: Data): void; end(): void } {
-    const g = this.open;
-    if (!g) throw new Error('Parquet writer: no row group is open');
-    if (field !== g.nextField) throw new Error(`Parquet writer: field ${field} written after field ${g.nextField - 1} (columns go in schema order)`);
+    const g = this.expectField(field);
     const leaves = this.layout.leaves.filter((l) => l.column === field);
     const sinks = leaves.map((_, i) => (i === 0 ? this.sink : new MemorySink()));
     const chunks = leaves.map((leaf, i) => this.chunkWriter(leaf, sinks[i]!));
@@ -163,6 +159,14 @@ export class ParquetFileWriter {
         g.nextField = field + 1;
       },
     };
+  }
+
+  /** The open row group, when `field` is the next one it expects (columns go in schema order). */
+  private expectField(field: number): OpenRowGroup {
+    const g = this.open;
+    if (!g) throw new Error('Parquet writer: no row group is open');
+    if (field !== g.nextField) throw new Error(`Parquet writer: field ${field} written after field ${g.nextField - 1} (columns go in schema order)`);
+    return g;
   }
 
   private chunkWriter(leaf: LeafColumn, sink: PageSink): ColumnChunkWriter {

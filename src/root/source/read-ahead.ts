@@ -31,10 +31,9 @@ export class ReadAheadSource implements ByteSource {
   private readonly config: CoalesceConfig;
   private blocks: Block[] = [];
   private generation = 0;
+  private readonly maxBytes: number;
   /** Blocks fetched ahead, and reads answered from them (what tests and benchmarks look at). */
   readonly ahead = { blocks: 0, hits: 0 };
-
-  private readonly maxBytes: number;
 
   constructor(inner: ByteSource, config: CoalesceConfig = DEFAULT_COALESCE, maxBytes = DEFAULT_READ_AHEAD_BYTES) {
     this.inner = inner;
